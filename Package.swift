@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lockwatch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lockwatch", targets: ["lockwatch"]),
+        .library(name: "LockwatchCore", targets: ["LockwatchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(name: "CBytes"),
+        .target(name: "PCRE2", dependencies: ["CPCRE2"]),
+        .target(
+            name: "LockwatchCore",
+            dependencies: [
+                "PCRE2", "CZlib", "CBytes",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "lockwatch",
+            dependencies: [
+                "LockwatchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PCRE2Tests", dependencies: ["PCRE2"]),
+        .testTarget(name: "LockwatchCoreTests", dependencies: ["LockwatchCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

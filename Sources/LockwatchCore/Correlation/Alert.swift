@@ -1,0 +1,92 @@
+/// The thresholds of SPEC section 3, each a flag.
+public struct Thresholds: Equatable, Sendable {
+    /// The lock row's TTL (`--ttl`, 30 s).
+    public var ttl: TimeSpan = .seconds(30)
+    /// TTL cycles of contention before escalating (`--escalate-after`, 3).
+    public var escalateAfter: Int = 3
+    /// Distinct profiles contended at once that escalate (`--multi-profile`, 2).
+    public var multiProfile: Int = 2
+    /// How far past its expiry a lock may still block before it is stale (`--stale-grace`, 2 s).
+    public var staleGrace: TimeSpan = .seconds(2)
+    /// A warning and a failed record this close are one attempt (`--pair-window`, 1 s).
+    public var pairWindow: TimeSpan = .seconds(1)
+    /// Silence after which an episode closes as quiet (`--episode-gap`, 3 × TTL when nil).
+    public var episodeGapOverride: TimeSpan? = nil
+    /// How out of order records of one timeline may arrive (`--max-lateness`, 2 s).
+    public var maxLateness: TimeSpan = .seconds(2)
+
+    public init() {}
+
+    /// The episode gap in force: the flag, else three TTLs.
+    public var episodeGap: TimeSpan { episodeGapOverride ?? ttl * 3 }
+    /// Contention longer than this escalates as persistent.
+    public var persistentAfter: TimeSpan { ttl * escalateAfter }
+}
+
+/// The three escalation rules of the runbook.
+public enum EscalationReason: String, CaseIterable, Comparable, Sendable {
+    case persistent
+    case staleLock = "stale_lock"
+    case multiProfile = "multi_profile"
+
+    public static func < (a: EscalationReason, b: EscalationReason) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The runbook's advice, carried by every escalation.
+public let runbookAdvice = [
+    "escalate to Platform Ops (see docs/runbooks/lock-timeout.md if it exists)",
+    "do not delete lock rows manually while other workers are active",
+    "do not restart all workers; indiscriminate restarts magnify contention",
+    "hold new ENTRY signals for the affected profile until the lock clears",
+]
+
+/// An escalation: one of the runbook's rules crossed.
+public struct Escalation: Equatable, Sendable {
+    public var at: EventTime
+    public var reason: EscalationReason
+    /// The key, for persistent and stale_lock; nil for multi_profile.
+    public var key: LockKey?
+    /// The profiles contended at once, sorted (multi_profile only).
+    public var profiles: [String]
+    public var since: EventTime
+    public var failures: Int
+    /// The lock holders seen, sorted.
+    public var owners: [String]
+}
+
+/// Which trading-worker loop a health record reported unhealthy.
+public enum Loop: String, Sendable {
+    case trading, reconciliation
+}
+
+/// An event lockwatch reports as it happens (SPEC section 4).
+public enum Alert: Equatable, Sendable {
+    case contentionStarted(at: EventTime, key: LockKey, owner: String?, caller: String?, host: String?)
+    case escalation(Escalation)
+    case ownerStuck(at: EventTime, key: LockKey, owner: String, held: TimeSpan)
+    case recovered(at: EventTime, key: LockKey, since: EventTime, duration: TimeSpan, failures: Int, escalated: Bool)
+    case loopUnhealthy(at: EventTime, host: String, loop: Loop)
+
+    /// The `type` of the event in the JSON output.
+    public var type: String {
+        switch self {
+        case .contentionStarted: "contention_started"
+        case .escalation: "escalation"
+        case .ownerStuck: "owner_stuck"
+        case .recovered: "recovered"
+        case .loopUnhealthy: "loop_unhealthy"
+        }
+    }
+
+    /// When it happened.
+    public var at: EventTime {
+        switch self {
+        case .contentionStarted(let at, _, _, _, _), .ownerStuck(let at, _, _, _),
+             .recovered(let at, _, _, _, _, _), .loopUnhealthy(let at, _, _):
+            at
+        case .escalation(let e): e.at
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import DequeModule
+
+/// The state of a key's latest episode.
+public enum EpisodeState: String, Sendable {
+    case open, recovered, quiet
+}
+
+/// An open contention episode of one key.
+struct Episode: Equatable, Sendable {
+    var start: EventTime
+    var lastFailure: EventTime
+    var failures = 0
+    var owners: Set<String> = []
+    /// Per owner: when the first failure reporting it happened, and whether owner_stuck fired.
+    var ownerSince: [String: EventTime] = [:]
+    var stuckReported: Set<String> = []
+    var fired: Set<EscalationReason> = []
+}
+
+/// What lockwatch knows of one holder of one key.
+public struct OwnerStats: Equatable, Sendable {
+    public var failures = 0
+    /// Whether a failure reported this owner as the caller itself.
+    public var selfHeld = false
+}
+
+/// Everything kept per key: counters for the summary and the open episode, if any.
+struct KeyState: Equatable, Sendable {
+    var failures = 0
+    var skipped = 0
+    var episodes = 0
+    var escalations = 0
+    var escalated = false
+    var longest = TimeSpan.zero
+    var owners: [String: OwnerStats] = [:]
+    var state = EpisodeState.open
+    var episode: Episode?
+}
+
+/// The last health values a host reported.
+public struct HostHealth: Equatable, Sendable {
+    public var lockContentionCount: Int?
+    public var tradingLoopHealthy: Bool?
+    public var reconciliationLoopHealthy: Bool?
+}
+
+/// The episode state machine: `apply` takes one input in event-time order and returns the
+/// alerts it decided. It has no side effects and never reads a clock.
+public struct Correlator: Sendable {
+    public let thresholds: Thresholds
+    var keys: [LockKey: KeyState] = [:]
+    /// Symbols with an open episode, per profile.
+    var openSymbols: [String: Set<String>] = [:]
+    /// Per profile: the last failure of its open episodes, while within the activity window.
+    var activity: [String: EventTime] = [:]
+    var activityQueue: Deque<(time: EventTime, profile: String)> = []
+    /// Whether a multi_profile incident is going on.
+    var incident = false
+    var hosts: [String: HostHealth] = [:]
+    /// Escalations fired, all reasons.
+    public private(set) var escalations = 0
+
+    public init(thresholds: Thresholds) { self.thresholds = thresholds }
+
+    /// Profiles count as active while their last failure is this recent (and their episode open).
+    private var activityWindow: TimeSpan { min(thresholds.ttl, thresholds.episodeGap) }
+
+    /// Applies one input and returns the alerts it decided, in order.
+    public mutating func apply(_ input: CorrelationInput) -> [Alert] {
+        var alerts: [Alert] = []
+        switch input {
+        case .attempt(let a):
+            if let host = a.host, hosts[host] == nil { hosts[host] = HostHealth() }
+            attempt(a, &alerts)
+        case .acquired(let r):
+            expireActivity(at: r.time)
+            acquired(r, &alerts)
+        case .released(let r):
+            expireActivity(at: r.time)
+        case .health(let r):
+            expireActivity(at: r.time)
+            health(r, &alerts)
+        }
+        return alerts
+    }
+
+    private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
+        let t = a.time
+        var ks = keys[a.key] ?? KeyState()
+        if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
+            close(&ks, key: a.key, as: .quiet, duration: ep.lastFailure - ep.start)
+        }
+        if ks.episode == nil {
+            ks.episode = Episode(start: t, lastFailure: t)
+            ks.episodes += 1
+            ks.state = .open
+            openSymbols[a.key.profile, default: []].insert(a.key.symbol)
+            alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner, caller: a.caller, host: a.host))
+        }
+        var ep = ks.episode!
+        ep.failures += 1
+        ep.lastFailure = max(ep.lastFailure, t)
+        ks.failures += 1
+        if a.skipped { ks.skipped += 1 }
+        if let owner = a.owner {
+            ep.owners.insert(owner)
+            ks.owners[owner, default: OwnerStats()].failures += 1
+            if owner == a.caller { ks.owners[owner]!.selfHeld = true }
+            if ep.ownerSince[owner] == nil { ep.ownerSince[owner] = t }
+        }
+        if !ep.fired.contains(.persistent), t - ep.start > thresholds.persistentAfter {
+            ep.fired.insert(.persistent)
+            alerts.append(.escalation(Escalation(at: t, reason: .persistent, key: a.key, profiles: [],
+                                                 since: ep.start, failures: ep.failures, owners: ep.owners.sorted())))
+        }
+        if !ep.fired.contains(.staleLock), let e = a.expires, t - e > thresholds.staleGrace {
+            ep.fired.insert(.staleLock)
+            alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [],
+                                                 since: ep.start, failures: ep.failures, owners: ep.owners.sorted())))
+        }
+        let firedHere = alerts.reduce(0) { n, alert in if case .escalation = alert { return n + 1 }; return n }
+        if firedHere > 0 {
+            ks.escalations += firedHere
+            ks.escalated = true
+            escalations += firedHere
+        }
+        var stuck: Alert? = nil
+        if let owner = a.owner, !ep.stuckReported.contains(owner), let since = ep.ownerSince[owner],
+           t - since > thresholds.ttl {
+            ep.stuckReported.insert(owner)
+            stuck = .ownerStuck(at: t, key: a.key, owner: owner, held: t - since)
+        }
+        ks.episode = ep
+        keys[a.key] = ks
+        activity[a.key.profile] = t
+        activityQueue.append((t, a.key.profile))
+        expireActivity(at: t)
+        multiProfile(at: t, &alerts)
+        if let stuck { alerts.append(stuck) }
+    }
+
+    /// Fires multi_profile when the active profiles first reach the threshold.
+    private mutating func multiProfile(at t: EventTime, _ alerts: inout [Alert]) {
+        guard !incident, activity.count >= thresholds.multiProfile else { return }
+        incident = true
+        escalations += 1
+        var since: EventTime? = nil
+        var failures = 0
+        var owners: Set<String> = []
+        let profiles = activity.keys.sorted()
+        for p in profiles {
+            for s in openSymbols[p] ?? [] {
+                let key = LockKey(profile: p, symbol: s)
+                guard var ks = keys[key], var ep = ks.episode, t - ep.lastFailure <= activityWindow else { continue }
+                since = min(since ?? ep.start, ep.start)
+                failures += ep.failures
+                owners.formUnion(ep.owners)
+                ep.fired.insert(.multiProfile)
+                ks.escalated = true
+                ks.episode = ep
+                keys[key] = ks
+            }
+        }
+        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: profiles,
+                                             since: since ?? t, failures: failures, owners: owners.sorted())))
+    }
+
+    /// Drops profiles whose last failure left the activity window; ends an incident below the threshold.
+    private mutating func expireActivity(at t: EventTime) {
+        while let head = activityQueue.first, t - head.time > activityWindow {
+            activityQueue.removeFirst()
+            if activity[head.profile] == head.time { activity[head.profile] = nil }
+        }
+        if activity.count < thresholds.multiProfile { incident = false }
+    }
+
+    private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
+        let key = LockKey(profile: r.profile, symbol: r.symbol ?? "")
+        guard var ks = keys[key], let ep = ks.episode else { return }
+        if r.time - ep.lastFailure > thresholds.episodeGap {
+            close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start)
+        } else {
+            let duration = r.time - ep.start
+            close(&ks, key: key, as: .recovered, duration: duration)
+            alerts.append(.recovered(at: r.time, key: key, since: ep.start, duration: duration,
+                                     failures: ep.failures, escalated: !ep.fired.isEmpty))
+        }
+        keys[key] = ks
+        expireActivity(at: r.time)
+    }
+
+    /// Closes the open episode of a key and updates the profile's activity.
+    private mutating func close(_ ks: inout KeyState, key: LockKey, as state: EpisodeState, duration: TimeSpan) {
+        ks.episode = nil
+        ks.state = state
+        ks.longest = max(ks.longest, duration)
+        openSymbols[key.profile]?.remove(key.symbol)
+        if openSymbols[key.profile]?.isEmpty ?? false { openSymbols[key.profile] = nil }
+        // The profile stays active only through its other open episodes.
+        let others = (openSymbols[key.profile] ?? []).compactMap { keys[LockKey(profile: key.profile, symbol: $0)]?.episode?.lastFailure }
+        if let latest = others.max(), activity[key.profile] != nil,
+           activityQueue.contains(where: { $0.profile == key.profile && $0.time == latest }) {
+            activity[key.profile] = latest
+        } else {
+            activity[key.profile] = nil
+        }
+    }
+
+    private mutating func health(_ r: LockRecord, _ alerts: inout [Alert]) {
+        guard let report = r.health else { return }
+        let host = r.host ?? "unknown"
+        var h = hosts[host] ?? HostHealth()
+        if let c = report.lockContentionCount { h.lockContentionCount = c }
+        if let v = report.tradingLoopHealthy {
+            if !v && h.tradingLoopHealthy != false { alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .trading)) }
+            h.tradingLoopHealthy = v
+        }
+        if let v = report.reconciliationLoopHealthy {
+            if !v && h.reconciliationLoopHealthy != false {
+                alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .reconciliation))
+            }
+            h.reconciliationLoopHealthy = v
+        }
+        hosts[host] = h
+    }
+
+    /// Ends the input at `end` (the latest event time seen): episodes silent for longer than
+    /// the episode gap close as quiet; the others stay open.
+    public mutating func finish(at end: EventTime?) {
+        guard let end else { return }
+        for (key, var ks) in keys {
+            guard let ep = ks.episode else { continue }
+            if end - ep.lastFailure > thresholds.episodeGap {
+                close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start)
+                keys[key] = ks
+            }
+        }
+    }
+}

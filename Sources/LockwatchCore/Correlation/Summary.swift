@@ -1,0 +1,99 @@
+/// The end-of-run account (SPEC section 4, `summary`).
+public struct Summary: Equatable, Sendable {
+    public struct Owner: Equatable, Sendable {
+        public var owner: String
+        public var failures: Int
+        public var selfHeld: Bool
+    }
+
+    public struct Symbol: Equatable, Sendable {
+        public var symbol: String
+        public var failures: Int
+        public var skippedSignals: Int
+        public var episodes: Int
+        public var escalations: Int
+        public var maxContention: TimeSpan
+        public var owners: [Owner]
+        public var state: EpisodeState
+    }
+
+    public struct Profile: Equatable, Sendable {
+        public var profileID: String
+        public var failures: Int
+        public var skippedSignals: Int
+        public var episodes: Int
+        public var escalated: Bool
+        public var symbols: [Symbol]
+    }
+
+    public struct Host: Equatable, Sendable {
+        public var host: String
+        public var health: HostHealth
+    }
+
+    /// What was read, and what was set aside and why (never silently).
+    public struct Counts: Equatable, Sendable {
+        /// Lines read, all inputs.
+        public var lines = 0
+        /// Lines recognised as records.
+        public var matched = 0
+        /// Lines that looked like lock lines but could not be decoded.
+        public var unparsed = 0
+        /// Lines a rule matched that carried no profile id (not records, by the spec).
+        public var noProfile = 0
+        /// Lines cut at `--max-line-bytes`.
+        public var truncated = 0
+        /// Records that arrived later than `--max-lateness` allows.
+        public var late = 0
+        /// Lines on which a rule hit PCRE2's match limit.
+        public var limitExceeded = 0
+        /// Lines without any time, stamped with the moment they were read.
+        public var timeless = 0
+        /// Inputs that could not be read (fully).
+        public var inputErrors = 0
+
+        public init() {}
+
+        public mutating func add(_ o: Counts) {
+            lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
+            truncated += o.truncated; late += o.late; limitExceeded += o.limitExceeded
+            timeless += o.timeless; inputErrors += o.inputErrors
+        }
+    }
+
+    public var counts: Counts
+    public var firstAt: EventTime?
+    public var lastAt: EventTime?
+    public var escalations: Int
+    public var exit: Int32
+    public var profiles: [Profile]
+    public var hosts: [Host]
+}
+
+extension Correlator {
+    /// The summary of everything applied so far.
+    public func summary(counts: Summary.Counts, firstAt: EventTime?, lastAt: EventTime?, exit: Int32) -> Summary {
+        var byProfile: [String: [(LockKey, KeyState)]] = [:]
+        for (k, s) in keys where s.failures > 0 { byProfile[k.profile, default: []].append((k, s)) }
+        let profiles = byProfile.keys.sorted().map { p -> Summary.Profile in
+            let entries = byProfile[p]!.sorted { $0.0 < $1.0 }
+            let symbols = entries.map { key, ks -> Summary.Symbol in
+                var longest = ks.longest
+                if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
+                let owners = ks.owners.keys.sorted().map {
+                    Summary.Owner(owner: $0, failures: ks.owners[$0]!.failures, selfHeld: ks.owners[$0]!.selfHeld)
+                }
+                return Summary.Symbol(symbol: key.symbol, failures: ks.failures, skippedSignals: ks.skipped,
+                                      episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
+                                      owners: owners, state: ks.state)
+            }
+            return Summary.Profile(profileID: p, failures: symbols.reduce(0) { $0 + $1.failures },
+                                   skippedSignals: symbols.reduce(0) { $0 + $1.skippedSignals },
+                                   episodes: symbols.reduce(0) { $0 + $1.episodes },
+                                   escalated: entries.contains { $0.1.escalated }, symbols: symbols)
+        }
+        let hostList = hosts.keys.sorted().map { Summary.Host(host: $0, health: hosts[$0]!) }
+        return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,
+                       profiles: profiles, hosts: hostList)
+    }
+}

@@ -1,0 +1,123 @@
+// Input: byte sources (stdin, files, .gz), the line splitter, and the merge of inputs.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+
+/// A source of bytes read in large chunks. `read` returns 0 at end of input.
+public protocol ByteSource: AnyObject {
+    /// Fills up to `buffer.count` bytes; returns how many, 0 at end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// A name for messages: the path, or `-` for stdin.
+    var name: String { get }
+}
+
+/// Why an input could not be read.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public let name: String
+    public let reason: String
+    public var description: String { "\(name): \(reason)" }
+}
+
+/// What a live input does when it has nothing to read: decided by the command layer.
+public struct IdlePolicy: Sendable {
+    /// How long the input must stay silent before the pipeline flushes what it holds.
+    public var after: Int32
+    public init(milliseconds: Int32) { after = milliseconds }
+}
+
+/// Reads a file descriptor with `read(2)`; for a live pipe, tells the pipeline when it goes idle.
+public final class FileDescriptorSource: ByteSource {
+    public let name: String
+    let fd: Int32
+    let ownsDescriptor: Bool
+    /// Called, at most once per silence, when the input has been idle for `idle.after`.
+    var onIdle: (() -> Void)?
+    let idle: IdlePolicy?
+
+    public init(fd: Int32, name: String, ownsDescriptor: Bool, idle: IdlePolicy? = nil) {
+        self.fd = fd
+        self.name = name
+        self.ownsDescriptor = ownsDescriptor
+        self.idle = idle
+    }
+
+    /// Opens a file for reading.
+    public static func open(path: String) throws -> FileDescriptorSource {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputError(name: path, reason: String(cString: strerror(errno))) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw InputError(name: path, reason: "is a directory")
+        }
+        return FileDescriptorSource(fd: fd, name: path, ownsDescriptor: true)
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let idle, let onIdle {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, idle.after) == 0 { onIdle() }
+        }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw InputError(name: name, reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// Reads a gzip file (several members, as `cat a.gz b.gz` makes, included) through zlib.
+public final class GzipSource: ByteSource {
+    public let name: String
+    private let file: gzFile
+
+    public init(path: String) throws {
+        let plain = try FileDescriptorSource.open(path: path)
+        let fd = dup(plain.fd)
+        guard let file = gzdopen(fd, "rb") else {
+            close(fd)
+            throw InputError(name: path, reason: "cannot open as gzip")
+        }
+        gzbuffer(file, 256 * 1024)
+        self.file = file
+        self.name = path
+    }
+
+    deinit { gzclose(file) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = gzread(file, buffer.baseAddress, UInt32(min(buffer.count, Int(Int32.max))))
+        // A truncated stream still yields the bytes before the damage; the error comes next call.
+        if n > 0 { return Int(n) }
+        var code: Int32 = 0
+        let message = gzerror(file, &code)
+        if n < 0 || (code != Z_OK && code != Z_STREAM_END) {
+            let text = message.map { String(cString: $0) } ?? "error \(code)"
+            throw InputError(name: name, reason: text == "unexpected end of file" ? "truncated gzip data" : "gzip: \(text)")
+        }
+        return Int(n)
+    }
+
+    /// Whether the file starts with the gzip magic bytes.
+    static func isGzip(path: String) -> Bool {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic: (UInt8, UInt8) = (0, 0)
+        return pread(fd, &magic, 2, 0) == 2 && magic == (0x1F, 0x8B)
+    }
+}
+
+/// Opens an input by name: `-` is stdin; gzip files are recognised by their magic bytes.
+public func openInput(_ name: String, stdinIdle: IdlePolicy?) throws -> ByteSource {
+    if name == "-" { return FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false, idle: stdinIdle) }
+    if GzipSource.isGzip(path: name) { return try GzipSource(path: name) }
+    return try FileDescriptorSource.open(path: name)
+}

@@ -1,0 +1,85 @@
+// Matching: a decoded LogRecord → a LockRecord, by PCRE2 rules.
+
+import PCRE2
+
+/// What a recognised record says (SPEC section 2).
+public enum RecordKind: String, CaseIterable, Sendable {
+    case failed, warning, acquired, released, health
+}
+
+/// One recognition rule: a PCRE2 pattern over a record's subject text, and the kind it yields.
+///
+/// Named groups (`profile`, `symbol`, `owner`, `caller`, `expires`, `latency_ms`, `host`,
+/// `time`, `skipped`) fill fields, and win over the fields the decoder found.
+public struct Rule: Sendable {
+    /// The rule's name, shown by `explain` and in errors.
+    public let name: String
+    public let kind: RecordKind
+    /// Literals of which at least one occurs in every line this rule matches; empty when unknown.
+    public let literals: [String]
+    public let regex: Regex
+    let groups: [(field: Field, number: Int)]
+
+    /// Compiles a rule.
+    /// - Throws: `RegexCompileError` for a bad pattern, `RuleError` for an unknown group name.
+    public init(name: String, kind: RecordKind, pattern: String, literals: [String] = []) throws {
+        self.name = name
+        self.kind = kind
+        self.literals = literals
+        self.regex = try Regex(pattern, options: [.utf])
+        var groups: [(Field, Int)] = []
+        for (groupName, number) in regex.groupNames {
+            guard let f = Field(groupName: groupName) else {
+                throw RuleError.unknownGroup(rule: name, group: groupName)
+            }
+            groups.append((f, number))
+        }
+        self.groups = groups
+    }
+}
+
+/// A rule that cannot be used.
+public enum RuleError: Error, CustomStringConvertible, Sendable {
+    case unknownGroup(rule: String, group: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownGroup(rule, group):
+            "rule \(rule): unknown group name (?<\(group)>); known: \(Field.allCases.map(\.name).joined(separator: ", "))"
+        }
+    }
+}
+
+/// The built-in rules of SPEC section 2.
+public enum DefaultRules {
+    private static let no = #"(?<!\S)"#            // start of a whole token
+    private static let end = #""?(?!\S)"#           // end of a whole token, after an optional quote
+
+    private static func call(_ fn: String, _ result: String) -> String {
+        #"\b\#(fn)(?:\(\))?"?:?\s*(?:returned:?|->|=)\s*"?\#(result)(?![\w-])"#
+    }
+
+    private static func fields(_ fn: String, _ result: String) -> String {
+        #"^(?=.*\#(no)fn="?\#(fn)\#(end))(?=.*\#(no)(?:result|acquired|ok)="?\#(result)\#(end))"#
+    }
+
+    /// Patterns as (name, kind, pattern, literals), in the order they are tried.
+    public static let specs: [(name: String, kind: RecordKind, pattern: String, literals: [String])] = [
+        ("failed-call", .failed, call("fn_try_acquire_entry_lock_row", "false"), ["_lock_row"]),
+        ("failed-fields", .failed, fields("fn_try_acquire_entry_lock_row", "false"), ["_lock_row"]),
+        ("acquired-call", .acquired, call("fn_try_acquire_entry_lock_row", "true"), ["_lock_row"]),
+        ("acquired-fields", .acquired, fields("fn_try_acquire_entry_lock_row", "true"), ["_lock_row"]),
+        ("released-message", .released, #"(?i)\bentry lock released\b"#, ["ntry lock", "ntry Lock", "NTRY LOCK"]),
+        ("released-call", .released, call("fn_release_entry_lock_row", "true"), ["_lock_row"]),
+        ("released-fields", .released, fields("fn_release_entry_lock_row", "true"), ["_lock_row"]),
+        ("warning", .warning, #"(?i)\block acquisition failed\b"#, ["cquisition", "CQUISITION"]),
+        ("health", .health, #"\#(no)"?(?:lockContentionCount|tradingLoopHealthy|reconciliationLoopHealthy)"?[=:]"#,
+         ["lockContentionCount", "LoopHealthy"]),
+    ]
+
+    /// The compiled default rules.
+    public static func rules() -> [Rule] {
+        // The built-in patterns are tested; a failure here is a programming error.
+        specs.map { try! Rule(name: $0.name, kind: $0.kind, pattern: $0.pattern, literals: $0.literals) }
+    }
+}
