@@ -1,0 +1,91 @@
+/// Wires the stages: inputs → merge → watermark → attempt pairing → correlator → sink.
+///
+///     let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
+///     let summary = pipeline.run(sources: [try openInput("incident.log", stdinIdle: nil)])
+public final class Pipeline {
+    public let configuration: Configuration
+    let sink: Sink
+    let environment: RunEnvironment
+    private var reorderer: Reorderer
+    private var pairer: AttemptPairer
+    private var correlator: Correlator
+    private var firstAt: EventTime?
+    private var lastAt: EventTime?
+    private var released: [LockRecord] = []
+
+    public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
+        self.configuration = configuration
+        self.sink = sink
+        self.environment = environment
+        self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
+        self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
+        self.correlator = Correlator(thresholds: configuration.thresholds)
+    }
+
+    /// Opens the named inputs (`-` is stdin) and runs; inputs that cannot be opened are
+    /// reported through the environment's `warn`, counted, and the others still read.
+    public func run(inputs: [String]) -> Summary {
+        var sources: [ByteSource] = []
+        var failed = 0
+        for name in inputs {
+            do { sources.append(try openInput(name, stdinIdle: environment.stdinIdle)) } catch {
+                environment.warn("\(error)")
+                failed += 1
+            }
+        }
+        return run(sources: sources, openFailures: failed)
+    }
+
+    /// Runs over already opened sources, to the end of all of them, and returns the summary
+    /// (also handed to the sink).
+    public func run(sources: [ByteSource], openFailures: Int = 0) -> Summary {
+        let streams = sources.enumerated().map { k, s in
+            RecordStream(index: k, source: s, configuration: configuration, environment: environment)
+        }
+        for s in sources {
+            (s as? FileDescriptorSource)?.onIdle = { [unowned self] in self.flushHeld() }
+        }
+        var merger = Merger(streams: streams)
+        while !sink.isClosed, let r = merger.next() {
+            firstAt = min(firstAt ?? r.time, r.time)
+            lastAt = max(lastAt ?? r.time, r.time)
+            reorderer.push(r, into: &released)
+            drainReleased()
+        }
+        for s in sources { (s as? FileDescriptorSource)?.onIdle = nil }
+        flushHeld()
+        correlator.finish(at: lastAt)
+        var counts = Summary.Counts()
+        for s in streams { counts.add(s.counts) }
+        counts.inputErrors += openFailures
+        counts.late = reorderer.late
+        let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
+        let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
+        sink.finish(summary)
+        return summary
+    }
+
+    /// Releases everything held for ordering and pairing: at the end, or when a live input is idle.
+    func flushHeld() {
+        reorderer.flush(into: &released)
+        drainReleased()
+        emit(pairer.flush())
+    }
+
+    private func drainReleased() {
+        guard !released.isEmpty else { return }
+        for r in released { emit(pairer.push(r)) }
+        released.removeAll(keepingCapacity: true)
+    }
+
+    private func emit(_ inputs: [CorrelationInput]) {
+        var any = false
+        for input in inputs {
+            for alert in correlator.apply(input) {
+                sink.emit(alert)
+                any = true
+            }
+        }
+        if any { sink.flush() }
+    }
+}

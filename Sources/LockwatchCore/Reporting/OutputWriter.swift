@@ -1,0 +1,79 @@
+// Reporting: sinks that consume alerts and the summary. They only print values.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a sink writes bytes: a file descriptor, or memory (tests, golden files).
+public protocol ByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer)
+    func flush()
+    /// True once the reader went away (EPIPE): the run should stop quietly.
+    var isClosed: Bool { get }
+}
+
+/// A buffered writer on a file descriptor; a closed pipe marks it closed instead of failing.
+public final class FileDescriptorWriter: ByteSink {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    public private(set) var isClosed = false
+
+    public init(fd: Int32) {
+        self.fd = fd
+        buffer.reserveCapacity(64 << 10)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 64 << 10 { flush() }
+    }
+
+    public func flush() {
+        guard !isClosed, !buffer.isEmpty else { buffer.removeAll(keepingCapacity: true); return }
+        buffer.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    isClosed = true
+                    return
+                }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Collects output in memory.
+public final class MemorySink: ByteSink {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public func write(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
+    public func flush() {}
+    public var isClosed: Bool { false }
+    /// The collected output as text.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension ByteSink {
+    func write(_ s: String) {
+        var copy = s
+        copy.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Consumes what the pipeline decides (STYLE habit 1: the core never prints).
+public protocol Sink: AnyObject {
+    /// One event, as soon as it is decided.
+    func emit(_ alert: Alert)
+    /// The end-of-run summary.
+    func finish(_ summary: Summary)
+    /// Pushes buffered output out (a live pipe calls this after each batch of input).
+    func flush()
+    /// Whether the output went away.
+    var isClosed: Bool { get }
+}

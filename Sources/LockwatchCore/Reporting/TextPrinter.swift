@@ -1,0 +1,111 @@
+/// Writes one readable line per event, and a readable summary at the end (SPEC section 4).
+///
+/// Colour only when asked (the command layer decides from the terminal, `--color` and
+/// `NO_COLOR`). Text that came from a log line is escaped: no control character or terminal
+/// escape sequence is ever written raw.
+public final class TextPrinter: Sink {
+    let out: ByteSink
+    let color: Bool
+    private var escalations: [Escalation] = []
+
+    public init(out: ByteSink, color: Bool) {
+        self.out = out
+        self.color = color
+    }
+
+    public var isClosed: Bool { out.isClosed }
+    public func flush() { out.flush() }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    /// Escapes control characters (C0, DEL, C1) so that log text cannot drive the terminal.
+    static func escaped(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x09: out += "\\t"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0..<0x20, 0x7F, 0x80..<0xA0:
+                let hex = String(u.value, radix: 16)
+                out += "\\x" + (hex.count < 2 ? "0" : "") + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    private func keyText(_ key: LockKey) -> String {
+        "profile=\(Self.escaped(key.profile)) symbol=\(key.symbol.isEmpty ? "-" : Self.escaped(key.symbol))"
+    }
+
+    private func opt(_ s: String?) -> String { s.map(Self.escaped) ?? "-" }
+
+    public func emit(_ alert: Alert) {
+        out.write(line(alert))
+    }
+
+    func line(_ alert: Alert) -> String {
+        let at = alert.at.rfc3339
+        switch alert {
+        case let .contentionStarted(_, key, owner, caller, host):
+            return "\(at) \(paint("contention started", "33")) \(keyText(key)) owner=\(opt(owner)) caller=\(opt(caller)) host=\(opt(host))\n"
+        case let .escalation(e):
+            escalations.append(e)
+            var s = "\(at) \(paint("ESCALATION \(e.reason.rawValue)", "1;31")) \(escalationSubject(e))"
+            s += " since=\(e.since.rfc3339) (\((e.at - e.since).description)s) failures=\(e.failures)"
+            s += " owners=\(e.owners.isEmpty ? "-" : e.owners.map(Self.escaped).joined(separator: ","))\n"
+            for advice in runbookAdvice { s += "    - \(advice)\n" }
+            return s
+        case let .ownerStuck(_, key, owner, held):
+            return "\(at) \(paint("owner stuck", "35")) \(keyText(key)) owner=\(Self.escaped(owner)) held \(held.description)s (more than one TTL: check the owner is alive, wait for TTL expiry)\n"
+        case let .recovered(_, key, since, duration, failures, escalated):
+            return "\(at) \(paint("recovered", "32")) \(keyText(key)) after \(duration.description)s since=\(since.rfc3339) failures=\(failures)\(escalated ? " (had escalated)" : "")\n"
+        case let .loopUnhealthy(_, host, loop):
+            return "\(at) \(paint("loop unhealthy", "31")) host=\(Self.escaped(host)) loop=\(loop.rawValue)\n"
+        }
+    }
+
+    private func escalationSubject(_ e: Escalation) -> String {
+        if let key = e.key { return keyText(key) }
+        return "profiles=\(e.profiles.map(Self.escaped).joined(separator: ","))"
+    }
+
+    public func finish(_ s: Summary) {
+        var t = "\n" + paint("Summary", "1") + "\n"
+        t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
+        if let a = s.firstAt, let b = s.lastAt { t += ", from \(a.rfc3339) to \(b.rfc3339)" }
+        t += "\n"
+        if s.profiles.isEmpty { t += "  no entry lock contention\n" }
+        for p in s.profiles {
+            t += "  profile \(Self.escaped(p.profileID)): \(p.failures) failures, \(p.skippedSignals) skipped signals, "
+            t += "\(p.episodes) episode\(p.episodes == 1 ? "" : "s")\(p.escalated ? ", " + paint("escalated", "1;31") : "")\n"
+            for sym in p.symbols {
+                t += "    symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): \(sym.failures) failures, "
+                t += "\(sym.skippedSignals) skipped, \(sym.episodes) episodes, \(sym.escalations) escalations, "
+                t += "longest \(sym.maxContention.description)s, state \(sym.state.rawValue)\n"
+                for o in sym.owners {
+                    t += "      holder \(Self.escaped(o.owner)): \(o.failures) failures\(o.selfHeld ? " (the caller itself)" : "")\n"
+                }
+            }
+        }
+        if !s.hosts.isEmpty {
+            t += "  hosts\n"
+            for h in s.hosts {
+                t += "    \(Self.escaped(h.host)): lockContentionCount=\(h.health.lockContentionCount.map(String.init) ?? "-")"
+                t += " tradingLoopHealthy=\(h.health.tradingLoopHealthy.map { "\($0)" } ?? "-")"
+                t += " reconciliationLoopHealthy=\(h.health.reconciliationLoopHealthy.map { "\($0)" } ?? "-")\n"
+            }
+        }
+        t += "  escalations: \(s.escalations)\n"
+        for e in escalations {
+            t += "    \(e.at.rfc3339) \(e.reason.rawValue) \(escalationSubject(e))\n"
+        }
+        if !escalations.isEmpty {
+            t += "  runbook advice:\n"
+            for advice in runbookAdvice { t += "    - \(advice)\n" }
+        }
+        out.write(t)
+        out.flush()
+    }
+}

@@ -1,0 +1,201 @@
+// The lockwatch command: argument parsing only; the work is LockwatchCore's.
+
+import ArgumentParser
+import Foundation
+import LockwatchCore
+
+@main
+struct Lockwatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lockwatch",
+        abstract: "Find ENTRY lock contention in trading-worker logs, the way the on-call runbook describes it.",
+        discussion: """
+            Reads standard input or the files named (- is stdin; .gz files are read as such); several \
+            inputs are merged by event time. Exit status: 0 no escalation, 1 at least one escalation, \
+            2 an error (an unreadable input, bad usage); 2 wins over 1.
+
+            Examples:
+              journalctl -f -o json -u trading-worker | lockwatch
+              lockwatch /var/log/worker/*.log* --format json > audit.ndjson
+            """,
+        version: "0.1.0",
+        subcommands: [Scan.self],
+        defaultSubcommand: Scan.self
+    )
+}
+
+/// Duration flags: `30s`, `1.5s`, `500ms`, `2m`, or plain seconds.
+struct DurationArgument: ExpressibleByArgument {
+    let span: TimeSpan
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where argument.hasSuffix(suffix) {
+            guard let v = Double(argument.dropLast(suffix.count)), v >= 0 else { return nil }
+            span = .seconds(v * scale)
+            return
+        }
+        guard let v = Double(argument), v >= 0 else { return nil }
+        span = .seconds(v)
+    }
+}
+
+/// `--tz` values: `UTC`, `+02:00`, `-0500`, or an IANA zone name.
+extension ZoneRule: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension InputFormat: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var allValueStrings: [String] { ["auto"] + Envelope.allCases.map(\.rawValue) }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+/// The thresholds of SPEC section 3, each a flag with the spec's default.
+struct ThresholdOptions: ParsableArguments {
+    @Option(help: "The lock row's TTL.")
+    var ttl: DurationArgument = DurationArgument(argument: "30s")!
+
+    @Option(help: "TTL cycles of contention before escalating (persistent).")
+    var escalateAfter: Int = 3
+
+    @Option(help: "Distinct profiles contended at once that escalate (multi_profile).")
+    var multiProfile: Int = 2
+
+    @Option(help: "How far past its expiry a lock may still block before it is stale (stale_lock).")
+    var staleGrace: DurationArgument = DurationArgument(argument: "2s")!
+
+    @Option(help: "A warning and a failed record this close are one attempt.")
+    var pairWindow: DurationArgument = DurationArgument(argument: "1s")!
+
+    @Option(help: "Silence after which an episode closes as quiet (default: 3 × TTL).")
+    var episodeGap: DurationArgument?
+
+    @Option(help: "How out of order records of one timeline may arrive.")
+    var maxLateness: DurationArgument = DurationArgument(argument: "2s")!
+
+    func validate() throws {
+        guard escalateAfter >= 1 else { throw ValidationError("--escalate-after must be at least 1") }
+        guard multiProfile >= 1 else { throw ValidationError("--multi-profile must be at least 1") }
+        guard ttl.span.micros > 0 else { throw ValidationError("--ttl must be more than 0") }
+    }
+
+    var thresholds: Thresholds {
+        var t = Thresholds()
+        t.ttl = ttl.span
+        t.escalateAfter = escalateAfter
+        t.multiProfile = multiProfile
+        t.staleGrace = staleGrace.span
+        t.pairWindow = pairWindow.span
+        t.episodeGapOverride = episodeGap?.span
+        t.maxLateness = maxLateness.span
+        return t
+    }
+}
+
+/// How inputs are read.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Log files to read (- is stdin; .gz is read as gzip). Default: stdin.")
+    var inputs: [String] = []
+
+    @Option(help: "Envelope of every line: auto (detect per line), journald-json, short-iso, short, short-unix, cri, docker, plain.")
+    var inputFormat: InputFormat = .auto
+
+    @Option(help: "Zone of timestamps that have none: UTC, +02:00, or an IANA name.")
+    var tz: ZoneRule = .utc
+
+    @Option(help: "Year of syslog timestamps, which have none (default: inferred).")
+    var year: Int?
+
+    @Option(help: "Lines longer than this are cut; the prefix is still analysed.")
+    var maxLineBytes: Int = 1 << 20
+
+    @Option(help: "A live pipe releases what it holds after this much silence.")
+    var idleFlush: DurationArgument = DurationArgument(argument: "10ms")!
+
+    func validate() throws {
+        guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
+    }
+}
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse logs for ENTRY lock contention (the default command).")
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup(title: "Thresholds") var thresholds: ThresholdOptions
+
+    @Option(help: "Output: text (one line per event, then a summary) or json (NDJSON).")
+    var format: OutputFormat = .text
+
+    @Option(help: "Colour in text output: auto (on a terminal, unless NO_COLOR is set), always, never.")
+    var color: ColorChoice = .auto
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        var configuration = Configuration()
+        configuration.thresholds = thresholds.thresholds
+        configuration.inputFormat = input.inputFormat
+        configuration.zone = input.tz
+        configuration.year = input.year
+        configuration.maxLineBytes = input.maxLineBytes
+
+        let out = FileDescriptorWriter(fd: 1)
+        let sink: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
+        let names = input.inputs.isEmpty ? ["-"] : input.inputs
+        let environment = RunEnvironment(
+            readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
+            currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
+            stdinIdle: Terminal.isStream(0) ? IdlePolicy(milliseconds: Int32(input.idleFlush.span.micros / 1000)) : nil,
+            warn: { Terminal.warn($0) })
+        let summary = Pipeline(configuration: configuration, sink: sink, environment: environment).run(inputs: names)
+        if out.isClosed { throw ExitCode(ExitStatus.clean) }
+        Terminal.notes(for: summary.counts)
+        throw ExitCode(summary.exit)
+    }
+
+    private var useColor: Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            let env = ProcessInfo.processInfo.environment
+            return isatty(1) == 1 && env["NO_COLOR"].map(\.isEmpty) ?? true && env["TERM"] != "dumb"
+        }
+    }
+}
+
+/// What the command says on stderr.
+enum Terminal {
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("lockwatch: \(message)\n".utf8))
+    }
+
+    /// Whether the descriptor is a pipe, socket or terminal: a live stream, not a file.
+    static func isStream(_ fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+    }
+
+    /// Reports what was set aside, so that nothing is lost silently.
+    static func notes(for c: Summary.Counts) {
+        let items: [(Int, String)] = [
+            (c.unparsed, "lock-like lines could not be decoded (unparsed)"),
+            (c.noProfile, "lock lines carried no profile id and are not records"),
+            (c.truncated, "lines were longer than --max-line-bytes and were cut"),
+            (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
+            (c.timeless, "records had no time and were stamped with the moment they were read"),
+            (c.limitExceeded, "lines hit the PCRE2 match limit"),
+        ]
+        for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }
+    }
+}
