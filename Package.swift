@@ -41,6 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "PCRE2Tests", dependencies: ["PCRE2"]),
         .testTarget(name: "LockwatchCoreTests", dependencies: ["LockwatchCore"]),
+        .testTarget(name: "LockwatchTests", dependencies: ["lockwatch", "LockwatchCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,11 +17,27 @@ struct Lockwatch: ParsableCommand {
             Examples:
               journalctl -f -o json -u trading-worker | lockwatch
               lockwatch /var/log/worker/*.log* --format json > audit.ndjson
+
+            All options: lockwatch scan --help
             """,
         version: "0.1.0",
         subcommands: [Scan.self],
         defaultSubcommand: Scan.self
     )
+
+    /// Runs the command; bad usage exits 2, as the spec's exit statuses say (not sysexits' 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.error)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Duration flags: `30s`, `1.5s`, `500ms`, `2m`, or plain seconds.
@@ -138,15 +154,20 @@ struct Scan: ParsableCommand {
     @Option(help: "Colour in text output: auto (on a terminal, unless NO_COLOR is set), always, never.")
     var color: ColorChoice = .auto
 
-    func run() throws {
-        signal(SIGPIPE, SIG_IGN)
+    /// The one configuration value this command hands to the pipeline.
+    func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         configuration.thresholds = thresholds.thresholds
         configuration.inputFormat = input.inputFormat
         configuration.zone = input.tz
         configuration.year = input.year
         configuration.maxLineBytes = input.maxLineBytes
+        return configuration
+    }
 
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let configuration = makeConfiguration()
         let out = FileDescriptorWriter(fd: 1)
         let sink: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
         let names = input.inputs.isEmpty ? ["-"] : input.inputs

@@ -100,7 +100,7 @@ public final class GzipSource: ByteSource {
         let message = gzerror(file, &code)
         if n < 0 || (code != Z_OK && code != Z_STREAM_END) {
             let text = message.map { String(cString: $0) } ?? "error \(code)"
-            throw InputError(name: name, reason: text == "unexpected end of file" ? "truncated gzip data" : "gzip: \(text)")
+            throw InputError(name: name, reason: text.hasSuffix("unexpected end of file") ? "truncated gzip data" : "gzip: \(text)")
         }
         return Int(n)
     }

@@ -11,6 +11,8 @@ public struct Configuration: Sendable {
     public var year: Int?
     /// `--max-line-bytes`: longer lines are cut and the prefix analysed.
     public var maxLineBytes = 1 << 20
+    /// Bytes asked of each read(2); small values exercise the line splitter in tests.
+    public var readChunkBytes = 256 << 10
     /// The recognition rules, tried in order.
     public var rules: [Rule] = DefaultRules.rules()
 

@@ -14,7 +14,7 @@ final class RecordStream {
     init(index: Int, source: ByteSource, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
         self.reader = LineReader(source: source, prefilter: configuration.prefilter,
-                                 maxLineBytes: configuration.maxLineBytes)
+                                 maxLineBytes: configuration.maxLineBytes, chunk: configuration.readChunkBytes)
         let timestamps = TimestampParser(zone: configuration.zone)
         self.decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps,
                                      year: configuration.year, fallbackYear: environment.currentYear)

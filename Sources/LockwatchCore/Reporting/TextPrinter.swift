@@ -89,9 +89,10 @@ public final class TextPrinter: Sink {
                 }
             }
         }
-        if !s.hosts.isEmpty {
-            t += "  hosts\n"
-            for h in s.hosts {
+        let reporting = s.hosts.filter { $0.health != HostHealth() }
+        if !reporting.isEmpty {
+            t += "  hosts (last /internal/health values)\n"
+            for h in reporting {
                 t += "    \(Self.escaped(h.host)): lockContentionCount=\(h.health.lockContentionCount.map(String.init) ?? "-")"
                 t += " tradingLoopHealthy=\(h.health.tradingLoopHealthy.map { "\($0)" } ?? "-")"
                 t += " reconciliationLoopHealthy=\(h.health.reconciliationLoopHealthy.map { "\($0)" } ?? "-")\n"

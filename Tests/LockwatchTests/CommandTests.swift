@@ -1,0 +1,153 @@
+// The built command, run as a user would: files, stdin, exit status, flags.
+
+import Foundation
+import Testing
+import LockwatchCore
+
+/// The lockwatch binary beside the test bundle.
+let lockwatchBinary: URL = {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("lockwatch")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return packageRoot.appendingPathComponent(".build/debug/lockwatch")
+}()
+
+struct CommandResult {
+    var stdout: String
+    var stderr: String
+    var status: Int32
+}
+
+/// Runs the binary with `args`, feeding `stdin` through a pipe in chunks of `chunk` bytes.
+func runLockwatch(_ args: [String], stdin: [UInt8]? = nil, chunk: Int = 1 << 20) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = lockwatchBinary
+    process.arguments = args
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+    try process.run()
+    if let stdin {
+        let writer = input.fileHandleForWriting
+        Thread.detachNewThread {
+            var offset = 0
+            while offset < stdin.count {
+                let end = min(offset + chunk, stdin.count)
+                guard (try? writer.write(contentsOf: Data(stdin[offset..<end]))) != nil else { break }
+                offset = end
+            }
+            try? writer.close()
+        }
+    }
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(stdout: String(decoding: stdoutData, as: UTF8.self),
+                         stderr: String(decoding: stderrData, as: UTF8.self), status: process.terminationStatus)
+}
+
+/// The `exit` the summary line reports.
+func summaryExit(_ ndjson: String) -> Int32? {
+    guard let last = ndjson.split(separator: "\n").last,
+          let obj = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else { return nil }
+    return (obj["exit"] as? Int).map(Int32.init)
+}
+
+@Suite struct CommandTests {
+    @Test(arguments: Fixture.all)
+    func fileAndStdinGiveTheGoldenOutput(_ fixture: Fixture) throws {
+        guard let golden = fixture.expected("expected.ndjson") else { Issue.record("no golden output"); return }
+        let files = fixture.inputs.map(\.path)
+        let viaFiles = try runLockwatch(["--format", "json"] + fixture.args + files)
+        #expect(viaFiles.stdout == golden)
+        #expect(viaFiles.status == summaryExit(golden))
+
+        // The first input through stdin (decompressed, as zcat would give it), the rest as files.
+        let firstBytes = try fixture.inputBytes()[0]
+        let viaStdin = try runLockwatch(["--format", "json"] + fixture.args + ["-"] + files.dropFirst(), stdin: firstBytes, chunk: 333)
+        #expect(viaStdin.stdout == golden)
+        #expect(viaStdin.status == viaFiles.status)
+
+        let text = try runLockwatch(fixture.args + files)
+        #expect(text.stdout == fixture.expected("expected.txt"))
+    }
+
+    @Test func unreadableInputIsReportedAndTheOthersStillRead() throws {
+        let good = fixturesRoot.appendingPathComponent("persistent-91s/input.log").path
+        let r = try runLockwatch(["--format", "json", "/nonexistent/worker.log", good, fixturesRoot.path])
+        #expect(r.stderr.contains("/nonexistent/worker.log: No such file or directory"))
+        #expect(r.stderr.contains("\(fixturesRoot.path): is a directory"))
+        #expect(r.stdout.contains("\"reason\":\"persistent\""))
+        #expect(r.status == 2)
+        #expect(summaryExit(r.stdout) == 2)
+    }
+
+    @Test func truncatedGzipIsReportedWithWhatCouldBeRead() throws {
+        let gz = fixturesRoot.appendingPathComponent("merged-files/input-1-worker1.log.1.gz")
+        let data = try Data(contentsOf: gz)
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-truncated-\(getpid()).gz")
+        try data.prefix(data.count - 12).write(to: cut)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        let r = try runLockwatch(["--format", "json", cut.path])
+        #expect(r.stderr.contains("truncated gzip data"))
+        #expect(r.status == 2)
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        let r = try runLockwatch(["--ttl", "soon"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--ttl"))
+    }
+
+    /// A live pipe shows the escalation as soon as the lines are in, not at end of input.
+    @Test func livePipeWritesEventsBeforeInputEnds() throws {
+        let log = try Data(contentsOf: fixturesRoot.appendingPathComponent("persistent-91s/input.log"))
+        let process = Process()
+        process.executableURL = lockwatchBinary
+        process.arguments = ["--format", "json"]
+        let input = Pipe(), out = Pipe()
+        process.standardInput = input
+        process.standardOutput = out
+        try process.run()
+        let started = Date()
+        input.fileHandleForWriting.write(log)
+        // Input stays open: only the idle flush can release what the watermark holds.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("\"persistent\""), Date().timeIntervalSince(started) < 10 {
+            seen.append(out.fileHandleForReading.availableData)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(String(decoding: seen, as: UTF8.self).contains("\"persistent\""))
+        #expect(elapsed < 1.0, "escalation took \(elapsed) s to appear")
+    }
+
+    @Test func closedStdoutEndsQuietly() throws {
+        let big = (0..<20000).map { i in
+            "2026-11-26 14:00:\(String(format: "%02d", i % 60)),000 WARNING trading_loop: lock acquisition failed profile_id=p\(i)"
+        }.joined(separator: "\n")
+        let process = Process()
+        process.executableURL = lockwatchBinary
+        process.arguments = ["--format", "json"]
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        try out.fileHandleForReading.close()
+        signal(SIGPIPE, SIG_IGN)
+        try? input.fileHandleForWriting.write(contentsOf: Data(big.utf8))
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!stderr.contains("Broken pipe"))
+        #expect(!stderr.lowercased().contains("error"))
+        #expect(process.terminationReason == .exit)
+    }
+}
