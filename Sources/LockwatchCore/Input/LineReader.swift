@@ -157,7 +157,9 @@ public final class LineReader {
         if pos > 0 {
             let keep = end - pos
             if keep > 0 { memmove(storage.baseAddress!, storage.baseAddress! + pos, keep) }
-            for k in known.indices { known[k] = max(0, known[k] - pos) }
+            for k in known.indices {
+                if known[k] < pos { known[k] = 0; isHit[k] = false } else { known[k] -= pos }
+            }
             end = keep
             pos = 0
         }

@@ -1,0 +1,165 @@
+import Testing
+@testable import LockwatchCore
+
+let t0 = EventTime(micros: base)
+func at(_ s: Double) -> EventTime { t0 + .seconds(s) }
+
+/// A compact step for transition tables.
+enum Step {
+    case fail(Double, String, String = "ETH", owner: String? = "w1", caller: String? = "w2", expiresIn: Double? = nil)
+    case acquired(Double, String, String = "ETH")
+    case health(Double, String, trading: Bool?, reconciliation: Bool?)
+
+    var input: CorrelationInput {
+        switch self {
+        case let .fail(s, p, sym, owner, caller, expiresIn):
+            return .attempt(Attempt(time: at(s), key: LockKey(profile: p, symbol: sym), owner: owner, caller: caller,
+                                    expires: expiresIn.map { at(s + $0) }))
+        case let .acquired(s, p, sym):
+            return .acquired(LockRecord(kind: .acquired, time: at(s), profile: p, symbol: sym))
+        case let .health(s, host, trading, reconciliation):
+            return .health(LockRecord(kind: .health, time: at(s), profile: "", host: host,
+                                      health: HealthReport(tradingLoopHealthy: trading, reconciliationLoopHealthy: reconciliation)))
+        }
+    }
+}
+
+/// A short name per alert, for readable tables.
+func label(_ a: Alert) -> String {
+    switch a {
+    case .contentionStarted(let at, let key, _, _, _): return "start \(key.profile) \((at - t0).description)"
+    case .escalation(let e): return "\(e.reason.rawValue) \(e.key?.profile ?? e.profiles.joined(separator: "+")) \((e.at - t0).description)"
+    case .ownerStuck(let at, let key, let owner, _): return "stuck \(key.profile) \(owner) \((at - t0).description)"
+    case .recovered(let at, let key, _, let d, let n, let esc): return "recovered \(key.profile) \((at - t0).description) \(d.description)s \(n)\(esc ? " esc" : "")"
+    case .loopUnhealthy(let at, let host, let loop): return "unhealthy \(host) \(loop.rawValue) \((at - t0).description)"
+    }
+}
+
+func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [String], correlator: Correlator) {
+    var c = Correlator(thresholds: thresholds)
+    var out: [String] = []
+    for s in steps { out += c.apply(s.input).map(label) }
+    return (out, c)
+}
+
+@Suite struct CorrelatorTests {
+    static let table: [(String, [Step], [String])] = [
+        ("a failure opens an episode", [.fail(0, "A")], ["start A 0"]),
+        ("recovery closes it with its duration", [.fail(0, "A"), .fail(10, "A"), .acquired(25, "A")],
+         ["start A 0", "recovered A 25 25s 2"]),
+        ("acquired without an episode says nothing", [.acquired(5, "A")], []),
+        ("90 s after the start does not escalate", [.fail(0, "A", owner: nil), .fail(30, "A", owner: nil), .fail(60, "A", owner: nil), .fail(90, "A", owner: nil)],
+         ["start A 0"]),
+        ("91 s after the start does", [.fail(0, "A", owner: nil), .fail(30, "A", owner: nil), .fail(60, "A", owner: nil), .fail(91, "A", owner: nil), .fail(100, "A", owner: nil)],
+         ["start A 0", "persistent A 91"]),
+        ("a lone failure just past the gap opens a new episode instead of escalating",
+         [.fail(0, "A", owner: nil), .fail(90.001, "A", owner: nil)], ["start A 0", "start A 90.001"]),
+        ("a gap over 3 TTL closes quiet and opens anew", [.fail(0, "A", owner: nil), .fail(80, "A", owner: nil), .fail(171, "A", owner: nil), .fail(200, "A", owner: nil)],
+         ["start A 0", "start A 171"]),
+        ("exactly the gap keeps the episode", [.fail(0, "A", owner: nil), .fail(90, "A", owner: nil), .fail(91, "A", owner: nil)],
+         ["start A 0", "persistent A 91"]),
+        ("stale lock: 2 s past expiry is within grace", [.fail(0, "A", expiresIn: -2)], ["start A 0"]),
+        ("stale lock: beyond grace fires once", [.fail(0, "A", expiresIn: -2.5), .fail(5, "A", expiresIn: -9)],
+         ["start A 0", "stale_lock A 0"]),
+        ("two profiles within a TTL", [.fail(0, "A"), .fail(30, "B")], ["start A 0", "start B 30", "multi_profile A+B 30"]),
+        ("two profiles more than a TTL apart", [.fail(0, "A"), .fail(30.001, "B")], ["start A 0", "start B 30.001"]),
+        ("multi_profile fires once per incident, again after it ends",
+         [.fail(0, "A"), .fail(5, "B"), .fail(10, "A"), .acquired(11, "A"), .acquired(12, "B"), .fail(60, "C"), .fail(61, "A")],
+         ["start A 0", "start B 5", "multi_profile A+B 5", "recovered A 11 11s 2 esc", "recovered B 12 7s 1 esc",
+          "start C 60", "start A 61", "multi_profile A+C 61"]),
+        ("a recovered profile is no longer active", [.fail(0, "A"), .acquired(1, "A"), .fail(2, "B")],
+         ["start A 0", "recovered A 1 1s 1", "start B 2"]),
+        ("owner stuck when one owner spans more than a TTL", [.fail(0, "A"), .fail(30, "A"), .fail(31, "A"), .fail(50, "A")],
+         ["start A 0", "stuck A w1 31"]),
+        ("symbols of one profile are separate keys", [.fail(0, "A", "ETH"), .fail(1, "A", "BTC"), .acquired(2, "A", "ETH")],
+         ["start A 0", "start A 1", "recovered A 2 2s 1"]),
+        ("an acquisition after the gap is no recovery", [.fail(0, "A"), .acquired(100, "A")], ["start A 0"]),
+        ("health reports a loop once per change",
+         [.health(0, "h1", trading: false, reconciliation: true), .health(1, "h1", trading: false, reconciliation: false),
+          .health(2, "h1", trading: true, reconciliation: false), .health(3, "h1", trading: false, reconciliation: nil)],
+         ["unhealthy h1 trading 0", "unhealthy h1 reconciliation 1", "unhealthy h1 trading 3"]),
+    ]
+
+    @Test(arguments: table.indices)
+    func transition(_ i: Int) {
+        let (name, steps, expected) = Self.table[i]
+        #expect(run(steps).alerts == expected, "\(name)")
+    }
+
+    @Test func thresholdsAreFlags() {
+        var t = Thresholds()
+        t.ttl = .seconds(10)
+        t.escalateAfter = 2
+        #expect(run([.fail(0, "A", owner: nil), .fail(20, "A", owner: nil), .fail(20.5, "A", owner: nil)], t).alerts
+                == ["start A 0", "persistent A 20.5"])
+        t.multiProfile = 3
+        #expect(run([.fail(0, "A", owner: nil), .fail(1, "B", owner: nil)], t).alerts == ["start A 0", "start B 1"])
+        #expect(t.episodeGap == .seconds(30))
+    }
+
+    @Test func summaryCountsAndStates() {
+        var (_, c) = run([.fail(0, "A", owner: "w2", caller: "w2"), .fail(5, "A", owner: "w1"), .acquired(6, "A"),
+                          .fail(10, "B"), .fail(200, "C")])
+        c.finish(at: at(200))
+        let s = c.summary(counts: Summary.Counts(), firstAt: at(0), lastAt: at(200), exit: 0)
+        #expect(s.profiles.map(\.profileID) == ["A", "B", "C"])
+        let a = s.profiles[0].symbols[0]
+        #expect(a.failures == 2 && a.state == .recovered && a.maxContention == .seconds(6))
+        #expect(a.owners == [Summary.Owner(owner: "w1", failures: 1, selfHeld: false),
+                             Summary.Owner(owner: "w2", failures: 1, selfHeld: true)])
+        #expect(s.profiles[1].symbols[0].state == .quiet)
+        #expect(s.profiles[2].symbols[0].state == .open)
+    }
+}
+
+@Suite struct AttemptPairerTests {
+    func rec(_ kind: RecordKind, _ s: Double, _ p: String = "A", symbol: String? = nil, host: String? = nil,
+             skipped: Bool = false) -> LockRecord {
+        LockRecord(kind: kind, time: at(s), profile: p, symbol: symbol, owner: kind == .failed ? "w1" : nil,
+                   host: host, skipped: skipped)
+    }
+
+    func attempts(_ records: [LockRecord], window: Double = 1) -> [Attempt] {
+        var pairer = AttemptPairer(window: .seconds(window))
+        var out: [CorrelationInput] = []
+        for r in records { out += pairer.push(r) }
+        out += pairer.flush()
+        return out.compactMap { if case .attempt(let a) = $0 { return a } else { return nil } }
+    }
+
+    @Test func warningThenFailureIsOneAttemptAtTheEarlierTime() {
+        let a = attempts([rec(.warning, 0, skipped: true), rec(.failed, 0.4, symbol: "ETH")])
+        #expect(a.count == 1)
+        #expect(a[0].time == at(0) && a[0].key.symbol == "ETH" && a[0].skipped && a[0].owner == "w1")
+    }
+
+    @Test func failureThenWarningPairsToo() {
+        #expect(attempts([rec(.failed, 0, symbol: "ETH"), rec(.warning, 1, symbol: "ETH")]).count == 1)
+    }
+
+    @Test func beyondTheWindowTheyAreTwo() {
+        let a = attempts([rec(.failed, 0, symbol: "ETH"), rec(.warning, 1.001)])
+        #expect(a.map(\.key.symbol) == ["ETH", ""])
+    }
+
+    @Test func eachRecordPairsOnce() {
+        #expect(attempts([rec(.warning, 0), rec(.warning, 0.2), rec(.failed, 0.5)]).count == 2)
+        #expect(attempts([rec(.failed, 0), rec(.failed, 0.2), rec(.warning, 0.5)]).count == 2)
+    }
+
+    @Test func differentSymbolHostOrProfileDoNotPair() {
+        #expect(attempts([rec(.failed, 0, symbol: "ETH"), rec(.warning, 0.1, symbol: "BTC")]).count == 2)
+        #expect(attempts([rec(.failed, 0, host: "h1"), rec(.warning, 0.1, host: "h2")]).count == 2)
+        #expect(attempts([rec(.failed, 0, "A"), rec(.warning, 0.1, "B")]).count == 2)
+        #expect(attempts([rec(.failed, 0, host: "h1"), rec(.warning, 0.1)]).count == 1)
+    }
+
+    @Test func otherRecordsKeepTheirPlaceInTime() {
+        var pairer = AttemptPairer(window: .seconds(1))
+        var out = pairer.push(rec(.failed, 0))
+        out += pairer.push(rec(.acquired, 0.5))
+        #expect(out.isEmpty, "the acquisition waits behind the unpaired failure")
+        out += pairer.push(rec(.warning, 0.6))
+        #expect(out.map(\.time) == [at(0), at(0.5)])
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+@testable import LockwatchCore
+
+func decode(_ line: String, format: InputFormat = .auto, year: Int? = 2026) -> LogRecord? {
+    var d = RecordDecoder(format: format, year: year)
+    var copy = line
+    return copy.withUTF8 { try? d.decode(UnsafeRawBufferPointer($0)).get() }
+}
+
+let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w1 caller_token=w2"
+
+@Suite struct RecordDecoderTests {
+    @Test(arguments: [
+        (#"{"__REALTIME_TIMESTAMP":"1795701600003000","_HOSTNAME":"worker-2","MESSAGE":"hello profile_id=p1"}"#, Envelope.journaldJSON, "worker-2"),
+        ("2026-11-26T14:00:00.003000+0000 worker-2 trading-worker[10886]: hello profile_id=p1", .shortISO, "worker-2"),
+        ("2026-11-26T14:00:00.003000+00:00 worker-2 trading-worker[10886]: hello profile_id=p1", .shortISO, "worker-2"),
+        ("Nov 26 14:00:00.003000 worker-2 trading-worker[10886]: hello profile_id=p1", .short, "worker-2"),
+        ("Nov 26 14:00:00.003 worker-2 trading-worker: hello profile_id=p1", .short, "worker-2"),
+        ("1795701600.003000 worker-2 trading-worker[10886]: hello profile_id=p1", .shortUnix, "worker-2"),
+        ("2026-11-26T14:00:00.003000000Z stderr F hello profile_id=p1", .cri, nil),
+        (#"{"log":"hello profile_id=p1\n","stream":"stderr","time":"2026-11-26T14:00:00.003Z"}"#, .docker, nil),
+        ("hello profile_id=p1", .none, nil),
+    ] as [(String, Envelope, String?)])
+    func detectsEveryEnvelope(_ line: String, _ envelope: Envelope, _ host: String?) throws {
+        let r = try #require(decode(line))
+        #expect(r.envelope == envelope)
+        #expect(r.fields[.profile] == "p1")
+        #expect(r.envelopeHost == host)
+        if envelope != .none {
+            #expect(r.time?.micros == base + 3000)
+            #expect(r.timeSource == .envelope)
+        }
+    }
+
+    @Test func appTimeWinsOverEnvelopeTime() throws {
+        let r = try #require(decode("2026-11-26T14:00:05.000000+0000 worker-2 trading-worker[1]: \(app)"))
+        #expect(r.time?.micros == base)
+        #expect(r.timeSource == .app)
+        #expect(r.shape == .plain)
+    }
+
+    @Test(arguments: [
+        (#"ts=2026-11-26T14:00:00.000Z level=warn logger=entry_lock msg="fn_try_acquire_entry_lock_row returned false" profile_id=p1 symbol="ETH-USD" owner_token=w1 caller_token=w2 expires_at=2026-11-26T14:00:16.336Z latency_ms=5.6"#, AppShape.logfmt),
+        (#"{"timestamp":"2026-11-26T14:00:00.000000Z","level":"warning","event":"fn_try_acquire_entry_lock_row returned false","profile_id":"p1","symbol":"ETH-USD","owner_token":"w1","caller_token":"w2","expires_at":"2026-11-26T14:00:16.336Z","latency_ms":5.6}"#, .json),
+        (#"{"level":40,"time":1795701600000,"hostname":"worker-2","msg":"fn_try_acquire_entry_lock_row returned false","profileId":"p1","instrument":"ETH-USD","ownerToken":"w1","callerToken":"w2","expiresAt":"2026-11-26T14:00:16.336Z","latencyMs":5.6}"#, .json),
+        ("2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 sym=ETH-USD holder=w1 worker_token=w2 locked_until=2026-11-26T14:00:16.336Z elapsed_ms=5.6", .plain),
+    ] as [(String, AppShape)])
+    func readsEveryAppShapeAndAlias(_ line: String, _ shape: AppShape) throws {
+        let r = try #require(decode(line))
+        #expect(r.shape == shape)
+        #expect(r.time?.micros == base)
+        #expect(r.fields[.profile] == "p1")
+        #expect(r.fields[.symbol] == "ETH-USD")
+        #expect(r.fields[.owner] == "w1")
+        #expect(r.fields[.caller] == "w2")
+        #expect(r.fields[.expires] == "2026-11-26T14:00:16.336Z")
+        #expect(r.fields[.latencyMs] == "5.6")
+    }
+
+    @Test func journaldMessageAsByteArray() throws {
+        let bytes = Array("hello profile_id=p1 \u{1B}[31m".utf8).map(String.init).joined(separator: ",")
+        let r = try #require(decode(#"{"__REALTIME_TIMESTAMP":"1795701600000000","MESSAGE":[\#(bytes)]}"#))
+        #expect(r.fields[.profile] == "p1")
+        #expect(r.envelope == .journaldJSON)
+    }
+
+    @Test func keyValuePairsCountOnlyAsWholeTokens() throws {
+        let r = try #require(decode("msg x=1 result=false_x notprofile_id=p9 (profile_id=p8) profile_id=p1"))
+        #expect(r.fields[.result] == "false_x")
+        #expect(r.fields[.profile] == "p1")
+    }
+
+    @Test func malformedJSONIsAFailureNotACrash() {
+        var d = RecordDecoder()
+        var line = #"{"MESSAGE":"fn_try_acquire_entry_lock_row returned false"#
+        let result = line.withUTF8 { d.decode(UnsafeRawBufferPointer($0)) }
+        #expect(throws: DecodeFailure.malformedJSON) { try result.get() }
+    }
+
+    @Test func deeplyNestedJSONIsSkippedWithoutRecursion() throws {
+        let nested = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        let r = try #require(decode(#"{"deep":\#(nested),"msg":"x","profile_id":"p1"}"#))
+        #expect(r.fields[.profile] == "p1")
+    }
+
+    @Test func forcedFormatRejectsOtherEnvelopes() {
+        #expect(decode("hello profile_id=p1", format: .forced(.journaldJSON)) == nil)
+        #expect(decode("2026-11-26T14:00:00.003000000Z stderr F x", format: .forced(.cri))?.envelope == .cri)
+        #expect(decode("2026-11-26T14:00:00.003000000Z stderr F x", format: .forced(.none))?.envelope == Envelope.none)
+    }
+}

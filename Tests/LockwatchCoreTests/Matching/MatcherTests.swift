@@ -1,0 +1,93 @@
+import Testing
+@testable import LockwatchCore
+
+func recognise(_ line: String) -> MatchOutcome {
+    let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+    guard let rec = decode(line) else { return .none }
+    return matcher.match(rec, origin: Origin(input: 0, line: 1))
+}
+
+func kind(_ line: String) -> RecordKind? {
+    if case .record(let r, _) = recognise(line) { return r.kind }
+    return nil
+}
+
+@Suite struct MatcherTests {
+    @Test(arguments: [
+        ("fn_try_acquire_entry_lock_row returned false profile_id=p1", RecordKind.failed),
+        ("fn_try_acquire_entry_lock_row -> false profile_id=p1", .failed),
+        ("fn_try_acquire_entry_lock_row = false profile_id=p1", .failed),
+        ("fn_try_acquire_entry_lock_row returned: false profile_id=p1", .failed),
+        ("rpc done fn=fn_try_acquire_entry_lock_row result=false profile_id=p1", .failed),
+        ("rpc done fn=fn_try_acquire_entry_lock_row acquired=false profile_id=p1", .failed),
+        (#"{"msg":"rpc done","fn":"fn_try_acquire_entry_lock_row","ok":false,"profile_id":"p1"}"#, .failed),
+        ("fn_try_acquire_entry_lock_row returned true profile_id=p1", .acquired),
+        ("rpc done fn=fn_try_acquire_entry_lock_row result=true profile_id=p1", .acquired),
+        ("entry lock released profile_id=p1", .released),
+        ("Entry lock released profile_id=p1", .released),
+        ("fn_release_entry_lock_row returned true profile_id=p1", .released),
+        ("lock acquisition failed profile_id=p1", .warning),
+        ("LOCK ACQUISITION FAILED profile_id=p1", .warning),
+        ("health lockContentionCount=3 tradingLoopHealthy=false", .health),
+        (#"{"event":"health","reconciliationLoopHealthy":true}"#, .health),
+    ] as [(String, RecordKind)])
+    func recognisesEveryRecord(_ line: String, _ expected: RecordKind) {
+        #expect(kind(line) == expected)
+    }
+
+    @Test(arguments: [
+        "calling fn_try_acquire_entry_lock_row profile_id=p1 symbol=ETH-USD",
+        #"POST /rest/v1/rpc/fn_try_acquire_entry_lock_row "HTTP/1.1 200 OK" profile_id=p1"#,
+        "rpc done fn=fn_try_acquire_entry_lock_row result=false_x profile_id=p1",
+        "rpc done fn=fn_try_acquire_entry_lock_row_v2 result=false profile_id=p1",
+        "no lock acquisition failures today profile_id=p1",
+        "fn_try_acquire_entry_lock_row returned falsey profile_id=p1",
+    ])
+    func ignoresDecoys(_ line: String) {
+        #expect(kind(line) == nil)
+    }
+
+    @Test func aFailureWithoutProfileIsNotARecord() {
+        guard case .noProfile = recognise("fn_try_acquire_entry_lock_row returned false symbol=ETH-USD") else {
+            Issue.record("expected noProfile"); return
+        }
+    }
+
+    @Test(arguments: [
+        ("lock acquisition failed action=skip_signal profile_id=p1", true),
+        ("lock acquisition failed signal_skipped=true profile_id=p1", true),
+        ("lock acquisition failed skipped=true profile_id=p1", true),
+        ("lock acquisition failed; Skipping signal profile_id=p1", true),
+        ("lock acquisition failed skipped=false profile_id=p1", false),
+        ("lock acquisition failed action=retry profile_id=p1", false),
+    ])
+    func tellsSkippedSignals(_ line: String, _ skipped: Bool) throws {
+        guard case .record(let r, _) = recognise(line) else { Issue.record("no record"); return }
+        #expect(r.skipped == skipped)
+    }
+
+    @Test func fillsTheLockRecord() throws {
+        guard case .record(let r, let timeless) = recognise(app + " expires_at=2026-11-26T14:00:16.336Z latency_ms=5.6") else {
+            Issue.record("no record"); return
+        }
+        #expect(!timeless)
+        #expect(r == LockRecord(kind: .failed, time: EventTime(micros: base), profile: "p1", symbol: "ETH-USD", owner: "w1",
+                                caller: "w2", expires: EventTime(micros: base + 16_336_000), latency: 0.0056,
+                                origin: Origin(input: 0, line: 1)))
+    }
+
+    @Test func userRuleGroupsFillFields() throws {
+        let rule = try Rule(name: "go-busy", kind: .failed,
+                            pattern: #"^(?<time>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \S+ entry lock busy: profile=(?<profile>\S+) sym=(?<symbol>\S+) holder=(?<owner>\S+)"#)
+        let matcher = Matcher(rules: [rule], timestamps: TimestampParser())
+        let rec = try #require(decode("2026/11/26 14:00:00 main.go:12 entry lock busy: profile=p7 sym=BTC holder=w9"))
+        guard case .record(let r, _) = matcher.match(rec, origin: Origin(input: 0, line: 1)) else {
+            Issue.record("no record"); return
+        }
+        #expect(r.profile == "p7" && r.symbol == "BTC" && r.owner == "w9" && r.time.micros == base)
+    }
+
+    @Test func unknownGroupNamesAreRejected() {
+        #expect(throws: RuleError.self) { _ = try Rule(name: "x", kind: .failed, pattern: "(?<colour>x)") }
+    }
+}
