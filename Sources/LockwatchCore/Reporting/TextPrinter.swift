@@ -71,6 +71,8 @@ public final class TextPrinter: Sink {
         return "profiles=\(e.profiles.map(Self.escaped).joined(separator: ","))"
     }
 
+    private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     public func finish(_ s: Summary) {
         var t = "\n" + paint("Summary", "1") + "\n"
         t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
@@ -78,14 +80,15 @@ public final class TextPrinter: Sink {
         t += "\n"
         if s.profiles.isEmpty { t += "  no entry lock contention\n" }
         for p in s.profiles {
-            t += "  profile \(Self.escaped(p.profileID)): \(p.failures) failures, \(p.skippedSignals) skipped signals, "
-            t += "\(p.episodes) episode\(p.episodes == 1 ? "" : "s")\(p.escalated ? ", " + paint("escalated", "1;31") : "")\n"
+            t += "  profile \(Self.escaped(p.profileID)): \(count(p.failures, "failure")), "
+            t += "\(count(p.skippedSignals, "skipped signal")), \(count(p.episodes, "episode"))"
+            t += "\(p.escalated ? ", " + paint("escalated", "1;31") : "")\n"
             for sym in p.symbols {
-                t += "    symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): \(sym.failures) failures, "
-                t += "\(sym.skippedSignals) skipped, \(sym.episodes) episodes, \(sym.escalations) escalations, "
+                t += "    symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): \(count(sym.failures, "failure")), "
+                t += "\(sym.skippedSignals) skipped, \(count(sym.episodes, "episode")), \(count(sym.escalations, "escalation")), "
                 t += "longest \(sym.maxContention.description)s, state \(sym.state.rawValue)\n"
                 for o in sym.owners {
-                    t += "      holder \(Self.escaped(o.owner)): \(o.failures) failures\(o.selfHeld ? " (the caller itself)" : "")\n"
+                    t += "      holder \(Self.escaped(o.owner)): \(count(o.failures, "failure"))\(o.selfHeld ? " (the caller itself)" : "")\n"
                 }
             }
         }

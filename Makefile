@@ -1,0 +1,42 @@
+# lockwatch — build, demo and tests. `make demo` and `make test` do all set-up on a fresh machine.
+
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug/lockwatch
+
+.PHONY: all deps build demo test record release clean
+
+all: build
+
+# PCRE2 (and zlib) headers from the system, through SwiftPM system-library targets.
+deps:
+	@if ! pkg-config --exists libpcre2-8 2>/dev/null || [ ! -f /usr/include/zlib.h ]; then \
+		echo "installing libpcre2-dev, zlib1g-dev, pkg-config"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libpcre2-dev zlib1g-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# Runs lockwatch on the bundled incident; exit status 1 means "escalations found", which is the point.
+demo: build
+	@echo '$$ lockwatch fixtures/incident/input.log'
+	@$(BIN) fixtures/incident/input.log; status=$$?; echo "(exit status $$status)"; [ $$status -le 1 ]
+
+# Unit, golden-fixture and command tests (Swift Testing). The build must be free of warnings.
+test: deps
+	@$(SWIFT) build --build-tests 2>&1 | tee .build-test.log | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
+	@rm -f .build-test.log
+	$(SWIFT) test --disable-xctest --skip-build
+
+# Re-records every fixture's expected.ndjson / expected.txt (review the diff before committing).
+record: deps
+	-LOCKWATCH_RECORD=1 $(SWIFT) test --disable-xctest --filter 'FixtureTests/matchesGoldenOutput'
+	git status --short fixtures/
+
+release: deps
+	$(SWIFT) build -c release
+
+clean:
+	rm -rf .build
