@@ -1,0 +1,42 @@
+import Testing
+@testable import LockwatchCore
+
+@Suite struct PrinterTests {
+    let hostile = LockKey(profile: "p\u{1B}]0;pwned\u{07}\u{1B}[2J", symbol: "ETH\r\nUSD\u{9B}")
+
+    @Test func textNeverWritesControlCharactersRaw() {
+        let out = MemorySink()
+        let printer = TextPrinter(out: out, color: false)
+        printer.emit(.contentionStarted(at: t0, key: hostile, owner: "w\u{0}1", caller: nil, host: "h\u{7F}"))
+        let text = out.text
+        #expect(!text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) })
+        #expect(text.contains(#"p\x1b]0;pwned\x07\x1b[2J"#))
+        #expect(text.contains(#"symbol=ETH\r\nUSD\x9b"#))
+        #expect(text.contains(#"owner=w\x001"#))
+    }
+
+    @Test func jsonEscapesControlCharacters() {
+        let line = JSONPrinter.line(.contentionStarted(at: t0, key: hostile, owner: nil, caller: nil, host: nil))
+        #expect(line.hasSuffix("}\n"))
+        #expect(line.dropLast().allSatisfy { $0 != "\n" && $0 != "\u{1B}" })
+        #expect(line.contains(#""profile_id":"p\u001b]0;pwned\u0007\u001b[2J""#))
+    }
+
+    @Test func colourOnlyWhenAsked() {
+        let plain = MemorySink(), coloured = MemorySink()
+        let alert = Alert.recovered(at: t0, key: LockKey(profile: "p", symbol: "s"), since: t0, duration: .seconds(3),
+                                    failures: 2, escalated: false)
+        TextPrinter(out: plain, color: false).emit(alert)
+        TextPrinter(out: coloured, color: true).emit(alert)
+        #expect(!plain.text.contains("\u{1B}["))
+        #expect(coloured.text.contains("\u{1B}[32mrecovered\u{1B}[0m"))
+    }
+
+    @Test func everyObjectHasTypeAndMillisecondTime() {
+        let e = Escalation(at: t0 + .seconds(91), reason: .multiProfile, key: nil, profiles: ["a", "b"], since: t0,
+                           failures: 3, owners: ["w1"])
+        let line = JSONPrinter.line(.escalation(e))
+        #expect(line.hasPrefix(#"{"type":"escalation","at":"2026-11-26T14:01:31.000Z","reason":"multi_profile","profiles":["a","b"],"since":"2026-11-26T14:00:00.000Z","failures":3,"owners":["w1"],"advice":["#))
+        #expect(!line.contains("profile_id"))
+    }
+}
