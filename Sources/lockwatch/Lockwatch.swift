@@ -43,8 +43,12 @@ struct Lockwatch: ParsableCommand {
 /// Duration flags: `30s`, `1.5s`, `500ms`, `2m`, or plain seconds.
 struct DurationArgument: ExpressibleByArgument {
     let span: TimeSpan
+    let text: String
+
+    var defaultValueDescription: String { text }
 
     init?(argument: String) {
+        text = argument
         let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where argument.hasSuffix(suffix) {
             guard let v = Double(argument.dropLast(suffix.count)), v >= 0 else { return nil }
@@ -59,10 +63,23 @@ struct DurationArgument: ExpressibleByArgument {
 /// `--tz` values: `UTC`, `+02:00`, `-0500`, or an IANA zone name.
 extension ZoneRule: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String {
+        switch self {
+        case .fixed(let s) where s == 0: "UTC"
+        case .fixed(let s): "\(s >= 0 ? "+" : "-")\(abs(s) / 3600):\(abs(s) / 60 % 60)"
+        case .named(let zone): zone.identifier
+        }
+    }
 }
 
 extension InputFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String {
+        switch self {
+        case .auto: "auto"
+        case .forced(let e): e.rawValue
+        }
+    }
     public static var allValueStrings: [String] { ["auto"] + Envelope.allCases.map(\.rawValue) }
 }
 
