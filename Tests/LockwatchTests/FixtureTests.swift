@@ -125,3 +125,35 @@ func runInProcess(_ configuration: Configuration, sources: () throws -> [ByteSou
         #expect(json == golden, "16-byte read buffer differs for \(fixture.name)")
     }
 }
+
+@Suite struct ArrivalOrderTests {
+    /// Swaps neighbouring lines whose event times differ by less than the lateness: the events
+    /// must not change (SPEC section 3, "Order").
+    @Test(arguments: Fixture.all.filter { $0.inputs.count == 1 })
+    func localReorderingDoesNotChangeTheEvents(_ fixture: Fixture) throws {
+        guard let golden = fixture.expected("expected.ndjson") else { Issue.record("no golden output"); return }
+        let config = try fixture.configuration()
+        var decoder = RecordDecoder(format: config.inputFormat, timestamps: TimestampParser(zone: config.zone),
+                                    year: config.year)
+        var lines = String(decoding: try fixture.inputBytes()[0], as: UTF8.self).split(separator: "\n").map(String.init)
+        let times = lines.map { line -> EventTime? in
+            var copy = line
+            return copy.withUTF8 { try? decoder.decode(UnsafeRawBufferPointer($0)).get().time }
+        }
+        var swapped = 0
+        var i = 0
+        while i + 1 < lines.count {
+            if let a = times[i], let b = times[i + 1], a != b, abs((b - a).micros) < config.thresholds.maxLateness.micros {
+                lines.swapAt(i, i + 1)
+                swapped += 1
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        if ["incident", "paired-warnings", "persistent-91s"].contains(fixture.name) { #expect(swapped > 0) }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let (json, _) = try runInProcess(config) { [ChunkedSource(bytes, sizes: [4096])] }
+        #expect(json == golden, "\(swapped) swaps changed the events of \(fixture.name)")
+    }
+}
