@@ -88,7 +88,7 @@ public struct Correlator: Sendable {
         let t = a.time
         var ks = keys[a.key] ?? KeyState()
         if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
-            close(&ks, key: a.key, as: .quiet, duration: ep.lastFailure - ep.start)
+            close(&ks, key: a.key, as: .quiet, duration: ep.lastFailure - ep.start, at: t)
         }
         if ks.episode == nil {
             ks.episode = Episode(start: t, lastFailure: t)
@@ -178,10 +178,10 @@ public struct Correlator: Sendable {
         let key = LockKey(profile: r.profile, symbol: r.symbol ?? "")
         guard var ks = keys[key], let ep = ks.episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
-            close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start)
+            close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
         } else {
             let duration = r.time - ep.start
-            close(&ks, key: key, as: .recovered, duration: duration)
+            close(&ks, key: key, as: .recovered, duration: duration, at: r.time)
             alerts.append(.recovered(at: r.time, key: key, since: ep.start, duration: duration,
                                      failures: ep.failures, escalated: !ep.fired.isEmpty))
         }
@@ -190,16 +190,17 @@ public struct Correlator: Sendable {
     }
 
     /// Closes the open episode of a key and updates the profile's activity.
-    private mutating func close(_ ks: inout KeyState, key: LockKey, as state: EpisodeState, duration: TimeSpan) {
+    private mutating func close(_ ks: inout KeyState, key: LockKey, as state: EpisodeState, duration: TimeSpan,
+                                at now: EventTime) {
         ks.episode = nil
         ks.state = state
         ks.longest = max(ks.longest, duration)
         openSymbols[key.profile]?.remove(key.symbol)
         if openSymbols[key.profile]?.isEmpty ?? false { openSymbols[key.profile] = nil }
-        // The profile stays active only through its other open episodes.
+        // The profile stays active only through its other open episodes; a failure still within
+        // the window still has its entry in the activity queue, which will expire it.
         let others = (openSymbols[key.profile] ?? []).compactMap { keys[LockKey(profile: key.profile, symbol: $0)]?.episode?.lastFailure }
-        if let latest = others.max(), activity[key.profile] != nil,
-           activityQueue.contains(where: { $0.profile == key.profile && $0.time == latest }) {
+        if let latest = others.max(), activity[key.profile] != nil, now - latest <= activityWindow {
             activity[key.profile] = latest
         } else {
             activity[key.profile] = nil
@@ -231,7 +232,7 @@ public struct Correlator: Sendable {
         for (key, var ks) in keys {
             guard let ep = ks.episode else { continue }
             if end - ep.lastFailure > thresholds.episodeGap {
-                close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start)
+                close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: end)
                 keys[key] = ks
             }
         }
