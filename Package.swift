@@ -23,11 +23,12 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CBytes"),
+        .target(name: "CScan", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "PCRE2", dependencies: ["CPCRE2"]),
         .target(
             name: "LockwatchCore",
             dependencies: [
-                "PCRE2", "CZlib", "CBytes",
+                "PCRE2", "CZlib", "CBytes", "CScan",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

@@ -191,7 +191,7 @@ struct Scan: ParsableCommand {
         let environment = RunEnvironment(
             readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
-            stdinIdle: Terminal.isStream(0) ? IdlePolicy(milliseconds: Int32(input.idleFlush.span.micros / 1000)) : nil,
+            idleFlushMilliseconds: Int32(max(1, input.idleFlush.span.micros / 1000)),
             warn: { Terminal.warn($0) })
         let summary = Pipeline(configuration: configuration, sink: sink, environment: environment).run(inputs: names)
         if out.isClosed { throw ExitCode(ExitStatus.clean) }
@@ -214,14 +214,6 @@ struct Scan: ParsableCommand {
 enum Terminal {
     static func warn(_ message: String) {
         FileHandle.standardError.write(Data("lockwatch: \(message)\n".utf8))
-    }
-
-    /// Whether the descriptor is a pipe, socket or terminal: a live stream, not a file.
-    static func isStream(_ fd: Int32) -> Bool {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return false }
-        let type = st.st_mode & S_IFMT
-        return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
     }
 
     /// Reports what was set aside, so that nothing is lost silently.

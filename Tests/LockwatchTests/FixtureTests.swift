@@ -44,7 +44,7 @@ struct Fixture: CustomStringConvertible, Sendable {
     /// The decompressed bytes of every input, for the chunked paths.
     func inputBytes() throws -> [[UInt8]] {
         try inputs.map { url in
-            let source = try openInput(url.path, stdinIdle: nil)
+            let source = try openInput(url.path)
             var all: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -96,7 +96,7 @@ func runInProcess(_ configuration: Configuration, sources: () throws -> [ByteSou
     @Test(arguments: Fixture.all)
     func matchesGoldenOutput(_ fixture: Fixture) throws {
         let config = try fixture.configuration()
-        let (json, text) = try runInProcess(config) { try fixture.inputs.map { try openInput($0.path, stdinIdle: nil) } }
+        let (json, text) = try runInProcess(config) { try fixture.inputs.map { try openInput($0.path) } }
         if recording {
             try json.write(to: fixture.dir.appendingPathComponent("expected.ndjson"), atomically: true, encoding: .utf8)
             try text.write(to: fixture.dir.appendingPathComponent("expected.txt"), atomically: true, encoding: .utf8)
@@ -133,7 +133,7 @@ func runInProcess(_ configuration: Configuration, sources: () throws -> [ByteSou
     func localReorderingDoesNotChangeTheEvents(_ fixture: Fixture) throws {
         guard let golden = fixture.expected("expected.ndjson") else { Issue.record("no golden output"); return }
         let config = try fixture.configuration()
-        var decoder = RecordDecoder(format: config.inputFormat, timestamps: TimestampParser(zone: config.zone),
+        let decoder = RecordDecoder(format: config.inputFormat, timestamps: TimestampParser(zone: config.zone),
                                     year: config.year)
         var lines = String(decoding: try fixture.inputBytes()[0], as: UTF8.self).split(separator: "\n").map(String.init)
         let times = lines.map { line -> EventTime? in

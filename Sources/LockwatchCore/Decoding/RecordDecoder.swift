@@ -58,6 +58,9 @@ public struct LogRecord: Sendable {
     public var subject: [UInt8]
     /// journald's `__CURSOR`, kept for resuming a pipe.
     public var cursor: String?
+    /// When the event time is a syslog timestamp whose year was not given: the stamp, so that
+    /// the year can be inferred in input order (`SyslogYear`).
+    var syslogStamp: SyslogStamp?
 
     /// The host: the app record's host field, else the envelope's.
     public var host: String? { fields[.host] ?? envelopeHost }
@@ -69,24 +72,26 @@ public enum DecodeFailure: String, Error, Sendable {
     case envelopeMismatch = "does not match the forced --input-format"
 }
 
-/// Decodes lines into `LogRecord`s. Holds per-input state (the inferred syslog year).
+/// Decodes lines into `LogRecord`s. Keeps no state between lines, so chunks of one input
+/// can be decoded on several threads.
 public struct RecordDecoder: Sendable {
     public var format: InputFormat
     public var timestamps: TimestampParser
-    var year: SyslogYear
-    /// The year of the moment of reading, for syslog lines when nothing better is known.
+    /// `--year`: the year of syslog timestamps; nil to infer it downstream, in input order.
+    public var year: Int?
+    /// The provisional year of syslog timestamps until it is inferred.
     public var fallbackYear: Int
 
     public init(format: InputFormat = .auto, timestamps: TimestampParser = TimestampParser(),
                 year: Int? = nil, fallbackYear: Int = 1970) {
         self.format = format
         self.timestamps = timestamps
-        self.year = SyslogYear(fixed: year)
+        self.year = year
         self.fallbackYear = fallbackYear
     }
 
     /// Decodes one line (without its newline).
-    public mutating func decode(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
+    public func decode(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
         var first = 0
         while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
         let looksJSON = first < line.count && line[first] == UInt8(ascii: "{")
@@ -108,13 +113,13 @@ public struct RecordDecoder: Sendable {
         }
     }
 
-    private mutating func plainLine(_ line: UnsafeRawBufferPointer) -> LogRecord {
+    private func plainLine(_ line: UnsafeRawBufferPointer) -> LogRecord {
         var rec = decodeApp(line, envelope: .none)
         settle(&rec, envelopeTime: nil)
         return rec
     }
 
-    private mutating func decodeJSONLine(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
+    private func decodeJSONLine(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
         guard let members = JSONObjectReader.read(line) else { return .failure(.malformedJSON) }
         var get: [String: JSONScalar] = [:]
         for m in members where get[m.key] == nil { get[m.key] = m.value }
@@ -148,7 +153,7 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Tries the text envelopes in turn; nil when the line has none of them.
-    private mutating func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?) -> LogRecord? {
+    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?) -> LogRecord? {
         guard b.count > 10 else { return nil }
         let c0 = b[0]
         if isDigit(c0) {
@@ -176,13 +181,15 @@ public struct RecordDecoder: Sendable {
         }
         if forced == nil || forced == .short, c0 &- 65 < 26, let s = TimestampParser.parseSyslog(b, at: 0),
            s.end < b.count, b[s.end] == 0x20, let (host, appStart) = syslogTail(b, s.end + 1) {
-            let y = year.year(for: s.month, fallback: { fallbackYear })
-            return app(b, from: appStart, envelope: .short, host: host, time: timestamps.syslogTime(s, year: y))
+            var rec = app(b, from: appStart, envelope: .short, host: host,
+                          time: timestamps.syslogTime(s, year: year ?? fallbackYear))
+            if year == nil, rec.timeSource == .envelope { rec.syslogStamp = s }
+            return rec
         }
         return nil
     }
 
-    private mutating func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
+    private func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
                               host: String?, time: EventTime?) -> LogRecord {
         var rec = decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), envelope: envelope)
         rec.envelopeHost = host
@@ -220,7 +227,7 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Decodes the app record (JSON, logfmt or plain) from the app line.
-    mutating func decodeApp(_ b: UnsafeRawBufferPointer, envelope: Envelope) -> LogRecord {
+    func decodeApp(_ b: UnsafeRawBufferPointer, envelope: Envelope) -> LogRecord {
         var first = 0
         while first < b.count, b[first] == 0x20 { first += 1 }
         if first < b.count, b[first] == UInt8(ascii: "{"), let members = JSONObjectReader.read(b) {
@@ -239,7 +246,7 @@ public struct RecordDecoder: Sendable {
         }
         if time == nil, let t = fields[.time] { time = timestamps.parse(t) }
         return LogRecord(envelope: envelope, shape: shape, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: Array(b), cursor: nil)
+                         envelopeHost: nil, fields: fields, subject: Array(b), cursor: nil, syslogStamp: nil)
     }
 
     private func startsWithPair(_ b: UnsafeRawBufferPointer, _ i0: Int) -> Bool {
@@ -270,17 +277,17 @@ public struct RecordDecoder: Sendable {
         }
         let time = fields[.time].flatMap { timeValue($0) }
         return LogRecord(envelope: envelope, shape: .json, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: Array((message ?? "").utf8) + rest, cursor: nil)
+                         envelopeHost: nil, fields: fields, subject: Array((message ?? "").utf8) + rest, cursor: nil,
+                         syslogStamp: nil)
     }
 
     private func timeValue(_ text: String) -> EventTime? { timestamps.parse(text) }
 
-    /// Picks the event time (app, else envelope) and feeds full years to syslog inference.
-    private mutating func settle(_ rec: inout LogRecord, envelopeTime: EventTime?) {
+    /// Picks the event time: the app record's own, else the envelope's.
+    private func settle(_ rec: inout LogRecord, envelopeTime: EventTime?) {
         if rec.time == nil, let envelopeTime {
             rec.time = envelopeTime
             rec.timeSource = .envelope
         }
-        if rec.envelope != .short, let t = rec.time { year.observe(fullTime: t) }
     }
 }

@@ -34,7 +34,7 @@ public enum ZoneRule: Sendable, Equatable {
 }
 
 /// A syslog-style timestamp, which has no year: `Nov 26 14:00:00.123456`.
-struct SyslogStamp: Equatable {
+struct SyslogStamp: Equatable, Sendable {
     var month: Int
     var day: Int
     var secondOfDay: Int
@@ -210,7 +210,7 @@ public struct TimestampParser: Sendable {
 /// `--year` wins; otherwise the year of the last full timestamp seen in the same input, else
 /// the year of the moment the input is read. A month that jumps back by more than six (December
 /// to January) moves to the next year, as rotated syslog files do.
-struct SyslogYear {
+struct SyslogYear: Sendable {
     var fixed: Int?
     var current: Int?
     var lastMonth = 0

@@ -13,6 +13,15 @@ public protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
     /// A name for messages: the path, or `-` for stdin.
     var name: String { get }
+    /// Whether reads may wait for a writer (a pipe, socket or terminal), rather than a file.
+    var isStream: Bool { get }
+    /// For a stream: whether bytes arrive within `milliseconds` (0 asks without waiting).
+    func hasData(within milliseconds: Int32) -> Bool
+}
+
+extension ByteSource {
+    public var isStream: Bool { false }
+    public func hasData(within milliseconds: Int32) -> Bool { true }
 }
 
 /// Why an input could not be read.
@@ -22,27 +31,28 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(name): \(reason)" }
 }
 
-/// What a live input does when it has nothing to read: decided by the command layer.
-public struct IdlePolicy: Sendable {
-    /// How long the input must stay silent before the pipeline flushes what it holds.
-    public var after: Int32
-    public init(milliseconds: Int32) { after = milliseconds }
-}
 
-/// Reads a file descriptor with `read(2)`; for a live pipe, tells the pipeline when it goes idle.
+/// Reads a file descriptor with `read(2)`.
 public final class FileDescriptorSource: ByteSource {
     public let name: String
     let fd: Int32
     let ownsDescriptor: Bool
-    /// Called, at most once per silence, when the input has been idle for `idle.after`.
-    var onIdle: (() -> Void)?
-    let idle: IdlePolicy?
+    public let isStream: Bool
 
-    public init(fd: Int32, name: String, ownsDescriptor: Bool, idle: IdlePolicy? = nil) {
+    public init(fd: Int32, name: String, ownsDescriptor: Bool) {
         self.fd = fd
         self.name = name
         self.ownsDescriptor = ownsDescriptor
-        self.idle = idle
+        var st = stat()
+        let type = fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0
+        isStream = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+        // A larger pipe lets a fast writer hand over more than 64 KiB per read.
+        if type == S_IFIFO { _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20)) }
+    }
+
+    public func hasData(within milliseconds: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, milliseconds) != 0
     }
 
     /// Opens a file for reading.
@@ -60,10 +70,6 @@ public final class FileDescriptorSource: ByteSource {
     deinit { if ownsDescriptor { close(fd) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let idle, let onIdle {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&p, 1, idle.after) == 0 { onIdle() }
-        }
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -116,8 +122,8 @@ public final class GzipSource: ByteSource {
 }
 
 /// Opens an input by name: `-` is stdin; gzip files are recognised by their magic bytes.
-public func openInput(_ name: String, stdinIdle: IdlePolicy?) throws -> ByteSource {
-    if name == "-" { return FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false, idle: stdinIdle) }
+public func openInput(_ name: String) throws -> ByteSource {
+    if name == "-" { return FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false) }
     if GzipSource.isGzip(path: name) { return try GzipSource(path: name) }
     return try FileDescriptorSource.open(path: name)
 }

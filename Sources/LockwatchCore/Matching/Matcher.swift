@@ -32,6 +32,8 @@ public struct LockRecord: Equatable, Sendable {
     public var skipped: Bool
     public var health: HealthReport?
     public var origin: Origin
+    /// A syslog time whose year is still to be inferred in input order.
+    var syslogStamp: SyslogStamp?
 
     public init(kind: RecordKind, time: EventTime, profile: String, symbol: String? = nil, owner: String? = nil,
                 caller: String? = nil, expires: EventTime? = nil, latency: Double? = nil, host: String? = nil,
@@ -76,7 +78,9 @@ public final class Matcher {
         for (k, rule) in rules.enumerated() {
             let hit: Bool
             do {
-                hit = try record.subject.withUnsafeBytes { try rule.regex.matches($0, with: matchData[k]) }
+                hit = try record.subject.withUnsafeBytes {
+                    try rule.prefilter.admits($0) && rule.regex.matches($0, with: matchData[k])
+                }
             } catch {
                 return .limitExceeded(rule: rule.name)
             }
@@ -110,6 +114,7 @@ public final class Matcher {
             symbol: nonEmpty(fields[.symbol]), owner: nonEmpty(fields[.owner]), caller: nonEmpty(fields[.caller]),
             expires: fields[.expires].flatMap { timestamps.parse($0) }, latency: latency,
             host: nonEmpty(fields[.host] ?? record.envelopeHost), origin: origin)
+        if time == record.time { out.syslogStamp = record.syslogStamp }
         switch rule.kind {
         case .failed, .warning:
             out.skipped = skipped(fields, record)

@@ -16,16 +16,19 @@ public struct Rule: Sendable {
     public let name: String
     public let kind: RecordKind
     /// Literals of which at least one occurs in every line this rule matches; empty when unknown.
-    public let literals: [String]
+    public let literals: [Literal]
+    /// The same literals, to skip the regex on records that cannot match.
+    let prefilter: Prefilter
     public let regex: Regex
     let groups: [(field: Field, number: Int)]
 
     /// Compiles a rule.
     /// - Throws: `RegexCompileError` for a bad pattern, `RuleError` for an unknown group name.
-    public init(name: String, kind: RecordKind, pattern: String, literals: [String] = []) throws {
+    public init(name: String, kind: RecordKind, pattern: String, literals: [Literal] = []) throws {
         self.name = name
         self.kind = kind
         self.literals = literals
+        self.prefilter = Prefilter(literals: literals)
         self.regex = try Regex(pattern, options: [.utf])
         var groups: [(Field, Int)] = []
         for (groupName, number) in regex.groupNames {
@@ -64,18 +67,20 @@ public enum DefaultRules {
     }
 
     /// Patterns as (name, kind, pattern, literals), in the order they are tried.
-    public static let specs: [(name: String, kind: RecordKind, pattern: String, literals: [String])] = [
-        ("failed-call", .failed, call("fn_try_acquire_entry_lock_row", "false"), ["_lock_row"]),
-        ("failed-fields", .failed, fields("fn_try_acquire_entry_lock_row", "false"), ["_lock_row"]),
-        ("acquired-call", .acquired, call("fn_try_acquire_entry_lock_row", "true"), ["_lock_row"]),
-        ("acquired-fields", .acquired, fields("fn_try_acquire_entry_lock_row", "true"), ["_lock_row"]),
-        ("released-message", .released, #"(?i)\bentry lock released\b"#, ["ntry lock", "ntry Lock", "NTRY LOCK"]),
-        ("released-call", .released, call("fn_release_entry_lock_row", "true"), ["_lock_row"]),
-        ("released-fields", .released, fields("fn_release_entry_lock_row", "true"), ["_lock_row"]),
-        ("warning", .warning, #"(?i)\block acquisition failed\b"#, ["cquisition", "CQUISITION"]),
+    public static let specs: [(name: String, kind: RecordKind, pattern: String, literals: [Literal])] = [
+        ("failed-call", .failed, call("fn_try_acquire_entry_lock_row", "false"), [lockRow]),
+        ("failed-fields", .failed, fields("fn_try_acquire_entry_lock_row", "false"), [lockRow]),
+        ("acquired-call", .acquired, call("fn_try_acquire_entry_lock_row", "true"), [lockRow]),
+        ("acquired-fields", .acquired, fields("fn_try_acquire_entry_lock_row", "true"), [lockRow]),
+        ("released-message", .released, #"(?i)\bentry lock released\b"#, [Literal("entry lock", caseInsensitive: true)]),
+        ("released-call", .released, call("fn_release_entry_lock_row", "true"), [lockRow]),
+        ("released-fields", .released, fields("fn_release_entry_lock_row", "true"), [lockRow]),
+        ("warning", .warning, #"(?i)\block acquisition failed\b"#, [Literal("acquisition", caseInsensitive: true)]),
         ("health", .health, #"\#(no)"?(?:lockContentionCount|tradingLoopHealthy|reconciliationLoopHealthy)"?[=:]"#,
-         ["lockContentionCount", "LoopHealthy"]),
+         [Literal("ContentionCount"), Literal("LoopHealthy")]),
     ]
+
+    private static let lockRow = Literal("_lock_row")
 
     /// The compiled default rules.
     public static func rules() -> [Rule] {

@@ -11,8 +11,10 @@ public struct Configuration: Sendable {
     public var year: Int?
     /// `--max-line-bytes`: longer lines are cut and the prefix analysed.
     public var maxLineBytes = 1 << 20
-    /// Bytes asked of each read(2); small values exercise the line splitter in tests.
-    public var readChunkBytes = 256 << 10
+    /// Bytes of whole lines per chunk handed to a worker; small values exercise the splitter in tests.
+    public var readChunkBytes = 512 << 10
+    /// Threads that read, decode and match chunks (the correlation runs on the calling thread).
+    public var workers = 2
     /// The recognition rules, tried in order.
     public var rules: [Rule] = DefaultRules.rules()
 
@@ -22,27 +24,28 @@ public struct Configuration: Sendable {
     /// admits journald messages stored as byte arrays. A rule without literals admits every line.
     public var prefilter: Prefilter {
         if rules.contains(where: { $0.literals.isEmpty }) { return .everything }
-        return Prefilter(literals: rules.flatMap(\.literals) + [#""MESSAGE":["#])
+        return Prefilter(literals: rules.flatMap(\.literals) + [Literal(#""MESSAGE":["#)])
     }
 }
 
 /// What only the command layer may know: the wall clock and the terminal. Passed in, so that
 /// the core stays deterministic (STYLE habit 5).
-public struct RunEnvironment {
+public struct RunEnvironment: Sendable {
     /// The moment a line is read, for lines that carry no time at all.
-    public var readClock: () -> EventTime
+    public var readClock: @Sendable () -> EventTime
     /// The current year, for syslog timestamps when no full timestamp has been seen.
     public var currentYear: Int
-    /// For stdin when it is a live pipe: flush held records once it has been idle this long.
-    public var stdinIdle: IdlePolicy?
-    /// Where warnings about the input go (stderr in the command).
-    public var warn: (String) -> Void
+    /// For live streams (pipes, terminals): release held records once the input has been
+    /// silent this long. nil never does (a replay, where only the end releases them).
+    public var idleFlushMilliseconds: Int32?
+    /// Where warnings about the input go (stderr in the command). Called on the caller's thread.
+    public var warn: @Sendable (String) -> Void
 
-    public init(readClock: @escaping () -> EventTime = { EventTime(micros: 0) }, currentYear: Int = 1970,
-                stdinIdle: IdlePolicy? = nil, warn: @escaping (String) -> Void = { _ in }) {
+    public init(readClock: @escaping @Sendable () -> EventTime = { EventTime(micros: 0) }, currentYear: Int = 1970,
+                idleFlushMilliseconds: Int32? = nil, warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.readClock = readClock
         self.currentYear = currentYear
-        self.stdinIdle = stdinIdle
+        self.idleFlushMilliseconds = idleFlushMilliseconds
         self.warn = warn
     }
 }

@@ -1,7 +1,7 @@
 /// Wires the stages: inputs → merge → watermark → attempt pairing → correlator → sink.
 ///
 ///     let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
-///     let summary = pipeline.run(sources: [try openInput("incident.log", stdinIdle: nil)])
+///     let summary = pipeline.run(sources: [try openInput("incident.log")])
 public final class Pipeline {
     public let configuration: Configuration
     let sink: Sink
@@ -28,7 +28,7 @@ public final class Pipeline {
         var sources: [ByteSource] = []
         var failed = 0
         for name in inputs {
-            do { sources.append(try openInput(name, stdinIdle: environment.stdinIdle)) } catch {
+            do { sources.append(try openInput(name)) } catch {
                 environment.warn("\(error)")
                 failed += 1
             }
@@ -40,11 +40,15 @@ public final class Pipeline {
     /// (also handed to the sink).
     public func run(sources: [ByteSource], openFailures: Int = 0) -> Summary {
         let streams = sources.enumerated().map { k, s in
-            RecordStream(index: k, source: s, configuration: configuration, environment: environment)
+            InputStream(index: k, source: s, configuration: configuration, environment: environment)
         }
-        for s in sources {
-            (s as? FileDescriptorSource)?.onIdle = { [unowned self] in self.flushHeld() }
+        let pool = ScanPool()
+        for s in streams {
+            s.pool = pool
+            s.onIdle = { [unowned self] in self.flushHeld() }
         }
+        pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
+        defer { pool.stop() }
         var merger = Merger(streams: streams)
         while !sink.isClosed, let r = merger.next() {
             firstAt = min(firstAt ?? r.time, r.time)
@@ -52,7 +56,7 @@ public final class Pipeline {
             reorderer.push(r, into: &released)
             drainReleased()
         }
-        for s in sources { (s as? FileDescriptorSource)?.onIdle = nil }
+        for s in streams { s.onIdle = nil }
         flushHeld()
         correlator.finish(at: lastAt)
         var counts = Summary.Counts()

@@ -2,7 +2,7 @@ import Testing
 @testable import LockwatchCore
 
 func decode(_ line: String, format: InputFormat = .auto, year: Int? = 2026) -> LogRecord? {
-    var d = RecordDecoder(format: format, year: year)
+    let d = RecordDecoder(format: format, year: year)
     var copy = line
     return copy.withUTF8 { try? d.decode(UnsafeRawBufferPointer($0)).get() }
 }
@@ -71,7 +71,7 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
     }
 
     @Test func malformedJSONIsAFailureNotACrash() {
-        var d = RecordDecoder()
+        let d = RecordDecoder()
         var line = #"{"MESSAGE":"fn_try_acquire_entry_lock_row returned false"#
         let result = line.withUTF8 { d.decode(UnsafeRawBufferPointer($0)) }
         #expect(throws: DecodeFailure.malformedJSON) { try result.get() }

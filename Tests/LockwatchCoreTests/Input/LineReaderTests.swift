@@ -16,16 +16,24 @@ final class BytesSource: ByteSource {
     }
 }
 
-func lines(_ text: String, literals: [String] = ["lock"], step: Int = 1 << 20, chunk: Int = 64, max: Int = 1 << 20)
-    throws -> (lines: [String], numbers: [Int], total: Int, truncated: Int) {
-    let r = LineReader(source: BytesSource(text, step: step), prefilter: Prefilter(literals: literals),
-                       maxLineBytes: max, chunk: chunk)
-    var out: [String] = [], numbers: [Int] = []
-    while let l = try r.next() {
-        out.append(String(decoding: l.bytes, as: UTF8.self))
-        numbers.append(l.number)
+/// Runs the reader and the scanner as the workers do, one chunk after the other.
+func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 1 << 20, chunk: Int = 64,
+           max: Int = 1 << 20) throws -> (lines: [String], numbers: [Int], total: Int, truncated: Int) {
+    let reader = ChunkReader(source: BytesSource(text, step: step), chunkBytes: chunk, maxLineBytes: max,
+                             idleMilliseconds: nil)
+    let scanner = ChunkScanner(prefilter: Prefilter(literals: literals), maxLineBytes: max)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: reader.bufferCapacity, alignment: 16)
+    defer { buffer.deallocate() }
+    var out: [String] = [], numbers: [Int] = [], total = 0, truncated = 0
+    while case .chunk(let c) = try reader.next(into: buffer) {
+        let (n, cut) = scanner.scan(UnsafeRawBufferPointer(buffer), c) { line, number, _ in
+            out.append(String(decoding: line, as: UTF8.self))
+            numbers.append(total + number)
+        }
+        total += n
+        truncated += cut
     }
-    return (out, numbers, r.lines, r.truncatedLines)
+    return (out, numbers, total, truncated)
 }
 
 @Suite struct LineReaderTests {
@@ -33,11 +41,20 @@ func lines(_ text: String, literals: [String] = ["lock"], step: Int = 1 << 20, c
 
     // Regression: a consumed literal hit survived the buffer roll and passed non-lock lines on.
     @Test(arguments: [1, 2, 3, 5, 7, 64, 1000])
-    func sameLinesWhateverTheChunks(_ step: Int) throws {
-        let r = try lines(Self.text, step: step, chunk: 16)
-        #expect(r.lines == ["lock 1", "xx lock 2", "lock 3"])
-        #expect(r.numbers == [2, 5, 7])
-        #expect(r.total == 7)
+    func sameLinesWhateverTheReads(_ step: Int) throws {
+        for chunk in [16, 4096] {
+            let r = try lines(Self.text, step: step, chunk: chunk)
+            #expect(r.lines == ["lock 1", "xx lock 2", "lock 3"])
+            #expect(r.numbers == [2, 5, 7])
+            #expect(r.total == 7)
+        }
+    }
+
+    // Regression: a last chunk that ended with its newline counted one line too many.
+    @Test func aFinalNewlineEndsTheLastLine() throws {
+        #expect(try lines("a\nlock\n").total == 2)
+        #expect(try lines("a\nlock\n", chunk: 4096).total == 2)
+        #expect(try lines("a\nlock").total == 2)
     }
 
     @Test func literalAcrossAReadBoundaryIsFound() throws {
@@ -53,16 +70,41 @@ func lines(_ text: String, literals: [String] = ["lock"], step: Int = 1 << 20, c
 
     @Test func longLinesAreCutAndCounted() throws {
         let long = "lock " + String(repeating: "y", count: 500)
-        let r = try lines("a\n\(long)\nlock b\n", step: 7, chunk: 16, max: 100)
-        #expect(r.lines.count == 2)
-        #expect(r.lines[0].utf8.count == 100)
-        #expect(r.lines[1] == "lock b")
-        #expect(r.truncated == 1)
-        #expect(r.total == 3)
+        for chunk in [16, 4096] {
+            let r = try lines("a\n\(long)\nlock b\n\(long)", step: 7, chunk: chunk, max: 100)
+            #expect(r.lines.count == 3)
+            #expect(r.lines[0].utf8.count == 100)
+            #expect(r.lines[1] == "lock b")
+            #expect(r.lines[2].utf8.count == 100)
+            #expect(r.truncated == 2)
+            #expect(r.total == 4)
+        }
     }
 
-    @Test func prefilterKeepsOnlyShortestLiterals() {
-        let p = Prefilter(literals: ["_lock_row", "lock", "Healthy", "lock"])
-        #expect(p.literals.map { String(decoding: $0, as: UTF8.self) } == ["lock", "Healthy"])
+    @Test func caseInsensitiveLiteralsAndShortestFirst() {
+        let p = Prefilter(literals: [Literal("_lock_row"), Literal("lock"), Literal("Healthy"), Literal("LOCK", caseInsensitive: true)])
+        #expect(p.literals.map(\.description) == ["(?i)LOCK", "Healthy"])
+        var text = "xx LoCk yy"
+        #expect(text.withUTF8 { p.firstHit(in: UnsafeRawBufferPointer($0)) } == 3)
+    }
+
+    @Test(arguments: [0, 1, 31, 32, 33, 100, 1000])
+    func simdFindsLiteralsAtEveryOffset(_ at: Int) {
+        let p = Prefilter(literals: [Literal("_lock_row"), Literal("acquisition", caseInsensitive: true)])
+        for lit in ["_lock_row", "ACQUISITION", "Acquisition"] {
+            var text = String(repeating: "k_w lock row ", count: 200).prefix(at) + lit + String(repeating: "z", count: 70)
+            #expect(text.withUTF8 { p.firstHit(in: UnsafeRawBufferPointer($0)) } == at, "\(lit) at \(at)")
+            var miss = String(text.dropLast(70 + lit.count / 2))
+            #expect(miss.withUTF8 { p.firstHit(in: UnsafeRawBufferPointer($0)) } == nil)
+        }
+    }
+
+    @Test func newlineCountingMatchesAByteLoop() {
+        var bytes = [UInt8](repeating: 65, count: 10_000)
+        for i in stride(from: 3, to: 10_000, by: 7) { bytes[i] = 0x0A }
+        for n in [0, 1, 127, 128, 129, 5000, 10_000] {
+            let expected = bytes[0..<n].filter { $0 == 0x0A }.count
+            #expect(bytes.withUnsafeBytes { countNewlines(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } == expected)
+        }
     }
 }

@@ -1,0 +1,36 @@
+#ifndef LOCKWATCH_SCAN_H
+#define LOCKWATCH_SCAN_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* The byte-scanning kernels of lockwatch's input stage: counting newlines and finding the
+   prefilter's literals, with AVX2 where the processor has it and plain C elsewhere. */
+
+#define LW_MAX_LITERALS 16
+#define LW_MAX_LITERAL_LEN 64
+
+typedef struct {
+    int count;
+    int max_end;                       /* the largest anchor offset + 1 over all literals */
+    uint8_t len[LW_MAX_LITERALS];
+    uint8_t fold[LW_MAX_LITERALS];     /* 1: ASCII letters match in any case */
+    uint8_t off1[LW_MAX_LITERALS], off2[LW_MAX_LITERALS];
+    uint8_t byte1[LW_MAX_LITERALS], byte2[LW_MAX_LITERALS];   /* lower case when folded */
+    uint8_t mask1[LW_MAX_LITERALS], mask2[LW_MAX_LITERALS];   /* 0x20 when the anchor is a folded letter */
+    uint8_t bytes[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
+    /* Teddy: each literal's rarest window of up to 3 bytes, at offset woff, is looked up by
+       nibbles in these tables; bit (k % 8) stands for literal k. */
+    uint8_t woff[LW_MAX_LITERALS];
+    uint8_t lo[3][16], hi[3][16];
+} lw_literals;
+
+/* Adds a literal; returns 0, or -1 when the set is full or the literal too long or empty. */
+int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold);
+
+/* The offset of the first position at which some literal starts, or n when none does. */
+size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
+
+/* The number of '\n' bytes in p[0..n). */
+size_t lw_count_newlines(const uint8_t *p, size_t n);
+
+#endif

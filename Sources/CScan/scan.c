@@ -1,0 +1,205 @@
+#include "lwscan.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* A rough rarity rank of bytes in log text (lower is rarer): anchors are the two rarest bytes
+   of a literal, so that a pair of them at the right distance almost never occurs by chance. */
+static int rank(uint8_t c, int fold) {
+    uint8_t l = (fold && c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    static const char *common = " etaoinsrhldcumfpgwybvkxjqz";     /* English order, most common first */
+    if (l >= '0' && l <= '9') return 200;
+    if (l == '=' || l == '_' || l == '-' || l == ':' || l == '.' || l == ',' || l == '"' || l == '/') return 150;
+    const char *hit = memchr(common, l, 27);
+    int base = hit ? 120 - (int)(hit - common) * 4 : 10;
+    if (c >= 'A' && c <= 'Z' && !fold) base = 20;   /* upper case is rare in most log text */
+    if (fold && l >= 'a' && l <= 'z') base += 6;    /* both cases count */
+    return base;
+}
+
+static int is_letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold) {
+    if (set->count >= LW_MAX_LITERALS || len == 0 || len > LW_MAX_LITERAL_LEN) return -1;
+    int k = set->count;
+    memcpy(set->bytes[k], bytes, len);
+    set->len[k] = (uint8_t)len;
+    set->fold[k] = (uint8_t)(fold != 0);
+    size_t a = 0, b = len > 1 ? 1 : 0;
+    for (size_t i = 0; i < len; i++) if (rank(bytes[i], fold) < rank(bytes[a], fold)) a = i;
+    if (len > 1) {
+        b = a == 0 ? 1 : 0;
+        for (size_t i = 0; i < len; i++) if (i != a && rank(bytes[i], fold) < rank(bytes[b], fold)) b = i;
+    }
+    if (b < a) { size_t t = a; a = b; b = t; }
+    set->off1[k] = (uint8_t)a; set->off2[k] = (uint8_t)b;
+    uint8_t c1 = bytes[a], c2 = bytes[b];
+    set->mask1[k] = (fold && is_letter(c1)) ? 0x20 : 0;
+    set->mask2[k] = (fold && is_letter(c2)) ? 0x20 : 0;
+    set->byte1[k] = c1 | set->mask1[k];
+    set->byte2[k] = c2 | set->mask2[k];
+    if ((int)b + 1 > set->max_end) set->max_end = (int)b + 1;
+
+    /* The Teddy window: three consecutive bytes holding the rarest byte, the rarest such. */
+    size_t w = 0, wlen = len < 3 ? len : 3;
+    int best_min = 1 << 30, best_sum = 1 << 30;
+    for (size_t i = 0; i + wlen <= len; i++) {
+        int sum = 0, least = 1 << 30;
+        for (size_t j = 0; j < wlen; j++) {
+            int r = rank(bytes[i + j], fold);
+            sum += r;
+            if (r < least) least = r;
+        }
+        if (least < best_min || (least == best_min && sum < best_sum)) { best_min = least; best_sum = sum; w = i; }
+    }
+    set->woff[k] = (uint8_t)w;
+    uint8_t bit = (uint8_t)(1u << (k % 8));
+    for (size_t j = 0; j < 3; j++) {
+        if (j >= wlen) {   /* a short literal accepts any byte here */
+            for (int x = 0; x < 16; x++) { set->lo[j][x] |= bit; set->hi[j][x] |= bit; }
+            continue;
+        }
+        uint8_t c = bytes[w + j];
+        set->lo[j][c & 15] |= bit; set->hi[j][c >> 4] |= bit;
+        if (fold && is_letter(c)) {
+            uint8_t o = c ^ 0x20;
+            set->lo[j][o & 15] |= bit; set->hi[j][o >> 4] |= bit;
+        }
+    }
+    set->count++;
+    return 0;
+}
+
+static int matches_at(const lw_literals *set, int k, const uint8_t *p, size_t avail) {
+    size_t len = set->len[k];
+    if (avail < len) return 0;
+    if (!set->fold[k]) return memcmp(p, set->bytes[k], len) == 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t a = p[i], b = set->bytes[k][i];
+        if (a == b) continue;
+        if (is_letter(a) && is_letter(b) && (a | 0x20) == (b | 0x20)) continue;
+        return 0;
+    }
+    return 1;
+}
+
+static int any_literal_at(const lw_literals *set, const uint8_t *p, size_t avail) {
+    for (int k = 0; k < set->count; k++) if (matches_at(set, k, p, avail)) return 1;
+    return 0;
+}
+
+static size_t find_scalar(const lw_literals *set, const uint8_t *p, size_t n, size_t from) {
+    for (size_t i = from; i < n; i++) {
+        for (int k = 0; k < set->count; k++) {
+            size_t o1 = set->off1[k], o2 = set->off2[k];
+            if (i + set->len[k] > n) continue;
+            if ((uint8_t)(p[i + o1] | set->mask1[k]) != set->byte1[k]) continue;
+            if ((uint8_t)(p[i + o2] | set->mask2[k]) != set->byte2[k]) continue;
+            if (matches_at(set, k, p + i, n - i)) return i;
+        }
+    }
+    return n;
+}
+
+#if defined(__x86_64__)
+/* Teddy (after Hyperscan and ripgrep): one pass whose cost does not grow with the number of
+   literals. Each position's three bytes are looked up by low and high nibble in per-bucket
+   bit tables; a position where all three agree on a bucket is verified in full. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i teddy_block(const uint8_t *q, const __m256i *lo, const __m256i *hi, __m256i nib) {
+    __m256i acc = _mm256_set1_epi8((char)0xFF);
+    for (int j = 0; j < 3; j++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(q + j));
+        __m256i l = _mm256_shuffle_epi8(lo[j], _mm256_and_si256(x, nib));
+        __m256i h = _mm256_shuffle_epi8(hi[j], _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
+        acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
+    }
+    return acc;
+}
+
+/* Verifies the candidates of one 32-byte block; returns the start of a literal or (size_t)-1. */
+__attribute__((target("avx2"), noinline))
+static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, size_t i, __m256i acc, uint32_t bits) {
+    uint8_t buckets[32];
+    _mm256_storeu_si256((__m256i *)buckets, acc);
+    while (bits) {
+        int j = __builtin_ctz(bits);
+        size_t at = i + (size_t)j;
+        for (int k = 0; k < set->count; k++) {
+            if (!(buckets[j] & (1u << (k % 8))) || at < set->woff[k]) continue;
+            size_t start = at - set->woff[k];
+            if (matches_at(set, k, p + start, n - start)) return start;
+        }
+        bits &= bits - 1;
+    }
+    return (size_t)-1;
+}
+
+__attribute__((target("avx2")))
+static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n) {
+    size_t i = 0;
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i lo[3], hi[3];
+    for (int j = 0; j < 3; j++) {
+        lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->lo[j]));
+        hi[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->hi[j]));
+    }
+    while (n >= 66 && i <= n - 66) {
+        __m256i a = teddy_block(p + i, lo, hi, nib);
+        __m256i b = teddy_block(p + i + 32, lo, hi, nib);
+        if (!_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b))) {
+            uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+            if (ba) { size_t r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) return r; }
+            uint32_t bb = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
+            if (bb) { size_t r = teddy_verify(set, p, n, i + 32, b, bb); if (r != (size_t)-1) return r; }
+        }
+        i += 64;
+    }
+    /* The tail: windows at i and later; literals may start up to the largest offset before. */
+    size_t back = 0;
+    for (int k = 0; k < set->count; k++) if (set->woff[k] > back) back = set->woff[k];
+    return find_scalar(set, p, n, i > back ? i - back : 0);
+}
+
+__attribute__((target("avx2")))
+static size_t count_avx2(const uint8_t *p, size_t n) {
+    size_t i = 0, total = 0;
+    const __m256i nl = _mm256_set1_epi8('\n');
+    while (i + 128 <= n) {
+        uint32_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), nl));
+        uint32_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), nl));
+        uint32_t c = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 64)), nl));
+        uint32_t d = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 96)), nl));
+        total += (size_t)(__builtin_popcount(a) + __builtin_popcount(b) + __builtin_popcount(c) + __builtin_popcount(d));
+        i += 128;
+    }
+    for (; i < n; i++) total += p[i] == '\n';
+    return total;
+}
+
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx2") ? 1 : 0; }
+    return cached;
+}
+#endif
+
+size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
+    if (set->count == 0) return 0;
+#if defined(__x86_64__)
+    if (has_avx2()) return find_avx2(set, p, n);
+#endif
+    return find_scalar(set, p, n, 0);
+}
+
+size_t lw_count_newlines(const uint8_t *p, size_t n) {
+#if defined(__x86_64__)
+    if (has_avx2()) return count_avx2(p, n);
+#endif
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += p[i] == '\n';
+    return total;
+}

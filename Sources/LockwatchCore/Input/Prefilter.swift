@@ -1,0 +1,74 @@
+import CScan
+
+/// A literal that every line a rule matches contains: the cheap first test (STYLE habit 3).
+public struct Literal: Hashable, Sendable, CustomStringConvertible {
+    public var text: String
+    /// Whether ASCII letters match in any case.
+    public var caseInsensitive: Bool
+
+    public init(_ text: String, caseInsensitive: Bool = false) {
+        self.text = text
+        self.caseInsensitive = caseInsensitive
+    }
+
+    public var description: String { caseInsensitive ? "(?i)\(text)" : text }
+
+    /// Whether a line that contains `other` always contains this literal too.
+    func isImplied(by other: Literal) -> Bool {
+        if caseInsensitive { return other.text.lowercased().contains(text.lowercased()) }
+        return !other.caseInsensitive && other.text.contains(text)
+    }
+}
+
+/// Finds the lines that may be lock lines: those containing one of a few literals.
+///
+/// Most lines of a worker's log are not lock lines. They are skipped by one SIMD pass over
+/// the whole buffer (two rare bytes of each literal at their distance, then a full compare),
+/// without being split, decoded or matched — as ripgrep does with its literal prefilter.
+public struct Prefilter: Sendable {
+    /// The literals; empty means every line is a candidate.
+    public let literals: [Literal]
+    private let set: lw_literals
+
+    /// Keeps only the literals that no other literal implies, at most 16 (more admit everything).
+    public init(literals: [Literal]) {
+        var kept: [Literal] = []
+        for l in Set(literals).sorted(by: { ($0.text.utf8.count, $0.description) < ($1.text.utf8.count, $1.description) })
+        where !l.text.isEmpty && !kept.contains(where: { $0.isImplied(by: l) }) {
+            kept.append(l)
+        }
+        var set = lw_literals()
+        for l in kept {
+            var text = l.text
+            let added = text.withUTF8 { lw_literals_add(&set, $0.baseAddress, $0.count, l.caseInsensitive ? 1 : 0) }
+            if added != 0 { kept = []; set = lw_literals(); break }
+        }
+        self.literals = kept
+        self.set = set
+    }
+
+    /// A prefilter that lets every line through (a rule without literals).
+    public static let everything = Prefilter(literals: [])
+
+    /// Whether every line is a candidate.
+    public var admitsEverything: Bool { literals.isEmpty }
+
+    /// The offset in `bytes` at which the first literal starts, or nil.
+    public func firstHit(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !literals.isEmpty else { return bytes.isEmpty ? nil : 0 }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        let at = withUnsafePointer(to: set) { lw_find_literal($0, base.assumingMemoryBound(to: UInt8.self), bytes.count) }
+        return at < bytes.count ? at : nil
+    }
+
+    /// Whether a single line passes.
+    public func admits(_ line: UnsafeRawBufferPointer) -> Bool {
+        literals.isEmpty || firstHit(in: line) != nil
+    }
+}
+
+/// Counts `\n` bytes (AVX2 where the processor has it).
+@inline(__always) func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
+    return lw_count_newlines(base.assumingMemoryBound(to: UInt8.self), bytes.count)
+}

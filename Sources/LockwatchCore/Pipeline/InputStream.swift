@@ -1,0 +1,151 @@
+import HeapModule
+
+
+/// One input: its reader (used by one worker at a time), the results the workers filed for
+/// it, and the consumer's side, which hands on its lock records in input order.
+final class InputStream: @unchecked Sendable {
+    // `reading`, `ended`, `issued`, `consumed` and `results` are guarded by the pool's condition;
+    // `reader` is used only by the worker that set `reading`; the rest only by the consumer.
+    let index: Int
+    let reader: ChunkReader
+    var reading = false
+    var ended = false
+    var issued = 0
+    var consumed = 0
+    var results: [Int: ChunkResult] = [:]
+
+    unowned(unsafe) var pool: ScanPool!
+    let environment: RunEnvironment
+    let timestamps: TimestampParser
+    /// Called on the consumer's thread when a live input has gone idle.
+    var onIdle: (() -> Void)?
+    var counts = Summary.Counts()
+    private var current = ChunkResult()
+    private var position = 0
+    private var lineBase = 0
+    private var finished = false
+    private var reportedNotes = 0
+    private var year: SyslogYear
+
+    init(index: Int, source: ByteSource, configuration: Configuration, environment: RunEnvironment) {
+        self.index = index
+        self.reader = ChunkReader(source: source, chunkBytes: configuration.readChunkBytes,
+                                  maxLineBytes: configuration.maxLineBytes,
+                                  idleMilliseconds: environment.idleFlushMilliseconds)
+        self.environment = environment
+        self.timestamps = TimestampParser(zone: configuration.zone)
+        self.year = SyslogYear(fixed: configuration.year)
+    }
+
+    var name: String { reader.source.name }
+
+    /// The next lock record, or nil at the end of the input (or when it could not be read further).
+    func next() -> LockRecord? {
+        while true {
+            if position < current.records.count {
+                var r = current.records[position]
+                position += 1
+                r.origin.line += lineBase
+                inferYear(&r)
+                return r
+            }
+            if finished { return nil }
+            lineBase += current.lines
+            current = take()
+            position = 0
+            counts.add(current.counts)
+            for note in current.notes where reportedNotes < 5 {
+                environment.warn("\(name):\(lineBase + note.line): \(note.text)")
+                reportedNotes += 1
+            }
+            if let error = current.error {
+                environment.warn(error)
+                counts.inputErrors += 1
+            }
+            if current.end { finished = true; counts.lines = lineBase + current.lines }
+            if current.idle { onIdle?() }
+        }
+    }
+
+    /// Waits for this input's next result in order.
+    private func take() -> ChunkResult {
+        pool.condition.lock()
+        defer { pool.condition.unlock() }
+        while results[consumed] == nil { pool.condition.wait() }
+        let result = results.removeValue(forKey: consumed)!
+        consumed += 1
+        pool.condition.broadcast()
+        return result
+    }
+
+    /// Gives a syslog time its year in input order, as `SyslogYear` infers it.
+    private func inferYear(_ r: inout LockRecord) {
+        if let stamp = r.syslogStamp {
+            let y = year.year(for: stamp.month, fallback: { environment.currentYear })
+            if let t = timestamps.syslogTime(stamp, year: y) { r.time = t }
+            r.syslogStamp = nil
+        } else {
+            year.observe(fullTime: r.time)
+        }
+    }
+}
+
+/// Orders records for the correlator: a record is released once the highest event time seen
+/// is at least `--max-lateness` past it (the watermark), so arrival order within the lateness
+/// does not change the result. Ties keep input and line order.
+struct Reorderer {
+    struct Item: Comparable {
+        var record: LockRecord
+        static func < (a: Item, b: Item) -> Bool { (a.record.time, a.record.origin) < (b.record.time, b.record.origin) }
+        static func == (a: Item, b: Item) -> Bool { a.record.time == b.record.time && a.record.origin == b.record.origin }
+    }
+
+    let lateness: TimeSpan
+    private var heap = Heap<Item>()
+    private(set) var maxSeen: EventTime?
+    /// Records that came later than the lateness allows (handled at once, counted).
+    private(set) var late = 0
+
+    init(lateness: TimeSpan) { self.lateness = lateness }
+
+    var isEmpty: Bool { heap.isEmpty }
+
+    mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
+        if let m = maxSeen, m - r.time > lateness { late += 1 }
+        maxSeen = max(maxSeen ?? r.time, r.time)
+        heap.insert(Item(record: r))
+        let watermark = maxSeen! - lateness
+        while let min = heap.min, min.record.time <= watermark { out.append(heap.removeMin().record) }
+    }
+
+    mutating func flush(into out: inout [LockRecord]) {
+        while let item = heap.popMin() { out.append(item.record) }
+    }
+}
+
+/// Merges several inputs into one timeline by event time (not concatenation).
+struct Merger {
+    struct Head: Comparable {
+        var record: LockRecord
+        var stream: Int
+        static func < (a: Head, b: Head) -> Bool { (a.record.time, a.record.origin) < (b.record.time, b.record.origin) }
+        static func == (a: Head, b: Head) -> Bool { a.record.time == b.record.time && a.record.origin == b.record.origin }
+    }
+
+    let streams: [InputStream]
+    private var heads = Heap<Head>()
+    private var primed = false
+
+    init(streams: [InputStream]) { self.streams = streams }
+
+    mutating func next() -> LockRecord? {
+        if streams.count == 1 { return streams[0].next() }
+        if !primed {
+            primed = true
+            for (k, s) in streams.enumerated() { if let r = s.next() { heads.insert(Head(record: r, stream: k)) } }
+        }
+        guard let head = heads.popMin() else { return nil }
+        if let r = streams[head.stream].next() { heads.insert(Head(record: r, stream: head.stream)) }
+        return head.record
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// The lock records of one chunk, as a worker decided them.
+struct ChunkResult: Sendable {
+    var records: [LockRecord] = []
+    /// Lines in the chunk.
+    var lines = 0
+    var counts = Summary.Counts()
+    /// Messages about single lines, with the line's number within the chunk.
+    var notes: [(line: Int, text: String)] = []
+    var idle = false
+    var end = false
+    var error: String?
+}
+
+/// Turns chunks into records: prefilter, decode, match. One per worker thread.
+final class ChunkWorker {
+    let scanner: ChunkScanner
+    var decoder: RecordDecoder
+    let matcher: Matcher
+    let readClock: @Sendable () -> EventTime
+
+    init(configuration: Configuration, environment: RunEnvironment) {
+        scanner = ChunkScanner(prefilter: configuration.prefilter, maxLineBytes: configuration.maxLineBytes)
+        let timestamps = TimestampParser(zone: configuration.zone)
+        decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps, year: configuration.year,
+                                fallbackYear: environment.currentYear)
+        matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
+        readClock = environment.readClock
+    }
+
+    func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
+        var result = ChunkResult()
+        let (lines, cut) = scanner.scan(bytes, chunk) { line, number, _ in
+            record(line, number, input, &result)
+        }
+        result.lines = lines
+        result.counts.truncated = cut
+        return result
+    }
+
+    private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ result: inout ChunkResult) {
+        switch decoder.decode(line) {
+        case .failure(let why):
+            result.counts.unparsed += 1
+            result.notes.append((number, "\(why.rawValue); line skipped"))
+        case .success(let rec):
+            switch matcher.match(rec, origin: Origin(input: input, line: number)) {
+            case .record(var r, let timeless):
+                result.counts.matched += 1
+                if timeless {
+                    r.time = readClock()
+                    result.counts.timeless += 1
+                }
+                result.records.append(r)
+            case .noProfile:
+                result.counts.noProfile += 1
+            case .limitExceeded(let rule):
+                result.counts.limitExceeded += 1
+                result.counts.unparsed += 1
+                result.notes.append((number, "rule \(rule) hit the PCRE2 match limit; line counted as unparsed"))
+            case .none:
+                break
+            }
+        }
+    }
+}
+
+/// Worker threads that read and scan the chunks of every input, a few chunks ahead of the
+/// consumer, which takes each input's results strictly in order: the records leave in the
+/// same order, whatever the number of threads or the size of the reads.
+final class ScanPool: @unchecked Sendable {
+    // Every mutable field of the pool and of its inputs' shared state is guarded by `condition`.
+    let condition = NSCondition()
+    private(set) var inputs: [InputStream] = []
+    private var stopping = false
+    private var running = 0
+    /// Chunks an input may be read ahead of its consumer.
+    let window: Int
+
+    init(window: Int = 4) { self.window = window }
+
+    /// Starts `workers` threads over the inputs.
+    func start(_ inputs: [InputStream], workers: Int, configuration: Configuration, environment: RunEnvironment) {
+        self.inputs = inputs
+        let capacity = inputs.map(\.reader.bufferCapacity).max() ?? 0
+        running = workers
+        for _ in 0..<workers {
+            let worker = ChunkWorker(configuration: configuration, environment: environment)
+            let job = WorkerJob(pool: self, worker: worker, capacity: capacity)
+            let thread = Thread { job.run() }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Asks the workers to stop after their current chunk.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Under the lock: an input that wants its next chunk read, marked as being read.
+    private func claim() -> (InputStream, Int)? {
+        for input in inputs where !input.reading && !input.ended && input.issued - input.consumed < window {
+            input.reading = true
+            defer { input.issued += 1 }
+            return (input, input.issued)
+        }
+        return nil
+    }
+
+    fileprivate func work(_ worker: ChunkWorker, _ buffer: UnsafeMutableRawBufferPointer) {
+        while true {
+            condition.lock()
+            var claimed = claim()
+            while claimed == nil && !stopping {
+                condition.wait()
+                claimed = claim()
+            }
+            guard let (input, sequence) = claimed, !stopping else {
+                running -= 1
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+
+            var result = ChunkResult()
+            var chunk: Chunk? = nil
+            do {
+                switch try input.reader.next(into: buffer) {
+                case .chunk(let c): chunk = c
+                case .idle: result.idle = true
+                case .end: result.end = true
+                }
+            } catch {
+                result.error = "\(error)"
+                result.end = true
+            }
+            condition.lock()
+            input.reading = false
+            if result.end { input.ended = true }
+            condition.broadcast()
+            condition.unlock()
+
+            if let chunk {
+                result = worker.process(UnsafeRawBufferPointer(buffer), chunk, input: input.index)
+            }
+            condition.lock()
+            input.results[sequence] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+}
+
+/// One worker thread's loop and buffer.
+private final class WorkerJob: @unchecked Sendable {
+    // Owned by the single thread that runs it.
+    let pool: ScanPool
+    let worker: ChunkWorker
+    let buffer: UnsafeMutableRawBufferPointer
+
+    init(pool: ScanPool, worker: ChunkWorker, capacity: Int) {
+        self.pool = pool
+        self.worker = worker
+        self.buffer = .allocate(byteCount: max(capacity, 64), alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    func run() { pool.work(worker, buffer) }
+}
