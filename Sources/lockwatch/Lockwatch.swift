@@ -153,8 +153,12 @@ struct InputOptions: ParsableArguments {
     @Option(help: "A live pipe releases what it holds after this much silence.")
     var idleFlush: DurationArgument = DurationArgument(argument: "10ms")!
 
+    @Option(name: [.customShort("j"), .customLong("threads")], help: "Threads that read, decode and match (default: the number of cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
         guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 }
 
@@ -179,6 +183,10 @@ struct Scan: ParsableCommand {
         configuration.zone = input.tz
         configuration.year = input.year
         configuration.maxLineBytes = input.maxLineBytes
+        configuration.workers = input.threads
+        if let chunk = ProcessInfo.processInfo.environment["LOCKWATCH_CHUNK_KB"].flatMap(Int.init) {
+            configuration.readChunkBytes = chunk << 10
+        }
         return configuration
     }
 

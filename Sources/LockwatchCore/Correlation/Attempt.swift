@@ -74,6 +74,11 @@ public struct AttemptPairer: Sendable {
         var complete: Bool
     }
     private var waiting: Deque<Waiting> = []
+    /// The sequence number of `waiting.first`; records are numbered as they arrive.
+    private var firstSequence = 0
+    /// Per profile, the sequence numbers of its records still waiting for a partner, oldest first:
+    /// a partner is looked for among a few, not among everything waiting.
+    private var unpaired: [String: Deque<Int>] = [:]
 
     public init(window: TimeSpan) { self.window = window }
 
@@ -86,13 +91,18 @@ public struct AttemptPairer: Sendable {
         release(before: r.time, into: &out)
         if r.kind == .failed || r.kind == .warning {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
-            if let k = waiting.firstIndex(where: { w in
-                !w.complete && w.record.kind == complement && pairable(w.record, r)
+            if let candidates = unpaired[r.profile], let k = candidates.firstIndex(where: { seq in
+                let w = waiting[seq - firstSequence]
+                return w.record.kind == complement && pairable(w.record, r)
             }) {
-                waiting[k].partner = r
-                waiting[k].complete = true
+                let at = candidates[k] - firstSequence
+                waiting[at].partner = r
+                waiting[at].complete = true
+                unpaired[r.profile]!.remove(at: k)
+                if unpaired[r.profile]!.isEmpty { unpaired[r.profile] = nil }
             } else {
                 waiting.append(Waiting(record: r, partner: nil, complete: false))
+                unpaired[r.profile, default: []].append(firstSequence + waiting.count - 1)
             }
         } else {
             waiting.append(Waiting(record: r, partner: nil, complete: true))
@@ -105,6 +115,8 @@ public struct AttemptPairer: Sendable {
     public mutating func flush() -> [CorrelationInput] {
         var out: [CorrelationInput] = []
         while let w = waiting.popFirst() { out.append(Self.input(w)) }
+        firstSequence += out.count
+        unpaired.removeAll()
         return out
     }
 
@@ -112,7 +124,12 @@ public struct AttemptPairer: Sendable {
         while let head = waiting.first {
             let expired = now.map { $0 - head.record.time > window } ?? false
             guard head.complete || expired else { break }
+            if !head.complete {
+                unpaired[head.record.profile]?.removeFirst()
+                if unpaired[head.record.profile]?.isEmpty ?? false { unpaired[head.record.profile] = nil }
+            }
             out.append(Self.input(waiting.removeFirst()))
+            firstSequence += 1
         }
     }
 

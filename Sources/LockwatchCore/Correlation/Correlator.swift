@@ -86,7 +86,8 @@ public struct Correlator: Sendable {
 
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
-        var ks = keys[a.key] ?? KeyState()
+        // Taken out of the table while it changes, so that its collections are not copied.
+        var ks = keys.removeValue(forKey: a.key) ?? KeyState()
         if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
             close(&ks, key: a.key, as: .quiet, duration: ep.lastFailure - ep.start, at: t)
         }
@@ -98,6 +99,7 @@ public struct Correlator: Sendable {
             alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner, caller: a.caller, host: a.host))
         }
         var ep = ks.episode!
+        ks.episode = nil
         ep.failures += 1
         ep.lastFailure = max(ep.lastFailure, t)
         ks.failures += 1
@@ -176,7 +178,7 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profile, symbol: r.symbol ?? "")
-        guard var ks = keys[key], let ep = ks.episode else { return }
+        guard keys[key]?.episode != nil, var ks = keys.removeValue(forKey: key), let ep = ks.episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
         } else {

@@ -21,18 +21,29 @@ public struct EventTime: Comparable, Hashable, Sendable, CustomStringConvertible
 
     /// RFC 3339 in UTC with exactly three fractional digits, e.g. `2026-11-26T14:00:00.000Z`.
     public var rfc3339: String {
+        var out: [UInt8] = []
+        appendRFC3339(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the RFC 3339 form to bytes, without building a String.
+    func appendRFC3339(to out: inout [UInt8]) {
         let millis = floorDiv(micros, 1000)
         let secs = floorDiv(millis, 1000)
-        let ms = Int(millis - secs * 1000)
         let days = floorDiv(secs, 86_400)
         let sod = Int(secs - days * 86_400)
         let (y, m, d) = CivilCalendar.civil(fromDays: days)
-        var out = ""
-        out.reserveCapacity(24)
-        out += pad(Int(y), 4); out += "-"; out += pad(m, 2); out += "-"; out += pad(d, 2)
-        out += "T"; out += pad(sod / 3600, 2); out += ":"; out += pad(sod / 60 % 60, 2); out += ":"
-        out += pad(sod % 60, 2); out += "."; out += pad(ms, 3); out += "Z"
-        return out
+        func digits(_ v: Int, _ width: Int) {
+            var div = 1
+            for _ in 1..<width { div *= 10 }
+            var v = v
+            for _ in 0..<width { out.append(UInt8(48 + v / div % 10)); v %= div; div /= 10 }
+        }
+        if y < 0 || y > 9999 { out.append(contentsOf: String(y).utf8) } else { digits(Int(y), 4) }
+        out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+        out.append(UInt8(ascii: "T")); digits(sod / 3600, 2); out.append(UInt8(ascii: ":")); digits(sod / 60 % 60, 2)
+        out.append(UInt8(ascii: ":")); digits(sod % 60, 2); out.append(UInt8(ascii: "."))
+        digits(Int(millis - secs * 1000), 3); out.append(UInt8(ascii: "Z"))
     }
 }
 

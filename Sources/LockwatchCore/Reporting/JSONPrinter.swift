@@ -1,55 +1,94 @@
-/// Builds one JSON object as text, with keys in the order they are added.
+/// Builds one JSON object as UTF-8 bytes, with keys in the order they are added.
 struct JSONObjectText {
-    private(set) var text = "{"
+    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var first = true
 
-    mutating func key(_ k: String) {
-        if !first { text += "," }
+    init() { bytes.reserveCapacity(256) }
+
+    private mutating func put(_ s: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    private mutating func put(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func key(_ k: StaticString) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        text += "\""; text += k; text += "\":"
+        bytes.append(UInt8(ascii: "\""))
+        put(k)
+        put("\":")
     }
 
-    mutating func string(_ k: String, _ v: String?) {
+    mutating func string(_ k: StaticString, _ v: String?) {
         key(k)
-        guard let v else { text += "null"; return }
-        JSONObjectText.appendQuoted(v, to: &text)
+        guard let v else { put("null"); return }
+        JSONObjectText.appendQuoted(v, to: &bytes)
     }
 
-    mutating func time(_ k: String, _ v: EventTime?) { string(k, v?.rfc3339) }
-    mutating func int(_ k: String, _ v: Int) { key(k); text += String(v) }
-    mutating func int(_ k: String, _ v: Int?) { key(k); text += v.map(String.init) ?? "null" }
-    mutating func bool(_ k: String, _ v: Bool?) { key(k); text += v.map { $0 ? "true" : "false" } ?? "null" }
-    mutating func seconds(_ k: String, _ v: TimeSpan) { key(k); text += v.description }
-    mutating func strings(_ k: String, _ v: [String]) {
+    mutating func time(_ k: StaticString, _ v: EventTime?) {
         key(k)
-        text += "["
+        guard let v else { put("null"); return }
+        bytes.append(UInt8(ascii: "\""))
+        v.appendRFC3339(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func int(_ k: StaticString, _ v: Int?) { key(k); if let v { put(String(v)) } else { put("null") } }
+    mutating func bool(_ k: StaticString, _ v: Bool?) { key(k); put(v.map { $0 ? "true" : "false" } ?? "null") }
+    mutating func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); put(v.description) }
+    mutating func strings(_ k: StaticString, _ v: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
         for (i, s) in v.enumerated() {
-            if i > 0 { text += "," }
-            JSONObjectText.appendQuoted(s, to: &text)
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONObjectText.appendQuoted(s, to: &bytes)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
     }
-    mutating func raw(_ k: String, _ json: String) { key(k); text += json }
+    mutating func raw(_ k: StaticString, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
 
-    func closed() -> String { text + "}" }
+    /// The object, closed, with a newline when it is a line of NDJSON.
+    func closed(newline: Bool = false) -> [UInt8] {
+        var out = bytes
+        out.append(UInt8(ascii: "}"))
+        if newline { out.append(0x0A) }
+        return out
+    }
 
-    /// Appends `s` as a JSON string; control characters are escaped, so none reach a terminal raw.
-    static func appendQuoted(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value):
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
+    /// Joins objects into a JSON array.
+    static func array(_ items: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: item)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    /// Appends `s` as a JSON string; control characters (C0, DEL, C1) are escaped, so none
+    /// reach a terminal raw. Strings with nothing to escape are copied whole.
+    static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let plain = s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 }
+        if plain {
+            out.append(contentsOf: s.utf8)
+        } else {
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out.append(contentsOf: #"\""#.utf8)
+                case "\\": out.append(contentsOf: #"\\"#.utf8)
+                case "\n": out.append(contentsOf: #"\n"#.utf8)
+                case "\r": out.append(contentsOf: #"\r"#.utf8)
+                case "\t": out.append(contentsOf: #"\t"#.utf8)
+                case _ where u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value):
+                    let hex = String(u.value, radix: 16)
+                    out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+                default: out.append(contentsOf: String(u).utf8)
+                }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
 
@@ -63,11 +102,11 @@ public final class JSONPrinter: Sink {
     public func flush() { out.flush() }
 
     public func emit(_ alert: Alert) {
-        out.write(JSONPrinter.line(alert))
+        JSONPrinter.line(alert).withUnsafeBytes { out.write($0) }
     }
 
     /// The NDJSON line of one event, newline included.
-    public static func line(_ alert: Alert) -> String {
+    public static func line(_ alert: Alert) -> [UInt8] {
         var o = JSONObjectText()
         o.string("type", alert.type)
         o.time("at", alert.at)
@@ -96,7 +135,7 @@ public final class JSONPrinter: Sink {
             o.string("host", host)
             o.string("loop", loop.rawValue)
         }
-        return o.closed() + "\n"
+        return o.closed(newline: true)
     }
 
     private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey) {
@@ -105,12 +144,12 @@ public final class JSONPrinter: Sink {
     }
 
     public func finish(_ s: Summary) {
-        out.write(JSONPrinter.summaryLine(s))
+        JSONPrinter.summaryLine(s).withUnsafeBytes { out.write($0) }
         out.flush()
     }
 
     /// The NDJSON line of the summary, newline included.
-    public static func summaryLine(_ s: Summary) -> String {
+    public static func summaryLine(_ s: Summary) -> [UInt8] {
         var o = JSONObjectText()
         o.string("type", "summary")
         o.time("at", s.lastAt)
@@ -121,23 +160,23 @@ public final class JSONPrinter: Sink {
         o.time("last_at", s.lastAt)
         o.int("escalations", s.escalations)
         o.int("exit", Int(s.exit))
-        o.raw("profiles", "[" + s.profiles.map(profile).joined(separator: ",") + "]")
-        o.raw("hosts", "[" + s.hosts.map(host).joined(separator: ",") + "]")
-        return o.closed() + "\n"
+        o.raw("profiles", JSONObjectText.array(s.profiles.map(profile)))
+        o.raw("hosts", JSONObjectText.array(s.hosts.map(host)))
+        return o.closed(newline: true)
     }
 
-    private static func profile(_ p: Summary.Profile) -> String {
+    private static func profile(_ p: Summary.Profile) -> [UInt8] {
         var o = JSONObjectText()
         o.string("profile_id", p.profileID)
         o.int("failures", p.failures)
         o.int("skipped_signals", p.skippedSignals)
         o.int("episodes", p.episodes)
         o.bool("escalated", p.escalated)
-        o.raw("symbols", "[" + p.symbols.map(symbol).joined(separator: ",") + "]")
+        o.raw("symbols", JSONObjectText.array(p.symbols.map(symbol)))
         return o.closed()
     }
 
-    private static func symbol(_ s: Summary.Symbol) -> String {
+    private static func symbol(_ s: Summary.Symbol) -> [UInt8] {
         var o = JSONObjectText()
         o.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
         o.int("failures", s.failures)
@@ -145,18 +184,18 @@ public final class JSONPrinter: Sink {
         o.int("episodes", s.episodes)
         o.int("escalations", s.escalations)
         o.seconds("max_contention_s", s.maxContention)
-        o.raw("owners", "[" + s.owners.map { w in
+        o.raw("owners", JSONObjectText.array(s.owners.map { w in
             var x = JSONObjectText()
             x.string("owner", w.owner)
             x.int("failures", w.failures)
             x.bool("self_held", w.selfHeld)
             return x.closed()
-        }.joined(separator: ",") + "]")
+        }))
         o.string("state", s.state.rawValue)
         return o.closed()
     }
 
-    private static func host(_ h: Summary.Host) -> String {
+    private static func host(_ h: Summary.Host) -> [UInt8] {
         var o = JSONObjectText()
         o.string("host", h.host)
         o.int("lock_contention_count", h.health.lockContentionCount)

@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func jsonEscapesControlCharacters() {
-        let line = JSONPrinter.line(.contentionStarted(at: t0, key: hostile, owner: nil, caller: nil, host: nil))
+        let line = String(decoding: JSONPrinter.line(.contentionStarted(at: t0, key: hostile, owner: nil, caller: nil, host: nil)), as: UTF8.self)
         #expect(line.hasSuffix("}\n"))
         #expect(line.dropLast().allSatisfy { $0 != "\n" && $0 != "\u{1B}" })
         #expect(line.contains(#""profile_id":"p\u001b]0;pwned\u0007\u001b[2J""#))
@@ -35,7 +35,7 @@ import Testing
     @Test func everyObjectHasTypeAndMillisecondTime() {
         let e = Escalation(at: t0 + .seconds(91), reason: .multiProfile, key: nil, profiles: ["a", "b"], since: t0,
                            failures: 3, owners: ["w1"])
-        let line = JSONPrinter.line(.escalation(e))
+        let line = String(decoding: JSONPrinter.line(.escalation(e)), as: UTF8.self)
         #expect(line.hasPrefix(#"{"type":"escalation","at":"2026-11-26T14:01:31.000Z","reason":"multi_profile","profiles":["a","b"],"since":"2026-11-26T14:00:00.000Z","failures":3,"owners":["w1"],"advice":["#))
         #expect(!line.contains("profile_id"))
     }
