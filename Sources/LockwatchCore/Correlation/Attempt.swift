@@ -88,12 +88,17 @@ public struct AttemptPairer: Sendable {
     /// Takes the next record and returns the inputs it made final, in order.
     public mutating func push(_ r: LockRecord) -> [CorrelationInput] {
         var out: [CorrelationInput] = []
+        push(r, into: &out)
+        return out
+    }
+
+    /// Takes the next record and appends the inputs it made final, in order.
+    public mutating func push(_ r: LockRecord, into out: inout [CorrelationInput]) {
         release(before: r.time, into: &out)
         if r.kind == .failed || r.kind == .warning {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
             if let candidates = unpaired[r.profile], let k = candidates.firstIndex(where: { seq in
-                let w = waiting[seq - firstSequence]
-                return w.record.kind == complement && pairable(w.record, r)
+                waiting[seq - firstSequence].record.kind == complement && pairable(waiting[seq - firstSequence].record, r)
             }) {
                 let at = candidates[k] - firstSequence
                 waiting[at].partner = r
@@ -108,7 +113,6 @@ public struct AttemptPairer: Sendable {
             waiting.append(Waiting(record: r, partner: nil, complete: true))
         }
         release(before: nil, into: &out)
-        return out
     }
 
     /// Releases everything still waiting (end of input, or a live input gone idle).

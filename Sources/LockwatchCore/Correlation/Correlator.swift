@@ -68,6 +68,13 @@ public struct Correlator: Sendable {
     /// Applies one input and returns the alerts it decided, in order.
     public mutating func apply(_ input: CorrelationInput) -> [Alert] {
         var alerts: [Alert] = []
+        apply(input, into: &alerts)
+        return alerts
+    }
+
+    /// Applies one input and appends the alerts it decided, in order (`alerts` may hold
+    /// earlier ones: the pipeline reuses one buffer).
+    public mutating func apply(_ input: CorrelationInput, into alerts: inout [Alert]) {
         switch input {
         case .attempt(let a):
             if let host = a.host, hosts[host] == nil { hosts[host] = HostHealth() }
@@ -81,11 +88,11 @@ public struct Correlator: Sendable {
             expireActivity(at: r.time)
             health(r, &alerts)
         }
-        return alerts
     }
 
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
+        let already = alerts.count
         // Taken out of the table while it changes, so that its collections are not copied.
         var ks = keys.removeValue(forKey: a.key) ?? KeyState()
         if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
@@ -120,7 +127,7 @@ public struct Correlator: Sendable {
             alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [],
                                                  since: ep.start, failures: ep.failures, owners: ep.owners.sorted())))
         }
-        let firedHere = alerts.reduce(0) { n, alert in if case .escalation = alert { return n + 1 }; return n }
+        let firedHere = alerts[already...].reduce(0) { n, alert in if case .escalation = alert { return n + 1 }; return n }
         if firedHere > 0 {
             ks.escalations += firedHere
             ks.escalated = true

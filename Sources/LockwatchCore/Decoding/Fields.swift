@@ -69,10 +69,20 @@ public enum Field: Int, CaseIterable, Sendable {
         return table
     }()
 
+    /// The aliases as bytes, by length, so that a key is looked up without making a String.
+    private static let byLength: [[(bytes: [UInt8], field: Field)]] = {
+        var table = Array(repeating: [(bytes: [UInt8], field: Field)](), count: 33)
+        for f in Field.allCases { for a in f.aliases where a.utf8.count < 33 { table[a.utf8.count].append((Array(a.utf8), f)) } }
+        return table
+    }()
+
     /// Looks up a key given as bytes; nil for keys lockwatch ignores.
     static func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
-        guard key.count >= 1, key.count <= 28 else { return nil }
-        return byAlias[String(decoding: key, as: UTF8.self)]
+        guard key.count >= 1, key.count < byLength.count else { return nil }
+        for entry in byLength[key.count] where entry.bytes.withUnsafeBytes({ $0.elementsEqual(key) }) {
+            return entry.field
+        }
+        return nil
     }
 }
 

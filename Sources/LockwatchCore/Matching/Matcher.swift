@@ -16,31 +16,70 @@ public struct HealthReport: Equatable, Sendable {
 }
 
 /// A recognised lock record: the value that leaves Matching for Correlation.
+///
+/// What the line said is kept in one immutable object, so that ordering, merging and pairing
+/// move a few words per record, not a dozen strings.
 public struct LockRecord: Equatable, Sendable {
     public var kind: RecordKind
     public var time: EventTime
-    /// Empty only for health records.
-    public var profile: String
-    public var symbol: String?
-    public var owner: String?
-    public var caller: String?
-    public var expires: EventTime?
-    /// Latency of the lock call in seconds, when the line reports one.
-    public var latency: Double?
-    public var host: String?
-    /// For warnings (and lines that are both): whether the trading loop skipped a signal.
-    public var skipped: Bool
-    public var health: HealthReport?
     public var origin: Origin
-    /// A syslog time whose year is still to be inferred in input order.
-    var syslogStamp: SyslogStamp?
+    let details: Details
+
+    /// The fields of the line, fixed once matched.
+    final class Details: Sendable {
+        let profile: String
+        let symbol: String?
+        let owner: String?
+        let caller: String?
+        let expires: EventTime?
+        let latency: Double?
+        let host: String?
+        let skipped: Bool
+        let health: HealthReport?
+        /// A syslog time whose year is still to be inferred in input order.
+        let syslogStamp: SyslogStamp?
+
+        init(profile: String, symbol: String?, owner: String?, caller: String?, expires: EventTime?, latency: Double?,
+             host: String?, skipped: Bool, health: HealthReport?, syslogStamp: SyslogStamp?) {
+            self.profile = profile; self.symbol = symbol; self.owner = owner; self.caller = caller
+            self.expires = expires; self.latency = latency; self.host = host; self.skipped = skipped
+            self.health = health; self.syslogStamp = syslogStamp
+        }
+    }
+
+    /// Empty only for health records.
+    public var profile: String { details.profile }
+    public var symbol: String? { details.symbol }
+    public var owner: String? { details.owner }
+    public var caller: String? { details.caller }
+    public var expires: EventTime? { details.expires }
+    /// Latency of the lock call in seconds, when the line reports one.
+    public var latency: Double? { details.latency }
+    public var host: String? { details.host }
+    /// For warnings (and lines that are both): whether the trading loop skipped a signal.
+    public var skipped: Bool { details.skipped }
+    public var health: HealthReport? { details.health }
+    var syslogStamp: SyslogStamp? { details.syslogStamp }
 
     public init(kind: RecordKind, time: EventTime, profile: String, symbol: String? = nil, owner: String? = nil,
                 caller: String? = nil, expires: EventTime? = nil, latency: Double? = nil, host: String? = nil,
                 skipped: Bool = false, health: HealthReport? = nil, origin: Origin = Origin(input: 0, line: 0)) {
-        self.kind = kind; self.time = time; self.profile = profile; self.symbol = symbol; self.owner = owner
-        self.caller = caller; self.expires = expires; self.latency = latency; self.host = host
-        self.skipped = skipped; self.health = health; self.origin = origin
+        self.init(kind: kind, time: time, origin: origin, details: Details(
+            profile: profile, symbol: symbol, owner: owner, caller: caller, expires: expires, latency: latency,
+            host: host, skipped: skipped, health: health, syslogStamp: nil))
+    }
+
+    init(kind: RecordKind, time: EventTime, origin: Origin, details: Details) {
+        self.kind = kind
+        self.time = time
+        self.origin = origin
+        self.details = details
+    }
+
+    public static func == (a: LockRecord, b: LockRecord) -> Bool {
+        a.kind == b.kind && a.time == b.time && a.origin == b.origin && a.profile == b.profile && a.symbol == b.symbol
+            && a.owner == b.owner && a.caller == b.caller && a.expires == b.expires && a.latency == b.latency
+            && a.host == b.host && a.skipped == b.skipped && a.health == b.health && a.syslogStamp == b.syslogStamp
     }
 }
 
@@ -109,22 +148,24 @@ public final class Matcher {
         var latency: Double? = nil
         if let ms = fields[.latencyMs].flatMap(Double.init) { latency = ms / 1000 }
         else if let s = fields[.latencySeconds].flatMap(Double.init) { latency = s }
-        var out = LockRecord(
-            kind: rule.kind, time: time ?? EventTime(micros: 0), profile: profile,
-            symbol: nonEmpty(fields[.symbol]), owner: nonEmpty(fields[.owner]), caller: nonEmpty(fields[.caller]),
-            expires: fields[.expires].flatMap { timestamps.parse($0) }, latency: latency,
-            host: nonEmpty(fields[.host] ?? record.envelopeHost), origin: origin)
-        if time == record.time { out.syslogStamp = record.syslogStamp }
+        var skipped = false
+        var health: HealthReport? = nil
         switch rule.kind {
         case .failed, .warning:
-            out.skipped = skipped(fields, record)
+            skipped = self.skipped(fields, record)
         case .health:
-            out.health = HealthReport(
+            health = HealthReport(
                 lockContentionCount: fields[.lockContentionCount].flatMap { Int($0) ?? Double($0).map { Int($0) } },
                 tradingLoopHealthy: boolean(fields, .tradingLoopHealthy),
                 reconciliationLoopHealthy: boolean(fields, .reconciliationLoopHealthy))
         default: break
         }
+        let details = LockRecord.Details(
+            profile: profile, symbol: nonEmpty(fields[.symbol]), owner: nonEmpty(fields[.owner]),
+            caller: nonEmpty(fields[.caller]), expires: fields[.expires].flatMap { timestamps.parse($0) },
+            latency: latency, host: nonEmpty(fields[.host] ?? record.envelopeHost), skipped: skipped, health: health,
+            syslogStamp: time == record.time ? record.syslogStamp : nil)
+        let out = LockRecord(kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, details: details)
         return .record(out, timeless: time == nil)
     }
 

@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 
 
@@ -19,6 +20,8 @@ final class InputStream: @unchecked Sendable {
     let timestamps: TimestampParser
     /// Called on the consumer's thread when a live input has gone idle.
     var onIdle: (() -> Void)?
+    /// Called on the consumer's thread before it waits for the workers: output can go out now.
+    var beforeWait: (() -> Void)?
     var counts = Summary.Counts()
     private var current = ChunkResult()
     private var position = 0
@@ -71,6 +74,11 @@ final class InputStream: @unchecked Sendable {
     private func take() -> ChunkResult {
         pool.condition.lock()
         defer { pool.condition.unlock() }
+        if results[consumed] == nil, let beforeWait {
+            pool.condition.unlock()
+            beforeWait()
+            pool.condition.lock()
+        }
         while results[consumed] == nil { pool.condition.wait() }
         let result = results.removeValue(forKey: consumed)!
         consumed += 1
@@ -83,7 +91,6 @@ final class InputStream: @unchecked Sendable {
         if let stamp = r.syslogStamp {
             let y = year.year(for: stamp.month, fallback: { environment.currentYear })
             if let t = timestamps.syslogTime(stamp, year: y) { r.time = t }
-            r.syslogStamp = nil
         } else {
             year.observe(fullTime: r.time)
         }
@@ -93,33 +100,42 @@ final class InputStream: @unchecked Sendable {
 /// Orders records for the correlator: a record is released once the highest event time seen
 /// is at least `--max-lateness` past it (the watermark), so arrival order within the lateness
 /// does not change the result. Ties keep input and line order.
+///
+/// Logs are nearly in order, so the held records are a sorted queue: a record in order is
+/// appended, a late one is inserted at its place.
 struct Reorderer {
-    struct Item: Comparable {
-        var record: LockRecord
-        static func < (a: Item, b: Item) -> Bool { (a.record.time, a.record.origin) < (b.record.time, b.record.origin) }
-        static func == (a: Item, b: Item) -> Bool { a.record.time == b.record.time && a.record.origin == b.record.origin }
-    }
-
     let lateness: TimeSpan
-    private var heap = Heap<Item>()
+    private var held = Deque<LockRecord>()
     private(set) var maxSeen: EventTime?
     /// Records that came later than the lateness allows (handled at once, counted).
     private(set) var late = 0
 
     init(lateness: TimeSpan) { self.lateness = lateness }
 
-    var isEmpty: Bool { heap.isEmpty }
+    var isEmpty: Bool { held.isEmpty }
+
+    private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { (a.time, a.origin) < (b.time, b.origin) }
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
         if let m = maxSeen, m - r.time > lateness { late += 1 }
         maxSeen = max(maxSeen ?? r.time, r.time)
-        heap.insert(Item(record: r))
+        if let last = held.last, Self.before(r, last) {
+            var lo = 0, hi = held.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if Self.before(r, held[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            held.insert(r, at: lo)
+        } else {
+            held.append(r)
+        }
         let watermark = maxSeen! - lateness
-        while let min = heap.min, min.record.time <= watermark { out.append(heap.removeMin().record) }
+        while let first = held.first, first.time <= watermark { out.append(held.removeFirst()) }
     }
 
     mutating func flush(into out: inout [LockRecord]) {
-        while let item = heap.popMin() { out.append(item.record) }
+        out.append(contentsOf: held)
+        held.removeAll()
     }
 }
 

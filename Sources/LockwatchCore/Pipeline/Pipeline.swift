@@ -12,6 +12,8 @@ public final class Pipeline {
     private var firstAt: EventTime?
     private var lastAt: EventTime?
     private var released: [LockRecord] = []
+    private var inputs: [CorrelationInput] = []
+    private var alerts: [Alert] = []
 
     public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
         self.configuration = configuration
@@ -46,6 +48,7 @@ public final class Pipeline {
         for s in streams {
             s.pool = pool
             s.onIdle = { [unowned self] in self.flushHeld() }
+            s.beforeWait = { [unowned self] in self.sink.flush() }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
@@ -56,7 +59,7 @@ public final class Pipeline {
             reorderer.push(r, into: &released)
             drainReleased()
         }
-        for s in streams { s.onIdle = nil }
+        for s in streams { s.onIdle = nil; s.beforeWait = nil }
         flushHeld()
         correlator.finish(at: lastAt)
         var counts = Summary.Counts()
@@ -73,23 +76,27 @@ public final class Pipeline {
     func flushHeld() {
         reorderer.flush(into: &released)
         drainReleased()
-        emit(pairer.flush())
+        inputs.append(contentsOf: pairer.flush())
+        correlate()
+        sink.flush()
     }
 
     private func drainReleased() {
         guard !released.isEmpty else { return }
-        for r in released { emit(pairer.push(r)) }
+        for r in released { pairer.push(r, into: &inputs) }
         released.removeAll(keepingCapacity: true)
+        correlate()
     }
 
-    private func emit(_ inputs: [CorrelationInput]) {
-        var any = false
-        for input in inputs {
-            for alert in correlator.apply(input) {
-                sink.emit(alert)
-                any = true
-            }
-        }
-        if any { sink.flush() }
+    /// Applies what pairing made final and hands the alerts to the sink. The sink is flushed
+    /// whenever the pipeline waits for input, so a live pipe shows each event at once while a
+    /// batch run writes in large blocks.
+    private func correlate() {
+        guard !inputs.isEmpty else { return }
+        for input in inputs { correlator.apply(input, into: &alerts) }
+        inputs.removeAll(keepingCapacity: true)
+        guard !alerts.isEmpty else { return }
+        for alert in alerts { sink.emit(alert) }
+        alerts.removeAll(keepingCapacity: true)
     }
 }

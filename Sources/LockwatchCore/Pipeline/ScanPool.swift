@@ -90,6 +90,7 @@ final class ScanPool: @unchecked Sendable {
             let job = WorkerJob(pool: self, worker: worker, capacity: capacity)
             let thread = Thread { job.run() }
             thread.stackSize = 1 << 20
+            thread.name = "lockwatch-scan"
             thread.start()
         }
     }
