@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps build demo test record release clean
+.PHONY: all deps build demo test record release bench clean
 
 all: build
 
@@ -37,6 +37,11 @@ record: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# Side-by-side throughput, memory and live latency against cat, rg, grep and mtail (not part
+# of `make test`); writes BENCHMARKS.md. BENCH_SIZE=bytes per corpus (default 1 GiB).
+bench: deps
+	bench/run.sh
 
 clean:
 	rm -rf .build

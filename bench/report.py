@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Turns the benchmark's results into the table of BENCHMARKS.md (between its markers)."""
+import datetime, json, os, platform, subprocess, sys
+
+data, size, runs, target = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+out = os.path.join(data, "results")
+labels = {"plain.log": "(a) plain lines, 0.5 % lock lines", "journal.json": "(b) the same as journalctl -o json",
+          "storm.log": "(c) storm, 50 % lock lines", "plain.log.gz": "(d) gzip copy of (a)"}
+
+def rss(corpus, index):
+    path = os.path.join(out, f"{corpus}.{index}.rss")
+    try:
+        return int(open(path).read().split()[-1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+
+rows = []
+for corpus, label in labels.items():
+    path = os.path.join(out, corpus + ".json")
+    if not os.path.exists(path):
+        continue
+    results = json.load(open(path))["results"]
+    ref = results[0]["median"]
+    nbytes = os.path.getsize(os.path.join(data, corpus.replace(".gz", "") if corpus.endswith(".gz") else corpus))
+    rows.append(f"| **{label}** | | | | |")
+    for index, r in enumerate(results):
+        name = r["command"].replace("|", "\\|")
+        m = rss(corpus, index)
+        rows.append(f"| `{name}` | {r['median']:.3f} | {nbytes / r['median'] / 1e6:,.0f} | {r['median'] / ref:.2f} | "
+                    + (f"{m:.1f}" if m is not None else "–") + " |")
+try:
+    secs, kb = open(os.path.join(out, "mtail.time")).read().split()
+    rows.append(f"| `mtail --one_shot` on (a), one run | {float(secs):.3f} | {os.path.getsize(os.path.join(data, 'plain.log')) / float(secs) / 1e6:,.0f} | – | {int(kb) / 1024:.1f} |")
+except (OSError, ValueError):
+    pass
+try:
+    lat = json.load(open(os.path.join(out, "latency.json")))
+    latency = f"Live-pipe latency (line written → escalation on stdout), {lat['received']} rounds: median **{lat['median_ms']} ms**, worst {lat['max_ms']} ms."
+except (OSError, ValueError, KeyError):
+    latency = "Live-pipe latency: not measured."
+
+cpu = "unknown"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip(); break
+except OSError:
+    pass
+head = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), corpora of {size / 2**20:,.0f} MiB, "
+        f"warm page cache, median of {runs} runs (hyperfine). MB/s is decompressed bytes for (d); the ratio is to "
+        "the first row of each corpus (`rg -c` with the same two literals; `zcat | rg -c` for (d)). Peak RSS is "
+        "`/usr/bin/time`'s maximum resident set of the last command of the line.")
+table = "\n".join([head, "", "| command | median s | MB/s | ratio | peak RSS MiB |", "|---|---:|---:|---:|---:|"] + rows
+                  + ["", latency])
+
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+text = open(target).read() if os.path.exists(target) else f"# Benchmarks\n\n{begin}\n{end}\n"
+a, b = text.index(begin) + len(begin), text.index(end)
+open(target, "w").write(text[:a] + "\n" + table + "\n" + text[b:])
+print(table)

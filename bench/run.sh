@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark: lockwatch's full analysis against cat, ripgrep, grep and mtail on the same warm
+# files, side by side in one run. Writes the table into BENCHMARKS.md.
+#   BENCH_SIZE   bytes per corpus (default 1 GiB)       BENCH_RUNS   runs per command (default 5)
+#   BENCH_DATA   where corpora are kept (default bench-data/, reused while their size matches)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${BENCH_SIZE:-$((1 << 30))}
+RUNS=${BENCH_RUNS:-5}
+DATA=${BENCH_DATA:-bench-data}
+OUT=$DATA/results
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+
+need=()
+for tool in rg:ripgrep hyperfine:hyperfine mtail:mtail; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
+
+swift build -c release >/dev/null
+LW=$PWD/.build/release/lockwatch
+
+if [ ! -f "$DATA/size" ] || [ "$(cat "$DATA/size")" != "$SIZE" ]; then
+    echo "generating corpora of $SIZE bytes in $DATA/ ..."
+    python3 bench/gen_corpus.py "$DATA" "$SIZE"
+    echo "$SIZE" > "$DATA/size"
+fi
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.rss
+
+RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
+GREP="grep -cE 'fn_try_acquire_entry_lock_row|lock acquisition failed'"
+
+# name<TAB>command, per corpus; the first line of each corpus is the reference.
+commands() {
+    local f=$DATA/$1
+    case $1 in
+    plain.log.gz)
+        printf '%s\t%s\n' "zcat | rg -c" "zcat $f | $RG"
+        printf '%s\t%s\n' "zcat > /dev/null" "zcat $f > /dev/null"
+        printf '%s\t%s\n' "lockwatch" "$LW --format json $f > /dev/null"
+        ;;
+    *)
+        printf '%s\t%s\n' "rg -c" "$RG $f"
+        printf '%s\t%s\n' "cat > /dev/null" "cat $f > /dev/null"
+        printf '%s\t%s\n' "grep -cE" "$GREP $f"
+        printf '%s\t%s\n' "lockwatch" "$LW --format json $f > /dev/null"
+        printf '%s\t%s\n' "lockwatch < file" "$LW --format json < $f > /dev/null"
+        printf '%s\t%s\n' "cat | lockwatch" "cat $f | $LW --format json > /dev/null"
+        ;;
+    esac
+}
+
+for corpus in plain.log journal.json storm.log plain.log.gz; do
+    args=()
+    i=0
+    while IFS=$'\t' read -r name cmd; do
+        args+=(-n "$name" "$cmd")
+        # Peak RSS of the last command of the line (lockwatch itself in a pipe), through a pipe
+        # so that grep cannot take /dev/null as a reason to stop at the first match.
+        /usr/bin/time -f "%M" -o "$OUT/$corpus.$i.rss" sh -c "$cmd" 2>/dev/null | cat >/dev/null || true
+        i=$((i + 1))
+    done < <(commands "$corpus")
+    # -i: lockwatch exits 1 when it finds escalations, which is not a failure here.
+    # --output=pipe: GNU grep stops at the first match when its output is /dev/null.
+    hyperfine --style basic --warmup 1 --runs "$RUNS" -i --output=pipe --export-json "$OUT/$corpus.json" "${args[@]}" >/dev/null 2>&1
+done
+
+# mtail reads slowly (tens of MB/s): one timed run on the plain corpus, with its peak RSS.
+/usr/bin/time -f "%e %M" -o "$OUT/mtail.time" mtail --one_shot --one_shot_format=prometheus \
+    --progs bench/mtail --logs "$DATA/plain.log" >/dev/null 2>&1 || true
+
+python3 bench/latency.py "$LW" 40 > "$OUT/latency.json"
+python3 bench/report.py "$DATA" "$SIZE" "$RUNS" BENCHMARKS.md
