@@ -22,13 +22,12 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .systemLibrary(name: "CBytes"),
         .target(name: "CScan", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "PCRE2", dependencies: ["CPCRE2"]),
         .target(
             name: "LockwatchCore",
             dependencies: [
-                "PCRE2", "CZlib", "CBytes", "CScan",
+                "PCRE2", "CZlib", "CScan",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

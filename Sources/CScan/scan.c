@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "lwscan.h"
 #include <string.h>
 
@@ -203,3 +204,5 @@ size_t lw_count_newlines(const uint8_t *p, size_t n) {
     for (size_t i = 0; i < n; i++) total += p[i] == '\n';
     return total;
 }
+
+void *lw_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }

@@ -33,4 +33,7 @@ size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 /* The number of '\n' bytes in p[0..n). */
 size_t lw_count_newlines(const uint8_t *p, size_t n);
 
+/* glibc's memrchr (a GNU extension that Swift's Glibc module hides). */
+void *lw_memrchr(const void *s, int c, size_t n);
+
 #endif

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CBytes
+import CScan
 
 /// A chunk of whole lines at the start of a worker's buffer, handed from the reader to a scanner.
 struct Chunk: Sendable {
