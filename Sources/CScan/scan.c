@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "lwscan.h"
 #include <string.h>
+#include <pthread.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -206,3 +207,5 @@ size_t lw_count_newlines(const uint8_t *p, size_t n) {
 }
 
 void *lw_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
+
+void lw_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }

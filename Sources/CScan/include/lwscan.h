@@ -36,4 +36,7 @@ size_t lw_count_newlines(const uint8_t *p, size_t n);
 /* glibc's memrchr (a GNU extension that Swift's Glibc module hides). */
 void *lw_memrchr(const void *s, int c, size_t n);
 
+/* Names the calling thread (shown by top -H and perf). */
+void lw_name_thread(const char *name);
+
 #endif

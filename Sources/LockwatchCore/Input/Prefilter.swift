@@ -28,7 +28,13 @@ public struct Literal: Hashable, Sendable, CustomStringConvertible {
 public struct Prefilter: Sendable {
     /// The literals; empty means every line is a candidate.
     public let literals: [Literal]
-    private let set: lw_literals
+    private let set: LiteralTables
+
+    /// The compiled tables, boxed: they are a kilobyte, and a prefilter is copied freely.
+    private final class LiteralTables: Sendable {
+        let tables: lw_literals
+        init(_ tables: lw_literals) { self.tables = tables }
+    }
 
     /// Keeps only the literals that no other literal implies, at most 16 (more admit everything).
     public init(literals: [Literal]) {
@@ -44,7 +50,7 @@ public struct Prefilter: Sendable {
             if added != 0 { kept = []; set = lw_literals(); break }
         }
         self.literals = kept
-        self.set = set
+        self.set = LiteralTables(set)
     }
 
     /// A prefilter that lets every line through (a rule without literals).
@@ -57,7 +63,7 @@ public struct Prefilter: Sendable {
     public func firstHit(in bytes: UnsafeRawBufferPointer) -> Int? {
         guard !literals.isEmpty else { return bytes.isEmpty ? nil : 0 }
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
-        let at = withUnsafePointer(to: set) { lw_find_literal($0, base.assumingMemoryBound(to: UInt8.self), bytes.count) }
+        let at = withUnsafePointer(to: set.tables) { lw_find_literal($0, base.assumingMemoryBound(to: UInt8.self), bytes.count) }
         return at < bytes.count ? at : nil
     }
 

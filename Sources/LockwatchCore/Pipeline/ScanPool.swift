@@ -1,3 +1,4 @@
+import CScan
 import Foundation
 
 /// The lock records of one chunk, as a worker decided them.
@@ -90,7 +91,6 @@ final class ScanPool: @unchecked Sendable {
             let job = WorkerJob(pool: self, worker: worker, capacity: capacity)
             let thread = Thread { job.run() }
             thread.stackSize = 1 << 20
-            thread.name = "lockwatch-scan"
             thread.start()
         }
     }
@@ -172,5 +172,8 @@ private final class WorkerJob: @unchecked Sendable {
 
     deinit { buffer.deallocate() }
 
-    func run() { pool.work(worker, buffer) }
+    func run() {
+        lw_name_thread("lockwatch-scan")
+        pool.work(worker, buffer)
+    }
 }
