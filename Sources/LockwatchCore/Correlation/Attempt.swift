@@ -5,9 +5,16 @@ import DequeModule
 
 /// A lock key: contention is tracked per profile and symbol (empty when no record had one).
 public struct LockKey: Hashable, Comparable, Sendable {
-    public var profile: String
-    public var symbol: String
-    public init(profile: String, symbol: String) { self.profile = profile; self.symbol = symbol }
+    public var profileName: Name
+    public var symbolName: Name
+
+    public init(profile: Name, symbol: Name) { profileName = profile; symbolName = symbol }
+    public init(profile: String, symbol: String) { self.init(profile: Name(profile), symbol: Name(symbol)) }
+
+    public var profile: String { profileName.string }
+    public var symbol: String { symbolName.string }
+
+    /// In order of the texts, for the summary.
     public static func < (a: LockKey, b: LockKey) -> Bool { (a.profile, a.symbol) < (b.profile, b.symbol) }
 }
 
@@ -16,30 +23,30 @@ public struct Attempt: Equatable, Sendable {
     /// The time of its earliest record.
     public var time: EventTime
     public var key: LockKey
-    public var owner: String?
-    public var caller: String?
+    public var owner: Name?
+    public var caller: Name?
     public var expires: EventTime?
-    public var host: String?
+    public var host: Name?
     /// Whether its warning said the trading loop skipped a signal.
     public var skipped: Bool
 
-    public init(time: EventTime, key: LockKey, owner: String? = nil, caller: String? = nil,
-                expires: EventTime? = nil, host: String? = nil, skipped: Bool = false) {
+    public init(time: EventTime, key: LockKey, owner: Name? = nil, caller: Name? = nil,
+                expires: EventTime? = nil, host: Name? = nil, skipped: Bool = false) {
         self.time = time; self.key = key; self.owner = owner; self.caller = caller
         self.expires = expires; self.host = host; self.skipped = skipped
     }
 
     /// Builds an attempt from one record, or from a pair (the earlier first).
     init(_ first: LockRecord, _ second: LockRecord?) {
-        let failed = first.kind == .failed ? first : (second?.kind == .failed ? second : nil)
-        let warning = first.kind == .warning ? first : (second?.kind == .warning ? second : nil)
+        let failed = first.kind == .failed ? first.details : (second?.kind == .failed ? second?.details : nil)
+        let warning = first.kind == .warning ? first.details : (second?.kind == .warning ? second?.details : nil)
         time = first.time
-        let symbol = failed?.symbol ?? warning?.symbol ?? ""
-        key = LockKey(profile: first.profile, symbol: symbol)
-        owner = failed?.owner ?? warning?.owner
-        caller = failed?.caller ?? warning?.caller
+        key = LockKey(profile: first.details.names.profile,
+                      symbol: failed?.names.symbol ?? warning?.names.symbol ?? Name.empty)
+        owner = failed?.names.owner ?? warning?.names.owner
+        caller = failed?.names.caller ?? warning?.names.caller
         expires = failed?.expires ?? warning?.expires
-        host = first.host ?? second?.host
+        host = first.details.names.host ?? second?.details.names.host
         skipped = (warning?.skipped ?? false) || (failed?.skipped ?? false)
     }
 }
@@ -78,7 +85,7 @@ public struct AttemptPairer: Sendable {
     private var firstSequence = 0
     /// Per profile, the sequence numbers of its records still waiting for a partner, oldest first:
     /// a partner is looked for among a few, not among everything waiting.
-    private var unpaired: [String: Deque<Int>] = [:]
+    private var unpaired: [Name: Deque<Int>] = [:]
 
     public init(window: TimeSpan) { self.window = window }
 
@@ -97,17 +104,18 @@ public struct AttemptPairer: Sendable {
         release(before: r.time, into: &out)
         if r.kind == .failed || r.kind == .warning {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
-            if let candidates = unpaired[r.profile], let k = candidates.firstIndex(where: { seq in
+            let profile = r.details.names.profile
+            if let candidates = unpaired[profile], let k = candidates.firstIndex(where: { seq in
                 waiting[seq - firstSequence].record.kind == complement && pairable(waiting[seq - firstSequence].record, r)
             }) {
                 let at = candidates[k] - firstSequence
                 waiting[at].partner = r
                 waiting[at].complete = true
-                unpaired[r.profile]!.remove(at: k)
-                if unpaired[r.profile]!.isEmpty { unpaired[r.profile] = nil }
+                unpaired[profile]!.remove(at: k)
+                if unpaired[profile]!.isEmpty { unpaired[profile] = nil }
             } else {
                 waiting.append(Waiting(record: r, partner: nil, complete: false))
-                unpaired[r.profile, default: []].append(firstSequence + waiting.count - 1)
+                unpaired[profile, default: []].append(firstSequence + waiting.count - 1)
             }
         } else {
             waiting.append(Waiting(record: r, partner: nil, complete: true))
@@ -129,8 +137,9 @@ public struct AttemptPairer: Sendable {
             let expired = now.map { $0 - head.record.time > window } ?? false
             guard head.complete || expired else { break }
             if !head.complete {
-                unpaired[head.record.profile]?.removeFirst()
-                if unpaired[head.record.profile]?.isEmpty ?? false { unpaired[head.record.profile] = nil }
+                let profile = head.record.details.names.profile
+                unpaired[profile]?.removeFirst()
+                if unpaired[profile]?.isEmpty ?? false { unpaired[profile] = nil }
             }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1
@@ -138,9 +147,10 @@ public struct AttemptPairer: Sendable {
     }
 
     private func pairable(_ a: LockRecord, _ b: LockRecord) -> Bool {
-        guard a.profile == b.profile, abs((b.time - a.time).micros) <= window.micros else { return false }
-        if let s1 = a.symbol, let s2 = b.symbol, s1 != s2 { return false }
-        if let h1 = a.host, let h2 = b.host, h1 != h2 { return false }
+        let x = a.details.names, y = b.details.names
+        guard x.profile == y.profile, abs((b.time - a.time).micros) <= window.micros else { return false }
+        if let s1 = x.symbol, let s2 = y.symbol, s1 != s2 { return false }
+        if let h1 = x.host, let h2 = y.host, h1 != h2 { return false }
         return true
     }
 

@@ -10,10 +10,10 @@ struct Episode: Equatable, Sendable {
     var start: EventTime
     var lastFailure: EventTime
     var failures = 0
-    var owners: Set<String> = []
+    var owners: Set<Name> = []
     /// Per owner: when the first failure reporting it happened, and whether owner_stuck fired.
-    var ownerSince: [String: EventTime] = [:]
-    var stuckReported: Set<String> = []
+    var ownerSince: [Name: EventTime] = [:]
+    var stuckReported: Set<Name> = []
     var fired: Set<EscalationReason> = []
 }
 
@@ -32,7 +32,7 @@ struct KeyState: Equatable, Sendable {
     var escalations = 0
     var escalated = false
     var longest = TimeSpan.zero
-    var owners: [String: OwnerStats] = [:]
+    var owners: [Name: OwnerStats] = [:]
     var state = EpisodeState.open
     var episode: Episode?
 }
@@ -50,13 +50,13 @@ public struct Correlator: Sendable {
     public let thresholds: Thresholds
     var keys: [LockKey: KeyState] = [:]
     /// Symbols with an open episode, per profile.
-    var openSymbols: [String: Set<String>] = [:]
+    var openSymbols: [Name: Set<Name>] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
-    var activity: [String: EventTime] = [:]
-    var activityQueue: Deque<(time: EventTime, profile: String)> = []
+    var activity: [Name: EventTime] = [:]
+    var activityQueue: Deque<(time: EventTime, profile: Name)> = []
     /// Whether a multi_profile incident is going on.
     var incident = false
-    var hosts: [String: HostHealth] = [:]
+    var hosts: [Name: HostHealth] = [:]
     /// Escalations fired, all reasons.
     public private(set) var escalations = 0
 
@@ -102,8 +102,9 @@ public struct Correlator: Sendable {
             ks.episode = Episode(start: t, lastFailure: t)
             ks.episodes += 1
             ks.state = .open
-            openSymbols[a.key.profile, default: []].insert(a.key.symbol)
-            alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner, caller: a.caller, host: a.host))
+            openSymbols[a.key.profileName, default: []].insert(a.key.symbolName)
+            alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner?.string, caller: a.caller?.string,
+                                             host: a.host?.string))
         }
         var ep = ks.episode!
         ks.episode = nil
@@ -120,12 +121,12 @@ public struct Correlator: Sendable {
         if !ep.fired.contains(.persistent), t - ep.start > thresholds.persistentAfter {
             ep.fired.insert(.persistent)
             alerts.append(.escalation(Escalation(at: t, reason: .persistent, key: a.key, profiles: [],
-                                                 since: ep.start, failures: ep.failures, owners: ep.owners.sorted())))
+                                                 since: ep.start, failures: ep.failures, owners: texts(ep.owners))))
         }
         if !ep.fired.contains(.staleLock), let e = a.expires, t - e > thresholds.staleGrace {
             ep.fired.insert(.staleLock)
             alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [],
-                                                 since: ep.start, failures: ep.failures, owners: ep.owners.sorted())))
+                                                 since: ep.start, failures: ep.failures, owners: texts(ep.owners))))
         }
         let firedHere = alerts[already...].reduce(0) { n, alert in if case .escalation = alert { return n + 1 }; return n }
         if firedHere > 0 {
@@ -137,12 +138,12 @@ public struct Correlator: Sendable {
         if let owner = a.owner, !ep.stuckReported.contains(owner), let since = ep.ownerSince[owner],
            t - since > thresholds.ttl {
             ep.stuckReported.insert(owner)
-            stuck = .ownerStuck(at: t, key: a.key, owner: owner, held: t - since)
+            stuck = .ownerStuck(at: t, key: a.key, owner: owner.string, held: t - since)
         }
         ks.episode = ep
         keys[a.key] = ks
-        activity[a.key.profile] = t
-        activityQueue.append((t, a.key.profile))
+        activity[a.key.profileName] = t
+        activityQueue.append((t, a.key.profileName))
         expireActivity(at: t)
         multiProfile(at: t, &alerts)
         if let stuck { alerts.append(stuck) }
@@ -155,9 +156,8 @@ public struct Correlator: Sendable {
         escalations += 1
         var since: EventTime? = nil
         var failures = 0
-        var owners: Set<String> = []
-        let profiles = activity.keys.sorted()
-        for p in profiles {
+        var owners: Set<Name> = []
+        for p in activity.keys {
             for s in openSymbols[p] ?? [] {
                 let key = LockKey(profile: p, symbol: s)
                 guard var ks = keys[key], var ep = ks.episode, t - ep.lastFailure <= activityWindow else { continue }
@@ -170,8 +170,8 @@ public struct Correlator: Sendable {
                 keys[key] = ks
             }
         }
-        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: profiles,
-                                             since: since ?? t, failures: failures, owners: owners.sorted())))
+        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: texts(activity.keys),
+                                             since: since ?? t, failures: failures, owners: texts(owners))))
     }
 
     /// Drops profiles whose last failure left the activity window; ends an incident below the threshold.
@@ -184,7 +184,7 @@ public struct Correlator: Sendable {
     }
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
-        let key = LockKey(profile: r.profile, symbol: r.symbol ?? "")
+        let key = LockKey(profile: r.details.names.profile, symbol: r.details.names.symbol ?? Name.empty)
         guard keys[key]?.episode != nil, var ks = keys.removeValue(forKey: key), let ep = ks.episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
@@ -204,35 +204,41 @@ public struct Correlator: Sendable {
         ks.episode = nil
         ks.state = state
         ks.longest = max(ks.longest, duration)
-        openSymbols[key.profile]?.remove(key.symbol)
-        if openSymbols[key.profile]?.isEmpty ?? false { openSymbols[key.profile] = nil }
+        let profile = key.profileName
+        openSymbols[profile]?.remove(key.symbolName)
+        if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
         // The profile stays active only through its other open episodes; a failure still within
         // the window still has its entry in the activity queue, which will expire it.
-        let others = (openSymbols[key.profile] ?? []).compactMap { keys[LockKey(profile: key.profile, symbol: $0)]?.episode?.lastFailure }
-        if let latest = others.max(), activity[key.profile] != nil, now - latest <= activityWindow {
-            activity[key.profile] = latest
+        let others = (openSymbols[profile] ?? []).compactMap { keys[LockKey(profile: profile, symbol: $0)]?.episode?.lastFailure }
+        if let latest = others.max(), activity[profile] != nil, now - latest <= activityWindow {
+            activity[profile] = latest
         } else {
-            activity[key.profile] = nil
+            activity[profile] = nil
         }
     }
 
     private mutating func health(_ r: LockRecord, _ alerts: inout [Alert]) {
         guard let report = r.health else { return }
-        let host = r.host ?? "unknown"
+        let host = r.details.names.host ?? Name("unknown")
         var h = hosts[host] ?? HostHealth()
         if let c = report.lockContentionCount { h.lockContentionCount = c }
         if let v = report.tradingLoopHealthy {
-            if !v && h.tradingLoopHealthy != false { alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .trading)) }
+            if !v && h.tradingLoopHealthy != false {
+                alerts.append(.loopUnhealthy(at: r.time, host: host.string, loop: .trading))
+            }
             h.tradingLoopHealthy = v
         }
         if let v = report.reconciliationLoopHealthy {
             if !v && h.reconciliationLoopHealthy != false {
-                alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .reconciliation))
+                alerts.append(.loopUnhealthy(at: r.time, host: host.string, loop: .reconciliation))
             }
             h.reconciliationLoopHealthy = v
         }
         hosts[host] = h
     }
+
+    /// The texts of names, sorted, for output.
+    private func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
 
     /// Ends the input at `end` (the latest event time seen): episodes silent for longer than
     /// the episode gap close as quiet; the others stay open.

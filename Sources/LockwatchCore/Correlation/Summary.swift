@@ -80,9 +80,9 @@ extension Correlator {
             let symbols = entries.map { key, ks -> Summary.Symbol in
                 var longest = ks.longest
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
-                let owners = ks.owners.keys.sorted().map {
-                    Summary.Owner(owner: $0, failures: ks.owners[$0]!.failures, selfHeld: ks.owners[$0]!.selfHeld)
-                }
+                let owners = ks.owners.map { name, stats in
+                    Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld)
+                }.sorted { $0.owner < $1.owner }
                 return Summary.Symbol(symbol: key.symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
                                       owners: owners, state: ks.state)
@@ -92,7 +92,7 @@ extension Correlator {
                                    episodes: symbols.reduce(0) { $0 + $1.episodes },
                                    escalated: entries.contains { $0.1.escalated }, symbols: symbols)
         }
-        let hostList = hosts.keys.sorted().map { Summary.Host(host: $0, health: hosts[$0]!) }
+        let hostList = hosts.map { Summary.Host(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host }
         return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,
                        profiles: profiles, hosts: hostList)
     }

@@ -38,12 +38,25 @@ public struct LockRecord: Equatable, Sendable {
         let health: HealthReport?
         /// A syslog time whose year is still to be inferred in input order.
         let syslogStamp: SyslogStamp?
+        /// The same strings interned, for correlation.
+        let names: Names
+
+        struct Names: Sendable {
+            let profile: Name
+            let symbol: Name?
+            let owner: Name?
+            let caller: Name?
+            let host: Name?
+        }
 
         init(profile: String, symbol: String?, owner: String?, caller: String?, expires: EventTime?, latency: Double?,
-             host: String?, skipped: Bool, health: HealthReport?, syslogStamp: SyslogStamp?) {
+             host: String?, skipped: Bool, health: HealthReport?, syslogStamp: SyslogStamp?,
+             intern: (String) -> Name = { Name($0) }) {
             self.profile = profile; self.symbol = symbol; self.owner = owner; self.caller = caller
             self.expires = expires; self.latency = latency; self.host = host; self.skipped = skipped
             self.health = health; self.syslogStamp = syslogStamp
+            names = Names(profile: intern(profile), symbol: symbol.map(intern), owner: owner.map(intern),
+                          caller: caller.map(intern), host: host.map(intern))
         }
     }
 
@@ -102,6 +115,7 @@ public final class Matcher {
     private let skipPhrase: Regex
     private let skipData: MatchData
     private let timestamps: TimestampParser
+    private let names = NameCache()
 
     public init(rules: [Rule], timestamps: TimestampParser) {
         self.rules = rules
@@ -164,7 +178,7 @@ public final class Matcher {
             profile: profile, symbol: nonEmpty(fields[.symbol]), owner: nonEmpty(fields[.owner]),
             caller: nonEmpty(fields[.caller]), expires: fields[.expires].flatMap { timestamps.parse($0) },
             latency: latency, host: nonEmpty(fields[.host] ?? record.envelopeHost), skipped: skipped, health: health,
-            syslogStamp: time == record.time ? record.syslogStamp : nil)
+            syslogStamp: time == record.time ? record.syslogStamp : nil, intern: names.name)
         let out = LockRecord(kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, details: details)
         return .record(out, timeless: time == nil)
     }

@@ -13,7 +13,7 @@ enum Step {
     var input: CorrelationInput {
         switch self {
         case let .fail(s, p, sym, owner, caller, expiresIn):
-            return .attempt(Attempt(time: at(s), key: LockKey(profile: p, symbol: sym), owner: owner, caller: caller,
+            return .attempt(Attempt(time: at(s), key: LockKey(profile: p, symbol: sym), owner: owner.map { Name($0) }, caller: caller.map { Name($0) },
                                     expires: expiresIn.map { at(s + $0) }))
         case let .acquired(s, p, sym):
             return .acquired(LockRecord(kind: .acquired, time: at(s), profile: p, symbol: sym))
