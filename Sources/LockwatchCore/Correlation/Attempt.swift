@@ -38,15 +38,14 @@ public struct Attempt: Equatable, Sendable {
 
     /// Builds an attempt from one record, or from a pair (the earlier first).
     init(_ first: LockRecord, _ second: LockRecord?) {
-        let failed = first.kind == .failed ? first.details : (second?.kind == .failed ? second?.details : nil)
-        let warning = first.kind == .warning ? first.details : (second?.kind == .warning ? second?.details : nil)
+        let failed = first.kind == .failed ? first : (second?.kind == .failed ? second : nil)
+        let warning = first.kind == .warning ? first : (second?.kind == .warning ? second : nil)
         time = first.time
-        key = LockKey(profile: first.details.names.profile,
-                      symbol: failed?.names.symbol ?? warning?.names.symbol ?? Name.empty)
-        owner = failed?.names.owner ?? warning?.names.owner
-        caller = failed?.names.caller ?? warning?.names.caller
+        key = LockKey(profile: first.profileName, symbol: failed?.symbolName ?? warning?.symbolName ?? Name.empty)
+        owner = failed?.ownerName ?? warning?.ownerName
+        caller = failed?.callerName ?? warning?.callerName
         expires = failed?.expires ?? warning?.expires
-        host = first.details.names.host ?? second?.details.names.host
+        host = first.hostName ?? second?.hostName
         skipped = (warning?.skipped ?? false) || (failed?.skipped ?? false)
     }
 }
@@ -83,9 +82,29 @@ public struct AttemptPairer: Sendable {
     private var waiting: Deque<Waiting> = []
     /// The sequence number of `waiting.first`; records are numbered as they arrive.
     private var firstSequence = 0
-    /// Per profile, the sequence numbers of its records still waiting for a partner, oldest first:
-    /// a partner is looked for among a few, not among everything waiting.
-    private var unpaired: [Name: Deque<Int>] = [:]
+    /// Per profile, its records still waiting for a partner, oldest first: a partner is looked
+    /// for among a few, by what pairing compares, without touching the records themselves.
+    private var unpaired: [Name: Deque<Candidate>] = [:]
+
+    private struct Candidate: Sendable {
+        var sequence: Int
+        var kind: RecordKind
+        var time: EventTime
+        var symbol: Name?
+        var host: Name?
+
+        init(_ r: LockRecord, sequence: Int) {
+            self.sequence = sequence; kind = r.kind; time = r.time; symbol = r.symbolName; host = r.hostName
+        }
+
+        /// Whether `r` (of the same profile) may pair with this record.
+        func pairs(with r: LockRecord, complement: RecordKind, window: TimeSpan) -> Bool {
+            guard kind == complement, abs((r.time - time).micros) <= window.micros else { return false }
+            if let s1 = symbol, let s2 = r.symbolName, s1 != s2 { return false }
+            if let h1 = host, let h2 = r.hostName, h1 != h2 { return false }
+            return true
+        }
+    }
 
     public init(window: TimeSpan) { self.window = window }
 
@@ -104,18 +123,14 @@ public struct AttemptPairer: Sendable {
         release(before: r.time, into: &out)
         if r.kind == .failed || r.kind == .warning {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
-            let profile = r.details.names.profile
-            if let candidates = unpaired[profile], let k = candidates.firstIndex(where: { seq in
-                waiting[seq - firstSequence].record.kind == complement && pairable(waiting[seq - firstSequence].record, r)
-            }) {
-                let at = candidates[k] - firstSequence
+            let profile = r.profileName
+            if let k = unpaired[profile]?.firstIndex(where: { $0.pairs(with: r, complement: complement, window: window) }) {
+                let at = unpaired[profile]!.remove(at: k).sequence - firstSequence
                 waiting[at].partner = r
                 waiting[at].complete = true
-                unpaired[profile]!.remove(at: k)
-                if unpaired[profile]!.isEmpty { unpaired[profile] = nil }
             } else {
                 waiting.append(Waiting(record: r, partner: nil, complete: false))
-                unpaired[profile, default: []].append(firstSequence + waiting.count - 1)
+                unpaired[profile, default: []].append(Candidate(r, sequence: firstSequence + waiting.count - 1))
             }
         } else {
             waiting.append(Waiting(record: r, partner: nil, complete: true))
@@ -136,22 +151,10 @@ public struct AttemptPairer: Sendable {
         while let head = waiting.first {
             let expired = now.map { $0 - head.record.time > window } ?? false
             guard head.complete || expired else { break }
-            if !head.complete {
-                let profile = head.record.details.names.profile
-                unpaired[profile]?.removeFirst()
-                if unpaired[profile]?.isEmpty ?? false { unpaired[profile] = nil }
-            }
+            if !head.complete { unpaired[head.record.profileName]?.removeFirst() }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1
         }
-    }
-
-    private func pairable(_ a: LockRecord, _ b: LockRecord) -> Bool {
-        let x = a.details.names, y = b.details.names
-        guard x.profile == y.profile, abs((b.time - a.time).micros) <= window.micros else { return false }
-        if let s1 = x.symbol, let s2 = y.symbol, s1 != s2 { return false }
-        if let h1 = x.host, let h2 = y.host, h1 != h2 { return false }
-        return true
     }
 
     private static func input(_ w: Waiting) -> CorrelationInput {

@@ -184,7 +184,7 @@ public struct Correlator: Sendable {
     }
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
-        let key = LockKey(profile: r.details.names.profile, symbol: r.details.names.symbol ?? Name.empty)
+        let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
         guard keys[key]?.episode != nil, var ks = keys.removeValue(forKey: key), let ep = ks.episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
@@ -219,7 +219,7 @@ public struct Correlator: Sendable {
 
     private mutating func health(_ r: LockRecord, _ alerts: inout [Alert]) {
         guard let report = r.health else { return }
-        let host = r.details.names.host ?? Name("unknown")
+        let host = r.hostName ?? Name("unknown")
         var h = hosts[host] ?? HostHealth()
         if let c = report.lockContentionCount { h.lockContentionCount = c }
         if let v = report.tradingLoopHealthy {

@@ -87,19 +87,32 @@ public enum Field: Int, CaseIterable, Sendable {
 }
 
 /// The fields of one record, one optional slot per `Field`. The first value seen wins.
+///
+/// The slots are stored inline, so that decoding a line allocates nothing for the set itself.
 public struct FieldSet: Sendable, Equatable {
-    private var values: [String?] = Array(repeating: nil, count: Field.allCases.count)
+    private typealias Slots = (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?,
+                               String?, String?, String?, String?, String?, String?, String?, String?, String?, String?)
+    private var slots: Slots = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+                                nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 
     public init() {}
 
     public subscript(_ f: Field) -> String? {
-        get { values[f.rawValue] }
-        set { values[f.rawValue] = newValue }
+        get {
+            withUnsafePointer(to: slots) { $0.withMemoryRebound(to: String?.self, capacity: 20) { $0[f.rawValue] } }
+        }
+        set {
+            withUnsafeMutablePointer(to: &slots) {
+                $0.withMemoryRebound(to: String?.self, capacity: 20) { $0[f.rawValue] = newValue }
+            }
+        }
     }
+
+    public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
 
     /// Sets the field only if it has no value yet.
     mutating func offer(_ f: Field, _ v: String) {
-        if values[f.rawValue] == nil { values[f.rawValue] = v }
+        if self[f] == nil { self[f] = v }
     }
 
     /// Whether a boolean-ish field says true (`true`, `1`, `yes`).

@@ -17,82 +17,48 @@ public struct HealthReport: Equatable, Sendable {
 
 /// A recognised lock record: the value that leaves Matching for Correlation.
 ///
-/// What the line said is kept in one immutable object, so that ordering, merging and pairing
-/// move a few words per record, not a dozen strings.
+/// Plain values only: the texts are interned `Name`s, so that ordering, merging, pairing and
+/// correlating a record copy a few words and count no references.
 public struct LockRecord: Equatable, Sendable {
     public var kind: RecordKind
     public var time: EventTime
     public var origin: Origin
-    let details: Details
-
-    /// The fields of the line, fixed once matched.
-    final class Details: Sendable {
-        let profile: String
-        let symbol: String?
-        let owner: String?
-        let caller: String?
-        let expires: EventTime?
-        let latency: Double?
-        let host: String?
-        let skipped: Bool
-        let health: HealthReport?
-        /// A syslog time whose year is still to be inferred in input order.
-        let syslogStamp: SyslogStamp?
-        /// The same strings interned, for correlation.
-        let names: Names
-
-        struct Names: Sendable {
-            let profile: Name
-            let symbol: Name?
-            let owner: Name?
-            let caller: Name?
-            let host: Name?
-        }
-
-        init(profile: String, symbol: String?, owner: String?, caller: String?, expires: EventTime?, latency: Double?,
-             host: String?, skipped: Bool, health: HealthReport?, syslogStamp: SyslogStamp?,
-             intern: (String) -> Name = { Name($0) }) {
-            self.profile = profile; self.symbol = symbol; self.owner = owner; self.caller = caller
-            self.expires = expires; self.latency = latency; self.host = host; self.skipped = skipped
-            self.health = health; self.syslogStamp = syslogStamp
-            names = Names(profile: intern(profile), symbol: symbol.map(intern), owner: owner.map(intern),
-                          caller: caller.map(intern), host: host.map(intern))
-        }
-    }
-
     /// Empty only for health records.
-    public var profile: String { details.profile }
-    public var symbol: String? { details.symbol }
-    public var owner: String? { details.owner }
-    public var caller: String? { details.caller }
-    public var expires: EventTime? { details.expires }
+    public var profileName: Name
+    public var symbolName: Name?
+    public var ownerName: Name?
+    public var callerName: Name?
+    public var hostName: Name?
+    public var expires: EventTime?
     /// Latency of the lock call in seconds, when the line reports one.
-    public var latency: Double? { details.latency }
-    public var host: String? { details.host }
+    public var latency: Double?
     /// For warnings (and lines that are both): whether the trading loop skipped a signal.
-    public var skipped: Bool { details.skipped }
-    public var health: HealthReport? { details.health }
-    var syslogStamp: SyslogStamp? { details.syslogStamp }
+    public var skipped: Bool
+    public var health: HealthReport?
+    /// A syslog time whose year is still to be inferred in input order.
+    var syslogStamp: SyslogStamp?
+
+    public var profile: String { profileName.string }
+    public var symbol: String? { symbolName?.string }
+    public var owner: String? { ownerName?.string }
+    public var caller: String? { callerName?.string }
+    public var host: String? { hostName?.string }
 
     public init(kind: RecordKind, time: EventTime, profile: String, symbol: String? = nil, owner: String? = nil,
                 caller: String? = nil, expires: EventTime? = nil, latency: Double? = nil, host: String? = nil,
                 skipped: Bool = false, health: HealthReport? = nil, origin: Origin = Origin(input: 0, line: 0)) {
-        self.init(kind: kind, time: time, origin: origin, details: Details(
-            profile: profile, symbol: symbol, owner: owner, caller: caller, expires: expires, latency: latency,
-            host: host, skipped: skipped, health: health, syslogStamp: nil))
+        self.init(kind: kind, time: time, origin: origin, profile: Name(profile), symbol: symbol.map { Name($0) },
+                  owner: owner.map { Name($0) }, caller: caller.map { Name($0) }, host: host.map { Name($0) },
+                  expires: expires, latency: latency, skipped: skipped, health: health, syslogStamp: nil)
     }
 
-    init(kind: RecordKind, time: EventTime, origin: Origin, details: Details) {
-        self.kind = kind
-        self.time = time
-        self.origin = origin
-        self.details = details
-    }
-
-    public static func == (a: LockRecord, b: LockRecord) -> Bool {
-        a.kind == b.kind && a.time == b.time && a.origin == b.origin && a.profile == b.profile && a.symbol == b.symbol
-            && a.owner == b.owner && a.caller == b.caller && a.expires == b.expires && a.latency == b.latency
-            && a.host == b.host && a.skipped == b.skipped && a.health == b.health && a.syslogStamp == b.syslogStamp
+    init(kind: RecordKind, time: EventTime, origin: Origin, profile: Name, symbol: Name?, owner: Name?, caller: Name?,
+         host: Name?, expires: EventTime?, latency: Double?, skipped: Bool, health: HealthReport?,
+         syslogStamp: SyslogStamp?) {
+        self.kind = kind; self.time = time; self.origin = origin
+        profileName = profile; symbolName = symbol; ownerName = owner; callerName = caller; hostName = host
+        self.expires = expires; self.latency = latency; self.skipped = skipped; self.health = health
+        self.syslogStamp = syslogStamp
     }
 }
 
@@ -127,28 +93,30 @@ public final class Matcher {
 
     /// Matches a decoded record and builds the lock record.
     public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
-        var chosen: (rule: Rule, fields: FieldSet)? = nil
-        for (k, rule) in rules.enumerated() {
+        var k = 0
+        while k < rules.count {
             let hit: Bool
             do {
                 hit = try record.subject.withUnsafeBytes {
-                    try rule.prefilter.admits($0) && rule.regex.matches($0, with: matchData[k])
+                    try rules[k].prefilter.admits($0) && rules[k].regex.matches($0, with: matchData[k])
                 }
             } catch {
-                return .limitExceeded(rule: rule.name)
+                return .limitExceeded(rule: rules[k].name)
             }
-            guard hit else { continue }
-            var fields = record.fields
-            record.subject.withUnsafeBytes { s in
-                for g in rule.groups {
-                    guard let r = matchData[k].range(ofGroup: g.number) else { continue }
-                    fields[g.field] = String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
-                }
-            }
-            chosen = (rule, fields)
-            break
+            if hit { break }
+            k += 1
         }
-        guard let (rule, fields) = chosen else { return .none }
+        guard k < rules.count else { return .none }
+        let rule = rules[k]
+        // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
+        guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }
+        var fields = record.fields
+        record.subject.withUnsafeBytes { s in
+            for g in rule.groups {
+                guard let r = matchData[k].range(ofGroup: g.number) else { continue }
+                fields[g.field] = String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
+            }
+        }
         return build(rule: rule, fields: fields, record: record, origin: origin)
     }
 
@@ -174,12 +142,13 @@ public final class Matcher {
                 reconciliationLoopHealthy: boolean(fields, .reconciliationLoopHealthy))
         default: break
         }
-        let details = LockRecord.Details(
-            profile: profile, symbol: nonEmpty(fields[.symbol]), owner: nonEmpty(fields[.owner]),
-            caller: nonEmpty(fields[.caller]), expires: fields[.expires].flatMap { timestamps.parse($0) },
-            latency: latency, host: nonEmpty(fields[.host] ?? record.envelopeHost), skipped: skipped, health: health,
-            syslogStamp: time == record.time ? record.syslogStamp : nil, intern: names.name)
-        let out = LockRecord(kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, details: details)
+        let out = LockRecord(
+            kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, profile: names.name(profile),
+            symbol: nonEmpty(fields[.symbol]).map(names.name), owner: nonEmpty(fields[.owner]).map(names.name),
+            caller: nonEmpty(fields[.caller]).map(names.name),
+            host: nonEmpty(fields[.host] ?? record.envelopeHost).map(names.name),
+            expires: fields[.expires].flatMap { timestamps.parse($0) }, latency: latency, skipped: skipped,
+            health: health, syslogStamp: time == record.time ? record.syslogStamp : nil)
         return .record(out, timeless: time == nil)
     }
 

@@ -5,6 +5,19 @@ struct JSONObjectText {
 
     init() { bytes.reserveCapacity(256) }
 
+    /// Starts a new object in the same storage (the printer reuses one per line).
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(UInt8(ascii: "{"))
+        first = true
+    }
+
+    /// Closes the object in place.
+    mutating func close(newline: Bool) {
+        bytes.append(UInt8(ascii: "}"))
+        if newline { bytes.append(0x0A) }
+    }
+
     private mutating func put(_ s: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
@@ -33,7 +46,19 @@ struct JSONObjectText {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func int(_ k: StaticString, _ v: Int?) { key(k); if let v { put(String(v)) } else { put("null") } }
+    mutating func int(_ k: StaticString, _ v: Int?) {
+        key(k)
+        guard var v else { put("null"); return }
+        if v < 0 { bytes.append(UInt8(ascii: "-")); v = -v }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
+            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
     mutating func bool(_ k: StaticString, _ v: Bool?) { key(k); put(v.map { $0 ? "true" : "false" } ?? "null") }
     mutating func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); put(v.description) }
     mutating func strings(_ k: StaticString, _ v: [String]) {
@@ -95,6 +120,7 @@ struct JSONObjectText {
 /// Writes NDJSON: one object per event, then one `summary` object (SPEC section 4).
 public final class JSONPrinter: Sink {
     let out: ByteSink
+    private var scratch = JSONObjectText()
 
     public init(out: ByteSink) { self.out = out }
 
@@ -102,12 +128,19 @@ public final class JSONPrinter: Sink {
     public func flush() { out.flush() }
 
     public func emit(_ alert: Alert) {
-        JSONPrinter.line(alert).withUnsafeBytes { out.write($0) }
+        scratch.reset()
+        JSONPrinter.write(alert, into: &scratch)
+        scratch.bytes.withUnsafeBytes { out.write($0) }
     }
 
     /// The NDJSON line of one event, newline included.
     public static func line(_ alert: Alert) -> [UInt8] {
         var o = JSONObjectText()
+        write(alert, into: &o)
+        return o.bytes
+    }
+
+    private static func write(_ alert: Alert, into o: inout JSONObjectText) {
         o.string("type", alert.type)
         o.time("at", alert.at)
         switch alert {
@@ -135,7 +168,7 @@ public final class JSONPrinter: Sink {
             o.string("host", host)
             o.string("loop", loop.rawValue)
         }
-        return o.closed(newline: true)
+        o.close(newline: true)
     }
 
     private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey) {

@@ -89,3 +89,16 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         #expect(decode("2026-11-26T14:00:00.003000000Z stderr F x", format: .forced(.none))?.envelope == Envelope.none)
     }
 }
+
+@Suite struct FieldSetTests {
+    /// FieldSet stores one inline slot per Field: adding a Field needs a slot.
+    @Test func oneSlotPerField() {
+        #expect(Field.allCases.count == 20)
+        var f = FieldSet()
+        for field in Field.allCases { f[field] = field.name }
+        #expect(Field.allCases.allSatisfy { f[$0] == $0.name })
+        var g = f
+        g[.profile] = "other"
+        #expect(f[.profile] == "profile" && g[.profile] == "other")
+    }
+}
