@@ -184,9 +184,6 @@ struct Scan: ParsableCommand {
         configuration.year = input.year
         configuration.maxLineBytes = input.maxLineBytes
         configuration.workers = input.threads
-        if let chunk = ProcessInfo.processInfo.environment["LOCKWATCH_CHUNK_KB"].flatMap(Int.init) {
-            configuration.readChunkBytes = chunk << 10
-        }
         return configuration
     }
 

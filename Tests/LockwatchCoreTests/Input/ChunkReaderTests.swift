@@ -36,7 +36,7 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     return (out, numbers, total, truncated)
 }
 
-@Suite struct LineReaderTests {
+@Suite struct ChunkReaderTests {
     static let text = "a\nlock 1\r\nb\nc\nxx lock 2\nd\nlock 3"
 
     // Regression: a consumed literal hit survived the buffer roll and passed non-lock lines on.
