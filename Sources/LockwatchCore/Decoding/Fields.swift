@@ -136,9 +136,18 @@ public struct FieldSet: Sendable, Equatable {
 /// Splits text into `key=value` tokens; a pair counts only as a whole whitespace-separated token.
 ///
 /// Values may be double-quoted with `\"` escapes (logfmt). `result=false_x` yields the value
-/// `false_x`, never `false`.
+/// `false_x`, never `false`. Only the values of keys lockwatch knows become Strings.
 enum KeyValueScanner {
-    static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, String, _ quoted: Bool) -> Void) {
+    /// Fills `fields` from the pairs of `b` whose keys are known aliases; the first value wins.
+    static func fill(_ fields: inout FieldSet, from b: UnsafeRawBufferPointer) {
+        scan(b) { key, value in
+            guard let f = Field.lookup(key), fields[f] == nil else { return }
+            fields[f] = value()
+        }
+    }
+
+    /// Calls `visit` with each key and a function that makes its value.
+    static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, () -> String) -> Void) {
         var i = 0
         let n = b.count
         while i < n {
@@ -159,12 +168,13 @@ enum KeyValueScanner {
                     let vEnd = min(i, n)
                     i = min(i + 1, n)
                     if i == n || b[i] == 0x20 || b[i] == 0x09 {
-                        visit(key, quotedValue(UnsafeRawBufferPointer(rebasing: b[vStart..<vEnd]), escaped), true)
+                        visit(key) { quotedValue(UnsafeRawBufferPointer(rebasing: b[vStart..<vEnd]), escaped) }
                     }
                 } else {
                     let vStart = i
                     while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-                    visit(key, String(decoding: UnsafeRawBufferPointer(rebasing: b[vStart..<i]), as: UTF8.self), false)
+                    let vEnd = i
+                    visit(key) { String(decoding: UnsafeRawBufferPointer(rebasing: b[vStart..<vEnd]), as: UTF8.self) }
                 }
             }
             while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }

@@ -55,7 +55,21 @@ public struct LogRecord: Sendable {
     public var fields: FieldSet
     /// The text the rules run on: the app line, or for JSON records the message followed by
     /// every top-level member as `key=value`.
-    public var subject: [UInt8]
+    public var subject: Subject
+
+    /// Where the subject's bytes are: a range of the line itself (no copy), or bytes of its own.
+    public enum Subject: Sendable {
+        case slice(Range<Int>)
+        case owned([UInt8])
+    }
+
+    /// Calls `body` with the subject's bytes; `line` is the line this record was decoded from.
+    public func withSubject<R>(in line: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch subject {
+        case .slice(let r): return try body(UnsafeRawBufferPointer(rebasing: line[r]))
+        case .owned(let bytes): return try bytes.withUnsafeBytes(body)
+        }
+    }
     /// journald's `__CURSOR`, kept for resuming a pipe.
     public var cursor: String?
     /// When the event time is a syslog timestamp whose year was not given: the stamp, so that
@@ -114,7 +128,7 @@ public struct RecordDecoder: Sendable {
     }
 
     private func plainLine(_ line: UnsafeRawBufferPointer) -> LogRecord {
-        var rec = decodeApp(line, envelope: .none)
+        var rec = decodeApp(line, envelope: .none, line: line)
         settle(&rec, envelopeTime: nil)
         return rec
     }
@@ -191,7 +205,7 @@ public struct RecordDecoder: Sendable {
 
     private func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
                               host: String?, time: EventTime?) -> LogRecord {
-        var rec = decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), envelope: envelope)
+        var rec = decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), envelope: envelope, line: b)
         rec.envelopeHost = host
         settle(&rec, envelopeTime: time)
         return rec
@@ -227,16 +241,16 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Decodes the app record (JSON, logfmt or plain) from the app line.
-    func decodeApp(_ b: UnsafeRawBufferPointer, envelope: Envelope) -> LogRecord {
+    /// `line`: the line `b` lies in, so that the subject can point into it; nil when `b` is a
+    /// copy of its own (a journald MESSAGE, a Docker `log`).
+    func decodeApp(_ b: UnsafeRawBufferPointer, envelope: Envelope, line: UnsafeRawBufferPointer? = nil) -> LogRecord {
         var first = 0
         while first < b.count, b[first] == 0x20 { first += 1 }
         if first < b.count, b[first] == UInt8(ascii: "{"), let members = JSONObjectReader.read(b) {
             return jsonApp(members, envelope: envelope)
         }
         var fields = FieldSet()
-        KeyValueScanner.scan(b) { key, value, _ in
-            if let f = Field.lookup(key) { fields.offer(f, value) }
-        }
+        KeyValueScanner.fill(&fields, from: b)
         var time: EventTime? = nil
         var shape = AppShape.plain
         if let (t, _) = timestamps.parseISO(b, at: first) {
@@ -246,7 +260,15 @@ public struct RecordDecoder: Sendable {
         }
         if time == nil, let t = fields[.time] { time = timestamps.parse(t) }
         return LogRecord(envelope: envelope, shape: shape, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: Array(b), cursor: nil, syslogStamp: nil)
+                         envelopeHost: nil, fields: fields, subject: subject(b, in: line), cursor: nil, syslogStamp: nil)
+    }
+
+    private func subject(_ b: UnsafeRawBufferPointer, in line: UnsafeRawBufferPointer?) -> LogRecord.Subject {
+        guard let line, let lb = line.baseAddress, let bb = b.baseAddress, bb >= lb, bb + b.count <= lb + line.count else {
+            return .owned(Array(b))
+        }
+        let start = bb - lb
+        return .slice(start..<(start + b.count))
     }
 
     private func startsWithPair(_ b: UnsafeRawBufferPointer, _ i0: Int) -> Bool {
@@ -277,7 +299,7 @@ public struct RecordDecoder: Sendable {
         }
         let time = fields[.time].flatMap { timeValue($0) }
         return LogRecord(envelope: envelope, shape: .json, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: Array((message ?? "").utf8) + rest, cursor: nil,
+                         envelopeHost: nil, fields: fields, subject: .owned(Array((message ?? "").utf8) + rest), cursor: nil,
                          syslogStamp: nil)
     }
 

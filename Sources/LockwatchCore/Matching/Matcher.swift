@@ -92,12 +92,13 @@ public final class Matcher {
     }
 
     /// Matches a decoded record and builds the lock record.
-    public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
+    /// Matches a record decoded from `line` (whose bytes it may still point into).
+    public func match(_ record: LogRecord, line: UnsafeRawBufferPointer, origin: Origin) -> MatchOutcome {
         var k = 0
         while k < rules.count {
             let hit: Bool
             do {
-                hit = try record.subject.withUnsafeBytes {
+                hit = try record.withSubject(in: line) {
                     try rules[k].prefilter.admits($0) && rules[k].regex.matches($0, with: matchData[k])
                 }
             } catch {
@@ -109,18 +110,21 @@ public final class Matcher {
         guard k < rules.count else { return .none }
         let rule = rules[k]
         // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
-        guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }
+        guard !rule.groups.isEmpty else {
+            return build(rule: rule, fields: record.fields, record: record, line: line, origin: origin)
+        }
         var fields = record.fields
-        record.subject.withUnsafeBytes { s in
+        record.withSubject(in: line) { s in
             for g in rule.groups {
                 guard let r = matchData[k].range(ofGroup: g.number) else { continue }
                 fields[g.field] = String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
             }
         }
-        return build(rule: rule, fields: fields, record: record, origin: origin)
+        return build(rule: rule, fields: fields, record: record, line: line, origin: origin)
     }
 
-    private func build(rule: Rule, fields: FieldSet, record: LogRecord, origin: Origin) -> MatchOutcome {
+    private func build(rule: Rule, fields: FieldSet, record: LogRecord, line: UnsafeRawBufferPointer,
+                       origin: Origin) -> MatchOutcome {
         let profile = fields[.profile] ?? ""
         if profile.isEmpty && rule.kind != .health { return .noProfile(rule: rule.name) }
         var time = record.time
@@ -134,7 +138,7 @@ public final class Matcher {
         var health: HealthReport? = nil
         switch rule.kind {
         case .failed, .warning:
-            skipped = self.skipped(fields, record)
+            skipped = self.skipped(fields, record, line)
         case .health:
             health = HealthReport(
                 lockContentionCount: fields[.lockContentionCount].flatMap { Int($0) ?? Double($0).map { Int($0) } },
@@ -152,10 +156,10 @@ public final class Matcher {
         return .record(out, timeless: time == nil)
     }
 
-    private func skipped(_ fields: FieldSet, _ record: LogRecord) -> Bool {
+    private func skipped(_ fields: FieldSet, _ record: LogRecord, _ line: UnsafeRawBufferPointer) -> Bool {
         if let s = fields[.skipped], !s.isEmpty, !fields.isFalse(.skipped) { return true }
         if fields[.action] == "skip_signal" || fields.isTrue(.signalSkipped) { return true }
-        return record.subject.withUnsafeBytes { (try? skipPhrase.matches($0, with: skipData)) ?? false }
+        return record.withSubject(in: line) { (try? skipPhrase.matches($0, with: skipData)) ?? false }
     }
 
     private func boolean(_ fields: FieldSet, _ f: Field) -> Bool? {

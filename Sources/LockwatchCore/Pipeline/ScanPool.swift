@@ -46,7 +46,7 @@ final class ChunkWorker {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
         case .success(let rec):
-            switch matcher.match(rec, origin: Origin(input: input, line: number)) {
+            switch matcher.match(rec, line: line, origin: Origin(input: input, line: number)) {
             case .record(var r, let timeless):
                 result.counts.matched += 1
                 if timeless {

@@ -1,10 +1,15 @@
 import Testing
 @testable import LockwatchCore
 
-func recognise(_ line: String) -> MatchOutcome {
-    let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
-    guard let rec = decode(line) else { return .none }
-    return matcher.match(rec, origin: Origin(input: 0, line: 1))
+/// Decodes and matches one line, as a worker does, while its bytes are alive.
+func recognise(_ line: String, rules: [Rule] = DefaultRules.rules()) -> MatchOutcome {
+    let matcher = Matcher(rules: rules, timestamps: TimestampParser())
+    var copy = line
+    return copy.withUTF8 { b in
+        let raw = UnsafeRawBufferPointer(b)
+        guard let rec = try? RecordDecoder(year: 2026).decode(raw).get() else { return .none }
+        return matcher.match(rec, line: raw, origin: Origin(input: 0, line: 1))
+    }
 }
 
 func kind(_ line: String) -> RecordKind? {
@@ -79,9 +84,8 @@ func kind(_ line: String) -> RecordKind? {
     @Test func userRuleGroupsFillFields() throws {
         let rule = try Rule(name: "go-busy", kind: .failed,
                             pattern: #"^(?<time>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \S+ entry lock busy: profile=(?<profile>\S+) sym=(?<symbol>\S+) holder=(?<owner>\S+)"#)
-        let matcher = Matcher(rules: [rule], timestamps: TimestampParser())
-        let rec = try #require(decode("2026/11/26 14:00:00 main.go:12 entry lock busy: profile=p7 sym=BTC holder=w9"))
-        guard case .record(let r, _) = matcher.match(rec, origin: Origin(input: 0, line: 1)) else {
+        let line = "2026/11/26 14:00:00 main.go:12 entry lock busy: profile=p7 sym=BTC holder=w9"
+        guard case .record(let r, _) = recognise(line, rules: [rule]) else {
             Issue.record("no record"); return
         }
         #expect(r.profile == "p7" && r.symbol == "BTC" && r.owner == "w9" && r.time.micros == base)
