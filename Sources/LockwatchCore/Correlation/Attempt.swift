@@ -108,9 +108,6 @@ public struct AttemptPairer: Sendable {
 
     public init(window: TimeSpan) { self.window = window }
 
-    /// Whether any record is waiting.
-    public var isEmpty: Bool { waiting.isEmpty }
-
     /// Takes the next record and returns the inputs it made final, in order.
     public mutating func push(_ r: LockRecord) -> [CorrelationInput] {
         var out: [CorrelationInput] = []

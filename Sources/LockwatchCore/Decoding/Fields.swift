@@ -127,10 +127,6 @@ public struct FieldSet: Sendable, Equatable {
         return v == "false" || v == "0" || v == "no"
     }
 
-    /// The fields that have values, in `Field` order.
-    public var present: [(Field, String)] {
-        Field.allCases.compactMap { f in self[f].map { (f, $0) } }
-    }
 }
 
 /// Splits text into `key=value` tokens; a pair counts only as a whole whitespace-separated token.

@@ -56,9 +56,6 @@ public struct Prefilter: Sendable {
     /// A prefilter that lets every line through (a rule without literals).
     public static let everything = Prefilter(literals: [])
 
-    /// Whether every line is a candidate.
-    public var admitsEverything: Bool { literals.isEmpty }
-
     /// The offset in `bytes` at which the first literal starts, or nil.
     public func firstHit(in bytes: UnsafeRawBufferPointer) -> Int? {
         guard !literals.isEmpty else { return bytes.isEmpty ? nil : 0 }

@@ -112,8 +112,6 @@ struct Reorderer {
 
     init(lateness: TimeSpan) { self.lateness = lateness }
 
-    var isEmpty: Bool { held.isEmpty }
-
     private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { (a.time, a.origin) < (b.time, b.origin) }
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
