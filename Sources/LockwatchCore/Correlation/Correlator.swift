@@ -49,8 +49,8 @@ public struct HostHealth: Equatable, Sendable {
 public struct Correlator: Sendable {
     public let thresholds: Thresholds
     var keys: [LockKey: KeyState] = [:]
-    /// Symbols with an open episode, per profile.
-    var openSymbols: [Name: Set<Name>] = [:]
+    /// Per profile, its symbols with an open episode and their last failure.
+    var openSymbols: [Name: [Name: EventTime]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
     var activity: [Name: EventTime] = [:]
     var activityQueue: Deque<(time: EventTime, profile: Name)> = []
@@ -102,7 +102,6 @@ public struct Correlator: Sendable {
             ks.episode = Episode(start: t, lastFailure: t)
             ks.episodes += 1
             ks.state = .open
-            openSymbols[a.key.profileName, default: []].insert(a.key.symbolName)
             alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner?.string, caller: a.caller?.string,
                                              host: a.host?.string))
         }
@@ -142,6 +141,7 @@ public struct Correlator: Sendable {
         }
         ks.episode = ep
         keys[a.key] = ks
+        openSymbols[a.key.profileName, default: [:]][a.key.symbolName] = ep.lastFailure
         activity[a.key.profileName] = t
         activityQueue.append((t, a.key.profileName))
         expireActivity(at: t)
@@ -158,7 +158,7 @@ public struct Correlator: Sendable {
         var failures = 0
         var owners: Set<Name> = []
         for p in activity.keys {
-            for s in openSymbols[p] ?? [] {
+            for s in (openSymbols[p] ?? [:]).keys {
                 let key = LockKey(profile: p, symbol: s)
                 guard var ks = keys[key], var ep = ks.episode, t - ep.lastFailure <= activityWindow else { continue }
                 since = min(since ?? ep.start, ep.start)
@@ -205,12 +205,11 @@ public struct Correlator: Sendable {
         ks.state = state
         ks.longest = max(ks.longest, duration)
         let profile = key.profileName
-        openSymbols[profile]?.remove(key.symbolName)
+        openSymbols[profile]?[key.symbolName] = nil
         if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
         // The profile stays active only through its other open episodes; a failure still within
         // the window still has its entry in the activity queue, which will expire it.
-        let others = (openSymbols[profile] ?? []).compactMap { keys[LockKey(profile: profile, symbol: $0)]?.episode?.lastFailure }
-        if let latest = others.max(), activity[profile] != nil, now - latest <= activityWindow {
+        if let latest = openSymbols[profile]?.values.max(), activity[profile] != nil, now - latest <= activityWindow {
             activity[profile] = latest
         } else {
             activity[profile] = nil
