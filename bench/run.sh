@@ -47,6 +47,7 @@ commands() {
         printf '%s\t%s\n' "lockwatch" "$LW --format json $f > /dev/null"
         printf '%s\t%s\n' "lockwatch < file" "$LW --format json < $f > /dev/null"
         printf '%s\t%s\n' "cat | lockwatch" "cat $f | $LW --format json > /dev/null"
+        printf '%s\t%s\n' "cat | cat > /dev/null" "cat $f | cat > /dev/null"
         ;;
     esac
 }
