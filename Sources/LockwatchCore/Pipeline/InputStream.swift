@@ -1,7 +1,6 @@
 import DequeModule
 import HeapModule
 
-
 /// One input: its reader (used by one worker at a time), the results the workers filed for
 /// it, and the consumer's side, which hands on its lock records in input order.
 final class InputStream: @unchecked Sendable {
@@ -15,7 +14,7 @@ final class InputStream: @unchecked Sendable {
     var consumed = 0
     var results: [Int: ChunkResult] = [:]
 
-    unowned(unsafe) var pool: ScanPool!
+    let pool: ScanPool
     let environment: RunEnvironment
     let timestamps: TimestampParser
     /// Called on the consumer's thread when a live input has gone idle.
@@ -30,8 +29,9 @@ final class InputStream: @unchecked Sendable {
     private var reportedNotes = 0
     private var year: SyslogYear
 
-    init(index: Int, source: ByteSource, configuration: Configuration, environment: RunEnvironment) {
+    init(index: Int, source: ByteSource, pool: ScanPool, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
+        self.pool = pool
         self.reader = ChunkReader(source: source, chunkBytes: configuration.readChunkBytes,
                                   maxLineBytes: configuration.maxLineBytes,
                                   idleMilliseconds: environment.idleFlushMilliseconds)

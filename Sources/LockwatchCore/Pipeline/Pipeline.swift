@@ -41,12 +41,11 @@ public final class Pipeline {
     /// Runs over already opened sources, to the end of all of them, and returns the summary
     /// (also handed to the sink).
     public func run(sources: [ByteSource], openFailures: Int = 0) -> Summary {
-        let streams = sources.enumerated().map { k, s in
-            InputStream(index: k, source: s, configuration: configuration, environment: environment)
-        }
         let pool = ScanPool()
+        let streams = sources.enumerated().map { k, s in
+            InputStream(index: k, source: s, pool: pool, configuration: configuration, environment: environment)
+        }
         for s in streams {
-            s.pool = pool
             s.onIdle = { [unowned self] in self.flushHeld() }
             s.beforeWait = { [unowned self] in self.sink.flush() }
         }

@@ -95,10 +95,12 @@ final class ScanPool: @unchecked Sendable {
         }
     }
 
-    /// Asks the workers to stop after their current chunk.
+    /// Asks the workers to stop after their current chunk, and lets go of the inputs (which
+    /// hold the pool in turn).
     func stop() {
         condition.lock()
         stopping = true
+        inputs = []
         condition.broadcast()
         condition.unlock()
     }
