@@ -75,7 +75,6 @@ final class ScanPool: @unchecked Sendable {
     let condition = NSCondition()
     private(set) var inputs: [InputStream] = []
     private var stopping = false
-    private var running = 0
     /// Chunks an input may be read ahead of its consumer.
     let window: Int
 
@@ -85,7 +84,6 @@ final class ScanPool: @unchecked Sendable {
     func start(_ inputs: [InputStream], workers: Int, configuration: Configuration, environment: RunEnvironment) {
         self.inputs = inputs
         let capacity = inputs.map(\.reader.bufferCapacity).max() ?? 0
-        running = workers
         for _ in 0..<workers {
             let worker = ChunkWorker(configuration: configuration, environment: environment)
             let job = WorkerJob(pool: self, worker: worker, capacity: capacity)
@@ -124,7 +122,6 @@ final class ScanPool: @unchecked Sendable {
                 claimed = claim()
             }
             guard let (input, sequence) = claimed, !stopping else {
-                running -= 1
                 condition.unlock()
                 return
             }
