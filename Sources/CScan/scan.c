@@ -42,7 +42,6 @@ int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold
     set->mask2[k] = (fold && is_letter(c2)) ? 0x20 : 0;
     set->byte1[k] = c1 | set->mask1[k];
     set->byte2[k] = c2 | set->mask2[k];
-    if ((int)b + 1 > set->max_end) set->max_end = (int)b + 1;
 
     /* The Teddy window: three consecutive bytes holding the rarest byte, the rarest such. */
     size_t w = 0, wlen = len < 3 ? len : 3;

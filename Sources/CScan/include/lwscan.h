@@ -11,10 +11,9 @@
 
 typedef struct {
     int count;
-    int max_end;                       /* the largest anchor offset + 1 over all literals */
     uint8_t len[LW_MAX_LITERALS];
     uint8_t fold[LW_MAX_LITERALS];     /* 1: ASCII letters match in any case */
-    uint8_t off1[LW_MAX_LITERALS], off2[LW_MAX_LITERALS];
+    uint8_t off1[LW_MAX_LITERALS], off2[LW_MAX_LITERALS];   /* the plain-C search: two rare anchors */
     uint8_t byte1[LW_MAX_LITERALS], byte2[LW_MAX_LITERALS];   /* lower case when folded */
     uint8_t mask1[LW_MAX_LITERALS], mask2[LW_MAX_LITERALS];   /* 0x20 when the anchor is a folded letter */
     uint8_t bytes[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
