@@ -11,8 +11,9 @@ struct Episode: Equatable, Sendable {
     var lastFailure: EventTime
     var failures = 0
     var owners: Set<Name> = []
-    /// Per owner: when the first failure reporting it happened, and whether owner_stuck fired.
+    /// Per owner: when the first failure reporting it happened.
     var ownerSince: [Name: EventTime] = [:]
+    /// Owners for which owner_stuck fired.
     var stuckReported: Set<Name> = []
     var fired: Set<EscalationReason> = []
 }
@@ -185,7 +186,8 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard keys[key]?.episode != nil, var ks = keys.removeValue(forKey: key), let ep = ks.episode else { return }
+        guard openSymbols[key.profileName]?[key.symbolName] != nil, var ks = keys.removeValue(forKey: key),
+              let ep = ks.episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
         } else {

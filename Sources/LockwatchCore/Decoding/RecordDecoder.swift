@@ -139,7 +139,7 @@ public struct RecordDecoder: Sendable {
         for m in members where get[m.key] == nil { get[m.key] = m.value }
         if get["MESSAGE"] != nil || get["__REALTIME_TIMESTAMP"] != nil {
             var envTime: EventTime? = nil
-            if let t = get["__REALTIME_TIMESTAMP"]?.text { envTime = timeValue(t) }
+            if let t = get["__REALTIME_TIMESTAMP"]?.text { envTime = timestamps.parse(t) }
             let app: [UInt8]
             switch get["MESSAGE"] {
             case .bytes(let b)?: app = b
@@ -156,7 +156,7 @@ public struct RecordDecoder: Sendable {
            get["msg"] == nil, get["message"] == nil {
             var app = Array(log.utf8)
             while let last = app.last, last == 0x0A || last == 0x0D { app.removeLast() }
-            let envTime = get["time"]?.text.flatMap { timeValue($0) }
+            let envTime = get["time"]?.text.flatMap { timestamps.parse($0) }
             var rec = app.withUnsafeBytes { decodeApp($0, envelope: .docker) }
             settle(&rec, envelopeTime: envTime)
             return .success(rec)
@@ -204,7 +204,7 @@ public struct RecordDecoder: Sendable {
     }
 
     private func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
-                              host: String?, time: EventTime?) -> LogRecord {
+                     host: String?, time: EventTime?) -> LogRecord {
         var rec = decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), envelope: envelope, line: b)
         rec.envelopeHost = host
         settle(&rec, envelopeTime: time)
@@ -297,13 +297,11 @@ public struct RecordDecoder: Sendable {
                 rest.append(contentsOf: text.utf8)
             }
         }
-        let time = fields[.time].flatMap { timeValue($0) }
+        let time = fields[.time].flatMap { timestamps.parse($0) }
         return LogRecord(envelope: envelope, shape: .json, time: time, timeSource: time == nil ? nil : .app,
                          envelopeHost: nil, fields: fields, subject: .owned(Array((message ?? "").utf8) + rest), cursor: nil,
                          syslogStamp: nil)
     }
-
-    private func timeValue(_ text: String) -> EventTime? { timestamps.parse(text) }
 
     /// Picks the event time: the app record's own, else the envelope's.
     private func settle(_ rec: inout LogRecord, envelopeTime: EventTime?) {

@@ -105,10 +105,11 @@ struct ChunkScanner: Sendable {
     let prefilter: Prefilter
     let maxLineBytes: Int
 
-    /// Calls `visit(line, number, truncated)` for each line the prefilter admits, numbered from
-    /// 1 within the chunk; returns the number of lines in the chunk and how many were cut.
+    /// Calls `visit(line, number)` for each line the prefilter admits (cut to `maxLineBytes`),
+    /// numbered from 1 within the chunk; returns the number of lines in the chunk and how many
+    /// were cut.
     func scan(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk,
-              _ visit: (UnsafeRawBufferPointer, Int, Bool) -> Void) -> (lines: Int, cut: Int) {
+              _ visit: (UnsafeRawBufferPointer, Int) -> Void) -> (lines: Int, cut: Int) {
         let n = chunk.count
         let base = bytes.baseAddress!
         var pos = 0
@@ -125,9 +126,8 @@ struct ChunkScanner: Sendable {
             counted = start
             var e = stop
             if e > start, bytes[e - 1] == 0x0D { e -= 1 }
-            var truncated = stop == n && chunk.cut
-            if e - start > maxLineBytes { e = start + maxLineBytes; truncated = true; cut += 1 }
-            visit(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), before + 1, truncated)
+            if e - start > maxLineBytes { e = start + maxLineBytes; cut += 1 }
+            visit(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), before + 1)
             pos = stop + 1
         }
         return (before + countNewlines(UnsafeRawBufferPointer(rebasing: bytes[counted..<n])) + (chunk.unterminated ? 1 : 0), cut)

@@ -91,8 +91,8 @@ public final class Matcher {
         self.timestamps = timestamps
     }
 
-    /// Matches a decoded record and builds the lock record.
-    /// Matches a record decoded from `line` (whose bytes it may still point into).
+    /// Matches a record decoded from `line` (whose bytes it may still point into) and builds
+    /// the lock record.
     public func match(_ record: LogRecord, line: UnsafeRawBufferPointer, origin: Origin) -> MatchOutcome {
         var k = 0
         while k < rules.count {

@@ -106,7 +106,7 @@ final class InputStream: @unchecked Sendable {
 struct Reorderer {
     let lateness: TimeSpan
     private var held = Deque<LockRecord>()
-    private(set) var maxSeen: EventTime?
+    private var maxSeen: EventTime?
     /// Records that came later than the lateness allows (handled at once, counted).
     private(set) var late = 0
 

@@ -17,7 +17,7 @@ struct ChunkResult: Sendable {
 /// Turns chunks into records: prefilter, decode, match. One per worker thread.
 final class ChunkWorker {
     let scanner: ChunkScanner
-    var decoder: RecordDecoder
+    let decoder: RecordDecoder
     let matcher: Matcher
     let readClock: @Sendable () -> EventTime
 
@@ -32,7 +32,7 @@ final class ChunkWorker {
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
         var result = ChunkResult()
-        let (lines, cut) = scanner.scan(bytes, chunk) { line, number, _ in
+        let (lines, cut) = scanner.scan(bytes, chunk) { line, number in
             record(line, number, input, &result)
         }
         result.lines = lines
