@@ -49,14 +49,67 @@ final class NameTable: @unchecked Sendable {
 }
 
 /// One thread's cache in front of the shared table, so that a worker takes the lock only for
-/// strings it has not seen before.
+/// names it has not seen before, and looks the others up from their bytes without making a
+/// String: an open-addressing table of byte strings kept in one arena.
 final class NameCache {
-    private var names: [String: Name] = [:]
+    private struct Slot {
+        var hash: UInt64 = 0
+        var start: UInt32 = 0
+        var count: UInt32 = 0
+        var name: UInt32 = 0
+        var used = false
+    }
+    private var slots = [Slot](repeating: Slot(), count: 64)
+    private var arena: [UInt8] = []
+    private var used = 0
 
     func name(_ text: String) -> Name {
-        if let n = names[text] { return n }
-        let n = NameTable.shared.name(text)
-        names[text] = n
+        var copy = text
+        return copy.withUTF8 { name(UnsafeRawBufferPointer($0)) }
+    }
+
+    func name(_ bytes: UnsafeRawBufferPointer) -> Name {
+        let h = Self.hash(bytes)
+        var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
+        while slots[i].used {
+            if slots[i].hash == h, Int(slots[i].count) == bytes.count, bytes.isEmpty || arena.withUnsafeBytes({ a in
+                memcmp(a.baseAddress! + Int(slots[i].start), bytes.baseAddress!, bytes.count) == 0
+            }) {
+                return Name(id: slots[i].name)
+            }
+            i = (i + 1) & (slots.count - 1)
+        }
+        let n = NameTable.shared.name(String(decoding: bytes, as: UTF8.self))
+        slots[i] = Slot(hash: h, start: UInt32(arena.count), count: UInt32(bytes.count), name: n.id, used: true)
+        arena.append(contentsOf: bytes)
+        used += 1
+        if used * 2 > slots.count { grow() }
         return n
+    }
+
+    private func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
+        for s in old where s.used {
+            var i = Int(truncatingIfNeeded: s.hash) & (slots.count - 1)
+            while slots[i].used { i = (i + 1) & (slots.count - 1) }
+            slots[i] = s
+        }
+    }
+
+    /// A fast hash of short byte strings: eight bytes at a time, multiplied and folded.
+    private static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        var i = 0
+        while i + 8 <= b.count {
+            h = (h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < b.count { tail |= UInt64(b[i]) << shift; shift += 8; i += 1 }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 31)
     }
 }

@@ -88,62 +88,118 @@ public enum Field: Int, CaseIterable, Sendable {
 
 /// The fields of one record, one optional slot per `Field`. The first value seen wins.
 ///
-/// The slots are stored inline, so that decoding a line allocates nothing for the set itself.
+/// Values are ranges of `bytes`, which also hold the record's text: decoding a line copies it
+/// once and makes no String per field; a String is made only when one is asked for.
 public struct FieldSet: Sendable, Equatable {
-    private typealias Slots = (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?,
-                               String?, String?, String?, String?, String?, String?, String?, String?, String?, String?)
-    private var slots: Slots = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-                                nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+    /// The bytes the values lie in (for a decoded record, also its line and subject).
+    var bytes: [UInt8] = []
+    /// Per field: 0 when absent, else `start + 1` in the low and `end` in the high 32 bits.
+    var spans = Spans()
+
+    /// One packed range per field, inline.
+    struct Spans: Sendable, Equatable {
+        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        subscript(_ f: Field) -> Range<Int>? {
+            get {
+                let v = withUnsafeBytes(of: slots) { $0.load(fromByteOffset: f.rawValue * 8, as: UInt64.self) }
+                guard v != 0 else { return nil }
+                return Int(truncatingIfNeeded: (v & 0xFFFF_FFFF) - 1)..<Int(truncatingIfNeeded: v >> 32)
+            }
+            set {
+                let v = newValue.map { UInt64($0.lowerBound + 1) | UInt64($0.upperBound) << 32 } ?? 0
+                withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: v, toByteOffset: f.rawValue * 8, as: UInt64.self) }
+            }
+        }
+
+        static func == (a: Spans, b: Spans) -> Bool {
+            withUnsafeBytes(of: a.slots) { x in withUnsafeBytes(of: b.slots) { y in x.elementsEqual(y) } }
+        }
+    }
 
     public init() {}
 
+    /// The value as a String (tests, `explain`, output of texts).
     public subscript(_ f: Field) -> String? {
-        get {
-            withUnsafePointer(to: slots) { $0.withMemoryRebound(to: String?.self, capacity: 20) { $0[f.rawValue] } }
-        }
+        get { spans[f].map { String(decoding: bytes[$0], as: UTF8.self) } }
         set {
-            withUnsafeMutablePointer(to: &slots) {
-                $0.withMemoryRebound(to: String?.self, capacity: 20) { $0[f.rawValue] = newValue }
-            }
+            guard let newValue else { spans[f] = nil; return }
+            let start = bytes.count
+            bytes.append(contentsOf: newValue.utf8)
+            spans[f] = start..<bytes.count
         }
+    }
+
+    /// Whether the field has a value.
+    func has(_ f: Field) -> Bool { spans[f] != nil }
+
+    /// Calls `body` with the value's bytes; nil when the field is absent.
+    func withValue<R>(_ f: Field, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard let r = spans[f] else { return nil }
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[r])) }
+    }
+
+    /// Whether the field's value is one of `words` (lowercase ASCII), in any case.
+    private func valueIs(_ f: Field, oneOf words: [StaticString]) -> Bool {
+        withValue(f) { v in
+            words.contains { w in
+                w.utf8CodeUnitCount == v.count
+                    && zip(UnsafeBufferPointer(start: w.utf8Start, count: w.utf8CodeUnitCount), v).allSatisfy { $0 == ($1 &- 65 < 26 ? $1 | 0x20 : $1) }
+            }
+        } ?? false
+    }
+
+    /// Whether the field's value equals `word` exactly.
+    func valueEquals(_ f: Field, _ word: StaticString) -> Bool {
+        withValue(f) { $0.elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) } ?? false
     }
 
     public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
 
     /// Sets the field only if it has no value yet.
     mutating func offer(_ f: Field, _ v: String) {
-        if self[f] == nil { self[f] = v }
+        if !has(f) { self[f] = v }
     }
 
     /// Whether a boolean-ish field says true (`true`, `1`, `yes`).
-    public func isTrue(_ f: Field) -> Bool {
-        guard let v = self[f]?.lowercased() else { return false }
-        return v == "true" || v == "1" || v == "yes"
-    }
+    public func isTrue(_ f: Field) -> Bool { valueIs(f, oneOf: ["true", "1", "yes"]) }
 
     /// Whether a boolean-ish field says false (`false`, `0`, `no`).
-    public func isFalse(_ f: Field) -> Bool {
-        guard let v = self[f]?.lowercased() else { return false }
-        return v == "false" || v == "0" || v == "no"
-    }
+    public func isFalse(_ f: Field) -> Bool { valueIs(f, oneOf: ["false", "0", "no"]) }
 
+    /// Empties the set, keeping the storage for the next record.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        spans = Spans()
+    }
 }
 
 /// Splits text into `key=value` tokens; a pair counts only as a whole whitespace-separated token.
 ///
 /// Values may be double-quoted with `\"` escapes (logfmt). `result=false_x` yields the value
-/// `false_x`, never `false`. Only the values of keys lockwatch knows become Strings.
+/// `false_x`, never `false`. Values are found as ranges: nothing is copied.
 enum KeyValueScanner {
-    /// Fills `fields` from the pairs of `b` whose keys are known aliases; the first value wins.
-    static func fill(_ fields: inout FieldSet, from b: UnsafeRawBufferPointer) {
-        scan(b) { key, value in
-            guard let f = Field.lookup(key), fields[f] == nil else { return }
-            fields[f] = value()
+    /// Finds the pairs of `b` whose keys are known aliases; the first value wins. Ranges are
+    /// offsets into `b` plus `base`. Quoted values with escapes are returned apart, to be
+    /// unescaped by the caller.
+    static func fill(_ spans: inout FieldSet.Spans, from b: UnsafeRawBufferPointer, base: Int,
+                     escaped: inout [(Field, Range<Int>)]) {
+        scan(b) { key, value, isEscaped in
+            guard let f = Field.lookup(key), spans[f] == nil else { return }
+            let r = (value.lowerBound + base)..<(value.upperBound + base)
+            if isEscaped {
+                if !escaped.contains(where: { $0.0 == f }) { escaped.append((f, r)) }
+            } else {
+                spans[f] = r
+            }
         }
     }
 
-    /// Calls `visit` with each key and a function that makes its value.
-    static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, () -> String) -> Void) {
+    /// Calls `visit` with each key, the range of its value in `b` (inside the quotes for a
+    /// quoted value), and whether that value has backslash escapes.
+    static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, Range<Int>, Bool) -> Void) {
         var i = 0
         let n = b.count
         while i < n {
@@ -163,14 +219,11 @@ enum KeyValueScanner {
                     }
                     let vEnd = min(i, n)
                     i = min(i + 1, n)
-                    if i == n || b[i] == 0x20 || b[i] == 0x09 {
-                        visit(key) { quotedValue(UnsafeRawBufferPointer(rebasing: b[vStart..<vEnd]), escaped) }
-                    }
+                    if i == n || b[i] == 0x20 || b[i] == 0x09 { visit(key, vStart..<vEnd, escaped) }
                 } else {
                     let vStart = i
                     while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-                    let vEnd = i
-                    visit(key) { String(decoding: UnsafeRawBufferPointer(rebasing: b[vStart..<vEnd]), as: UTF8.self) }
+                    visit(key, vStart..<i, false)
                 }
             }
             while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
@@ -182,13 +235,14 @@ enum KeyValueScanner {
             || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
     }
 
-    private static func quotedValue(_ raw: UnsafeRawBufferPointer, _ escaped: Bool) -> String {
-        guard escaped else { return String(decoding: raw, as: UTF8.self) }
+    /// A quoted value without its backslash escapes.
+    static func unescaped(_ raw: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        var i = 0
-        while i < raw.count {
-            if raw[i] == UInt8(ascii: "\\"), i + 1 < raw.count { out.append(raw[i + 1]); i += 2 } else { out.append(raw[i]); i += 1 }
+        out.reserveCapacity(raw.count)
+        var i = raw.startIndex
+        while i < raw.endIndex {
+            if raw[i] == UInt8(ascii: "\\"), i + 1 < raw.endIndex { out.append(raw[i + 1]); i += 2 } else { out.append(raw[i]); i += 1 }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

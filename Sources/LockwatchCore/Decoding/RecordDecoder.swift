@@ -43,41 +43,52 @@ public enum InputFormat: Sendable, Equatable {
 }
 
 /// One decoded log line: its event time, host and fields, and the text rules match against.
+///
+/// Self-contained: `fields.bytes` holds a copy of the line (and, for JSON records, the text
+/// built from it), and the subject, host and fields are ranges of those bytes.
 public struct LogRecord: Sendable {
-    public var envelope: Envelope
-    public var shape: AppShape
+    public var envelope: Envelope = .none
+    public var shape: AppShape = .plain
     /// The event time: the app record's own, else the envelope's; nil when the line has none.
     public var time: EventTime?
     public var timeSource: TimeSource?
-    /// The host column or field of the envelope, if any.
-    public var envelopeHost: String?
-    /// The app record's fields, by alias.
-    public var fields: FieldSet
-    /// The text the rules run on: the app line, or for JSON records the message followed by
-    /// every top-level member as `key=value`.
-    public var subject: Subject
-
-    /// Where the subject's bytes are: a range of the line itself (no copy), or bytes of its own.
-    public enum Subject: Sendable {
-        case slice(Range<Int>)
-        case owned([UInt8])
-    }
-
-    /// Calls `body` with the subject's bytes; `line` is the line this record was decoded from.
-    public func withSubject<R>(in line: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        switch subject {
-        case .slice(let r): return try body(UnsafeRawBufferPointer(rebasing: line[r]))
-        case .owned(let bytes): return try bytes.withUnsafeBytes(body)
-        }
-    }
+    /// The app record's fields, by alias, and the bytes of the record.
+    public var fields = FieldSet()
+    /// The text the rules run on, in `fields.bytes`: the app line, or for JSON records the
+    /// message followed by every top-level member as `key=value`.
+    var subject: Range<Int> = 0..<0
+    /// The host column or field of the envelope, in `fields.bytes`.
+    var envelopeHostRange: Range<Int>?
     /// journald's `__CURSOR`, kept for resuming a pipe.
     public var cursor: String?
     /// When the event time is a syslog timestamp whose year was not given: the stamp, so that
     /// the year can be inferred in input order (`SyslogYear`).
     var syslogStamp: SyslogStamp?
 
+    public init() {}
+
+    /// The host column or field of the envelope, if any.
+    public var envelopeHost: String? {
+        envelopeHostRange.map { String(decoding: fields.bytes[$0], as: UTF8.self) }
+    }
+
     /// The host: the app record's host field, else the envelope's.
     public var host: String? { fields[.host] ?? envelopeHost }
+
+    /// The subject as text.
+    public var subjectText: String { String(decoding: fields.bytes[subject], as: UTF8.self) }
+
+    /// Calls `body` with the subject's bytes.
+    public func withSubject<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try fields.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[subject])) }
+    }
+
+    /// Empties the record, keeping its storage for the next line.
+    mutating func reset() {
+        fields.reset()
+        envelope = .none; shape = .plain; time = nil; timeSource = nil
+        subject = 0..<0; envelopeHostRange = nil; cursor = nil; syslogStamp = nil
+    }
 }
 
 /// Why a line that looked like a lock line could not be decoded.
@@ -106,69 +117,99 @@ public struct RecordDecoder: Sendable {
 
     /// Decodes one line (without its newline).
     public func decode(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
+        var rec = LogRecord()
+        if let failure = decode(line, into: &rec) { return .failure(failure) }
+        return .success(rec)
+    }
+
+    /// Decodes one line into `rec`, reusing its storage; returns why it could not.
+    func decode(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
+        rec.reset()
         var first = 0
         while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
         let looksJSON = first < line.count && line[first] == UInt8(ascii: "{")
         switch format {
         case .auto:
-            if looksJSON { return decodeJSONLine(line) }
-            return .success(decodeTextEnvelope(line, forced: nil) ?? plainLine(line))
+            if looksJSON { return decodeJSONLine(line, into: &rec) }
+            copyLine(line, into: &rec)
+            if !decodeTextEnvelope(line, forced: nil, into: &rec) { plainLine(line, into: &rec) }
+            return nil
         case .forced(let e):
             switch e {
             case .journaldJSON, .docker:
-                guard looksJSON else { return .failure(.envelopeMismatch) }
-                return decodeJSONLine(line)
+                guard looksJSON else { return .envelopeMismatch }
+                return decodeJSONLine(line, into: &rec)
             case .none:
-                return .success(plainLine(line))
+                copyLine(line, into: &rec)
+                plainLine(line, into: &rec)
+                return nil
             default:
-                guard let r = decodeTextEnvelope(line, forced: e) else { return .failure(.envelopeMismatch) }
-                return .success(r)
+                copyLine(line, into: &rec)
+                return decodeTextEnvelope(line, forced: e, into: &rec) ? nil : .envelopeMismatch
             }
         }
     }
 
-    private func plainLine(_ line: UnsafeRawBufferPointer) -> LogRecord {
-        var rec = decodeApp(line, envelope: .none, line: line)
-        settle(&rec, envelopeTime: nil)
-        return rec
+    /// Text lines are decoded in place: the record's bytes start with the line itself, so
+    /// offsets in the line are offsets in the record.
+    private func copyLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) {
+        rec.fields.bytes.append(contentsOf: line)
     }
 
-    private func decodeJSONLine(_ line: UnsafeRawBufferPointer) -> Result<LogRecord, DecodeFailure> {
-        guard let members = JSONObjectReader.read(line) else { return .failure(.malformedJSON) }
+    private func plainLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) {
+        decodeApp(line, at: 0, envelope: .none, into: &rec)
+        settle(&rec, envelopeTime: nil)
+    }
+
+    private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
+        guard let members = JSONObjectReader.read(line) else { return .malformedJSON }
         var get: [String: JSONScalar] = [:]
         for m in members where get[m.key] == nil { get[m.key] = m.value }
         if get["MESSAGE"] != nil || get["__REALTIME_TIMESTAMP"] != nil {
             var envTime: EventTime? = nil
             if let t = get["__REALTIME_TIMESTAMP"]?.text { envTime = timestamps.parse(t) }
-            let app: [UInt8]
             switch get["MESSAGE"] {
-            case .bytes(let b)?: app = b
-            case let v?: app = Array((v.text ?? "").utf8)
-            case nil: app = []
+            case .bytes(let b)?: rec.fields.bytes = b
+            case let v?: rec.fields.bytes.append(contentsOf: (v.text ?? "").utf8)
+            case nil: break
             }
-            var rec = app.withUnsafeBytes { decodeApp($0, envelope: .journaldJSON) }
-            rec.envelopeHost = get["_HOSTNAME"]?.text
+            decodeAppInRecord(envelope: .journaldJSON, into: &rec)
+            if let host = get["_HOSTNAME"]?.text { rec.envelopeHostRange = append(host, to: &rec) }
             rec.cursor = get["__CURSOR"]?.text
             settle(&rec, envelopeTime: envTime)
-            return .success(rec)
+            return nil
         }
         if let log = get["log"]?.text, get["stream"] != nil || get["time"] != nil,
            get["msg"] == nil, get["message"] == nil {
-            var app = Array(log.utf8)
-            while let last = app.last, last == 0x0A || last == 0x0D { app.removeLast() }
+            rec.fields.bytes.append(contentsOf: log.utf8)
+            while let last = rec.fields.bytes.last, last == 0x0A || last == 0x0D { rec.fields.bytes.removeLast() }
             let envTime = get["time"]?.text.flatMap { timestamps.parse($0) }
-            var rec = app.withUnsafeBytes { decodeApp($0, envelope: .docker) }
+            decodeAppInRecord(envelope: .docker, into: &rec)
             settle(&rec, envelopeTime: envTime)
-            return .success(rec)
+            return nil
         }
-        var rec = jsonApp(members, envelope: .none)
+        jsonApp(members, envelope: .none, into: &rec)
         settle(&rec, envelopeTime: nil)
-        return .success(rec)
+        return nil
     }
 
-    /// Tries the text envelopes in turn; nil when the line has none of them.
-    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?) -> LogRecord? {
-        guard b.count > 10 else { return nil }
+    /// Decodes the app line that is the whole of the record's bytes so far.
+    private func decodeAppInRecord(envelope: Envelope, into rec: inout LogRecord) {
+        let app = rec.fields.bytes
+        app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec) }
+    }
+
+    /// Appends a value to the record's bytes and returns its range.
+    private func append(_ text: String, to rec: inout LogRecord) -> Range<Int> {
+        let start = rec.fields.bytes.count
+        rec.fields.bytes.append(contentsOf: text.utf8)
+        return start..<rec.fields.bytes.count
+    }
+
+    /// Tries the text envelopes in turn; false when the line has none of them. The record's
+    /// bytes are the line already.
+    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?, into rec: inout LogRecord) -> Bool {
+        guard b.count > 10 else { return false }
         let c0 = b[0]
         if isDigit(c0) {
             if forced == nil || forced == .cri || forced == .shortISO,
@@ -176,10 +217,12 @@ public struct RecordDecoder: Sendable {
                b[4] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") {
                 let rest = end + 1
                 if forced != .shortISO, let appStart = criPrefix(b, rest) {
-                    return app(b, from: appStart, envelope: .cri, host: nil, time: t)
+                    app(b, from: appStart, envelope: .cri, host: nil, time: t, into: &rec)
+                    return true
                 }
                 if forced != .cri, let (host, appStart) = syslogTail(b, rest) {
-                    return app(b, from: appStart, envelope: .shortISO, host: host, time: t)
+                    app(b, from: appStart, envelope: .shortISO, host: host, time: t, into: &rec)
+                    return true
                 }
             }
             if forced == nil || forced == .shortUnix {
@@ -188,27 +231,27 @@ public struct RecordDecoder: Sendable {
                 if i >= 9, i < b.count, b[i] == 0x20,
                    let t = TimestampParser.parseEpoch(UnsafeRawBufferPointer(rebasing: b[0..<i])),
                    let (host, appStart) = syslogTail(b, i + 1) {
-                    return app(b, from: appStart, envelope: .shortUnix, host: host, time: t)
+                    app(b, from: appStart, envelope: .shortUnix, host: host, time: t, into: &rec)
+                    return true
                 }
             }
-            return nil
+            return false
         }
         if forced == nil || forced == .short, c0 &- 65 < 26, let s = TimestampParser.parseSyslog(b, at: 0),
            s.end < b.count, b[s.end] == 0x20, let (host, appStart) = syslogTail(b, s.end + 1) {
-            var rec = app(b, from: appStart, envelope: .short, host: host,
-                          time: timestamps.syslogTime(s, year: year ?? fallbackYear))
+            app(b, from: appStart, envelope: .short, host: host, time: timestamps.syslogTime(s, year: year ?? fallbackYear),
+                into: &rec)
             if year == nil, rec.timeSource == .envelope { rec.syslogStamp = s }
-            return rec
+            return true
         }
-        return nil
+        return false
     }
 
     private func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
-                     host: String?, time: EventTime?) -> LogRecord {
-        var rec = decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), envelope: envelope, line: b)
-        rec.envelopeHost = host
+                     host: Range<Int>?, time: EventTime?, into rec: inout LogRecord) {
+        decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), at: start, envelope: envelope, into: &rec)
+        rec.envelopeHostRange = host
         settle(&rec, envelopeTime: time)
-        return rec
     }
 
     /// `stdout F ` / `stderr P ` after a CRI timestamp; returns where the app line starts.
@@ -223,12 +266,12 @@ public struct RecordDecoder: Sendable {
     }
 
     /// `host ident[pid]: ` after a syslog-style timestamp; returns the host and where the app line starts.
-    private func syslogTail(_ b: UnsafeRawBufferPointer, _ i0: Int) -> (String, Int)? {
+    private func syslogTail(_ b: UnsafeRawBufferPointer, _ i0: Int) -> (Range<Int>, Int)? {
         var i = i0
         let hostStart = i
         while i < b.count, b[i] != 0x20 { i += 1 }
         guard i > hostStart, i < b.count else { return nil }
-        let host = String(decoding: UnsafeRawBufferPointer(rebasing: b[hostStart..<i]), as: UTF8.self)
+        let host = hostStart..<i
         i += 1
         let identStart = i
         while i < b.count, b[i] != 0x20, b[i] != UInt8(ascii: ":") { i += 1 }
@@ -240,35 +283,32 @@ public struct RecordDecoder: Sendable {
         return nil
     }
 
-    /// Decodes the app record (JSON, logfmt or plain) from the app line.
-    /// `line`: the line `b` lies in, so that the subject can point into it; nil when `b` is a
-    /// copy of its own (a journald MESSAGE, a Docker `log`).
-    func decodeApp(_ b: UnsafeRawBufferPointer, envelope: Envelope, line: UnsafeRawBufferPointer? = nil) -> LogRecord {
+    /// Decodes the app record (JSON, logfmt or plain) from the app line `b`, which lies at
+    /// offset `base` of the record's bytes.
+    func decodeApp(_ b: UnsafeRawBufferPointer, at base: Int, envelope: Envelope, into rec: inout LogRecord) {
+        rec.envelope = envelope
         var first = 0
         while first < b.count, b[first] == 0x20 { first += 1 }
         if first < b.count, b[first] == UInt8(ascii: "{"), let members = JSONObjectReader.read(b) {
-            return jsonApp(members, envelope: envelope)
+            jsonApp(members, envelope: envelope, into: &rec)
+            return
         }
-        var fields = FieldSet()
-        KeyValueScanner.fill(&fields, from: b)
-        var time: EventTime? = nil
-        var shape = AppShape.plain
+        var escaped: [(Field, Range<Int>)] = []
+        KeyValueScanner.fill(&rec.fields.spans, from: b, base: base, escaped: &escaped)
+        for (f, r) in escaped where !rec.fields.has(f) {
+            let value = KeyValueScanner.unescaped(rec.fields.bytes[r])
+            let start = rec.fields.bytes.count
+            rec.fields.bytes.append(contentsOf: value)
+            rec.fields.spans[f] = start..<rec.fields.bytes.count
+        }
+        rec.subject = base..<(base + b.count)
         if let (t, _) = timestamps.parseISO(b, at: first) {
-            time = t
-        } else if first < b.count, KeyValueScanner.isKeyByte(b[first]), startsWithPair(b, first) {
-            shape = .logfmt
+            rec.time = t
+        } else {
+            if first < b.count, KeyValueScanner.isKeyByte(b[first]), startsWithPair(b, first) { rec.shape = .logfmt }
+            if let t = rec.fields.withValue(.time, { timestamps.parse($0) }) { rec.time = t }
         }
-        if time == nil, let t = fields[.time] { time = timestamps.parse(t) }
-        return LogRecord(envelope: envelope, shape: shape, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: subject(b, in: line), cursor: nil, syslogStamp: nil)
-    }
-
-    private func subject(_ b: UnsafeRawBufferPointer, in line: UnsafeRawBufferPointer?) -> LogRecord.Subject {
-        guard let line, let lb = line.baseAddress, let bb = b.baseAddress, bb >= lb, bb + b.count <= lb + line.count else {
-            return .owned(Array(b))
-        }
-        let start = bb - lb
-        return .slice(start..<(start + b.count))
+        if rec.time != nil { rec.timeSource = .app }
     }
 
     private func startsWithPair(_ b: UnsafeRawBufferPointer, _ i0: Int) -> Bool {
@@ -277,14 +317,18 @@ public struct RecordDecoder: Sendable {
         return i < b.count && b[i] == UInt8(ascii: "=")
     }
 
-    private func jsonApp(_ members: [(key: String, value: JSONScalar)], envelope: Envelope) -> LogRecord {
-        var fields = FieldSet()
+    /// A JSON app record: its subject (message, then the other members as `key=value`) and
+    /// the known fields' values are appended to the record's bytes.
+    private func jsonApp(_ members: [(key: String, value: JSONScalar)], envelope: Envelope, into rec: inout LogRecord) {
+        rec.envelope = envelope
+        rec.shape = .json
         var message: String? = nil
         var rest: [UInt8] = []
+        var known: [(Field, String)] = []
         for (key, value) in members {
             guard let text = value.text else { continue }
             let f = Field.byAlias[key]
-            if let f { fields.offer(f, text) }
+            if let f, !known.contains(where: { $0.0 == f }) { known.append((f, text)) }
             if f == .message, message == nil { message = text; continue }
             rest.append(0x20)
             rest.append(contentsOf: key.utf8)
@@ -297,10 +341,15 @@ public struct RecordDecoder: Sendable {
                 rest.append(contentsOf: text.utf8)
             }
         }
-        let time = fields[.time].flatMap { timestamps.parse($0) }
-        return LogRecord(envelope: envelope, shape: .json, time: time, timeSource: time == nil ? nil : .app,
-                         envelopeHost: nil, fields: fields, subject: .owned(Array((message ?? "").utf8) + rest), cursor: nil,
-                         syslogStamp: nil)
+        let start = rec.fields.bytes.count
+        rec.fields.bytes.append(contentsOf: (message ?? "").utf8)
+        rec.fields.bytes.append(contentsOf: rest)
+        rec.subject = start..<rec.fields.bytes.count
+        for (f, text) in known where !rec.fields.has(f) { rec.fields[f] = text }
+        if let t = rec.fields.withValue(.time, { timestamps.parse($0) }) {
+            rec.time = t
+            rec.timeSource = .app
+        }
     }
 
     /// Picks the event time: the app record's own, else the envelope's.

@@ -91,14 +91,13 @@ public final class Matcher {
         self.timestamps = timestamps
     }
 
-    /// Matches a record decoded from `line` (whose bytes it may still point into) and builds
-    /// the lock record.
-    public func match(_ record: LogRecord, line: UnsafeRawBufferPointer, origin: Origin) -> MatchOutcome {
+    /// Matches a decoded record and builds the lock record.
+    public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
         var k = 0
         while k < rules.count {
             let hit: Bool
             do {
-                hit = try record.withSubject(in: line) {
+                hit = try record.withSubject {
                     try rules[k].prefilter.admits($0) && rules[k].regex.matches($0, with: matchData[k])
                 }
             } catch {
@@ -110,56 +109,59 @@ public final class Matcher {
         guard k < rules.count else { return .none }
         let rule = rules[k]
         // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
-        guard !rule.groups.isEmpty else {
-            return build(rule: rule, fields: record.fields, record: record, line: line, origin: origin)
-        }
+        guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }
         var fields = record.fields
-        record.withSubject(in: line) { s in
-            for g in rule.groups {
-                guard let r = matchData[k].range(ofGroup: g.number) else { continue }
-                fields[g.field] = String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
-            }
+        for g in rule.groups {
+            guard let r = matchData[k].range(ofGroup: g.number) else { continue }
+            fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
         }
-        return build(rule: rule, fields: fields, record: record, line: line, origin: origin)
+        return build(rule: rule, fields: fields, record: record, origin: origin)
     }
 
-    private func build(rule: Rule, fields: FieldSet, record: LogRecord, line: UnsafeRawBufferPointer,
-                       origin: Origin) -> MatchOutcome {
-        let profile = fields[.profile] ?? ""
-        if profile.isEmpty && rule.kind != .health { return .noProfile(rule: rule.name) }
+    private func build(rule: Rule, fields: FieldSet, record: LogRecord, origin: Origin) -> MatchOutcome {
+        let profile = name(fields, .profile)
+        if profile == nil && rule.kind != .health { return .noProfile(rule: rule.name) }
         var time = record.time
-        if rule.groups.contains(where: { $0.field == .time }), let t = fields[.time].flatMap({ timestamps.parse($0) }) {
+        if rule.groups.contains(where: { $0.field == .time }),
+           let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
             time = t
         }
         var latency: Double? = nil
-        if let ms = fields[.latencyMs].flatMap(Double.init) { latency = ms / 1000 }
-        else if let s = fields[.latencySeconds].flatMap(Double.init) { latency = s }
+        if let ms = fields.withValue(.latencyMs, parseNumber) ?? nil { latency = ms / 1000 }
+        else if let s = fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
         var skipped = false
         var health: HealthReport? = nil
         switch rule.kind {
         case .failed, .warning:
-            skipped = self.skipped(fields, record, line)
+            skipped = self.skipped(fields, record)
         case .health:
             health = HealthReport(
-                lockContentionCount: fields[.lockContentionCount].flatMap { Int($0) ?? Double($0).map { Int($0) } },
+                lockContentionCount: integer(fields.withValue(.lockContentionCount, parseNumber) ?? nil),
                 tradingLoopHealthy: boolean(fields, .tradingLoopHealthy),
                 reconciliationLoopHealthy: boolean(fields, .reconciliationLoopHealthy))
         default: break
         }
+        var host = name(fields, .host)
+        if host == nil, let r = record.envelopeHostRange, !r.isEmpty {
+            host = fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
+        }
         let out = LockRecord(
-            kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, profile: names.name(profile),
-            symbol: nonEmpty(fields[.symbol]).map(names.name), owner: nonEmpty(fields[.owner]).map(names.name),
-            caller: nonEmpty(fields[.caller]).map(names.name),
-            host: nonEmpty(fields[.host] ?? record.envelopeHost).map(names.name),
-            expires: fields[.expires].flatMap { timestamps.parse($0) }, latency: latency, skipped: skipped,
+            kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
+            symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
+            expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == record.time ? record.syslogStamp : nil)
         return .record(out, timeless: time == nil)
     }
 
-    private func skipped(_ fields: FieldSet, _ record: LogRecord, _ line: UnsafeRawBufferPointer) -> Bool {
-        if let s = fields[.skipped], !s.isEmpty, !fields.isFalse(.skipped) { return true }
-        if fields[.action] == "skip_signal" || fields.isTrue(.signalSkipped) { return true }
-        return record.withSubject(in: line) { (try? skipPhrase.matches($0, with: skipData)) ?? false }
+    /// The interned name of a field's value; nil when absent or empty.
+    private func name(_ fields: FieldSet, _ f: Field) -> Name? {
+        fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
+    }
+
+    private func skipped(_ fields: FieldSet, _ record: LogRecord) -> Bool {
+        if let r = fields.spans[.skipped], !r.isEmpty, !fields.isFalse(.skipped) { return true }
+        if fields.valueEquals(.action, "skip_signal") || fields.isTrue(.signalSkipped) { return true }
+        return record.withSubject { (try? skipPhrase.matches($0, with: skipData)) ?? false }
     }
 
     private func boolean(_ fields: FieldSet, _ f: Field) -> Bool? {
@@ -167,7 +169,34 @@ public final class Matcher {
     }
 }
 
-@inline(__always) func nonEmpty(_ s: String?) -> String? {
-    guard let s, !s.isEmpty else { return nil }
-    return s
+/// A decimal number from bytes (`5.6`, `-12`, `1e3`). Up to 15 digits are read directly and
+/// divided once by a power of ten, which rounds exactly as parsing the text would; anything
+/// else goes through the standard library.
+func parseNumber(_ b: UnsafeRawBufferPointer) -> Double? {
+    var i = 0
+    var negative = false
+    if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+    var mantissa: UInt64 = 0
+    var digits = 0
+    var decimals = 0
+    while i < b.count, isDigit(b[i]), digits < 15 { mantissa = mantissa * 10 + UInt64(b[i] &- 48); i += 1; digits += 1 }
+    if digits > 0, i < b.count, b[i] == UInt8(ascii: ".") {
+        i += 1
+        while i < b.count, isDigit(b[i]), digits < 15 {
+            mantissa = mantissa * 10 + UInt64(b[i] &- 48); i += 1; digits += 1; decimals += 1
+        }
+    }
+    if digits > 0, i == b.count {
+        let v = Double(mantissa) / powersOfTen[decimals]
+        return negative ? -v : v
+    }
+    return Double(String(decoding: b, as: UTF8.self))
+}
+
+private let powersOfTen: [Double] = (0...15).map { k in (0..<k).reduce(1.0) { v, _ in v * 10 } }
+
+/// A whole number that fits an Int, from a parsed number.
+func integer(_ v: Double?) -> Int? {
+    guard let v, v.isFinite, abs(v) < 9.0e18 else { return nil }
+    return Int(v)
 }

@@ -20,6 +20,8 @@ final class ChunkWorker {
     let decoder: RecordDecoder
     let matcher: Matcher
     let readClock: @Sendable () -> EventTime
+    /// The record each candidate line is decoded into, its storage reused.
+    private var scratch = LogRecord()
 
     init(configuration: Configuration, environment: RunEnvironment) {
         scanner = ChunkScanner(prefilter: configuration.prefilter, maxLineBytes: configuration.maxLineBytes)
@@ -41,12 +43,11 @@ final class ChunkWorker {
     }
 
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ result: inout ChunkResult) {
-        switch decoder.decode(line) {
-        case .failure(let why):
+        if let why = decoder.decode(line, into: &scratch) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
-        case .success(let rec):
-            switch matcher.match(rec, line: line, origin: Origin(input: input, line: number)) {
+        } else {
+            switch matcher.match(scratch, origin: Origin(input: input, line: number)) {
             case .record(var r, let timeless):
                 result.counts.matched += 1
                 if timeless {

@@ -1,15 +1,14 @@
 import Testing
 @testable import LockwatchCore
 
-/// Decodes and matches one line, as a worker does, while its bytes are alive.
+/// Decodes and matches one line, as a worker does.
 func recognise(_ line: String, rules: [Rule] = DefaultRules.rules()) -> MatchOutcome {
     let matcher = Matcher(rules: rules, timestamps: TimestampParser())
     var copy = line
-    return copy.withUTF8 { b in
-        let raw = UnsafeRawBufferPointer(b)
-        guard let rec = try? RecordDecoder(year: 2026).decode(raw).get() else { return .none }
-        return matcher.match(rec, line: raw, origin: Origin(input: 0, line: 1))
+    guard let rec = copy.withUTF8({ try? RecordDecoder(year: 2026).decode(UnsafeRawBufferPointer($0)).get() }) else {
+        return .none
     }
+    return matcher.match(rec, origin: Origin(input: 0, line: 1))
 }
 
 func kind(_ line: String) -> RecordKind? {
@@ -93,5 +92,29 @@ func kind(_ line: String) -> RecordKind? {
 
     @Test func unknownGroupNamesAreRejected() {
         #expect(throws: RuleError.self) { _ = try Rule(name: "x", kind: .failed, pattern: "(?<colour>x)") }
+    }
+}
+
+@Suite struct ByteParsingTests {
+    /// Numbers read from bytes round exactly as the standard library's parser does.
+    @Test func numbersMatchTheStandardParser() {
+        var texts = ["0", "5.6", "2.3", "-12", "1e3", "0.1", "123456789.012345", "99999999999999999999", "5.", "x", ""]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { texts.append("\(UInt32.random(in: 0...99999, using: &g)).\(UInt16.random(in: 0...9999, using: &g))") }
+        for t in texts {
+            var copy = t
+            let got = copy.withUTF8 { parseNumber(UnsafeRawBufferPointer($0)) }
+            #expect(got == Double(t), "\(t)")
+        }
+    }
+
+    /// The byte-keyed cache gives one name per text, across its growth.
+    @Test func nameCacheInternsByBytes() {
+        let cache = NameCache()
+        let texts = (0..<500).map { "profile-\($0)-" + String(repeating: "x", count: $0 % 23) } + [""]
+        let first = texts.map { cache.name($0) }
+        #expect(Set(first).count == texts.count)
+        #expect(texts.map { cache.name($0) } == first)
+        #expect(first.map(\.string) == texts)
     }
 }
