@@ -14,6 +14,12 @@ public struct LockKey: Hashable, Comparable, Sendable {
     public var profile: String { profileName.string }
     public var symbol: String { symbolName.string }
 
+    public func hash(into hasher: inout Hasher) { hasher.combine(profileName.id); hasher.combine(symbolName.id) }
+
+    public func _rawHashValue(seed: Int) -> Int {
+        mixHash(UInt64(profileName.id) << 32 | UInt64(symbolName.id), seed: seed)
+    }
+
     /// In order of the texts, for the summary.
     public static func < (a: LockKey, b: LockKey) -> Bool { (a.profile, a.symbol) < (b.profile, b.symbol) }
 }

@@ -21,6 +21,20 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 
     /// The empty name: a key's symbol when no record had one.
     public static let empty = Name("")
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    /// Tables of names are hashed for every record: a multiply-and-fold of the id, seeded
+    /// per table, instead of a full SipHash.
+    public func _rawHashValue(seed: Int) -> Int { mixHash(UInt64(id), seed: seed) }
+}
+
+/// A 64-bit mix (splitmix64's finaliser) of a small integer key and a table's seed.
+@inline(__always) func mixHash(_ key: UInt64, seed: Int) -> Int {
+    var h = key ^ UInt64(bitPattern: Int64(seed)) &* 0x9E37_79B9_7F4A_7C15
+    h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+    return Int(bitPattern: UInt(h ^ (h >> 31)))
 }
 
 /// The process's intern table: append-only, safe from any thread.
