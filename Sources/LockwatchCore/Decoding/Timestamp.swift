@@ -39,7 +39,24 @@ struct SyslogStamp: Equatable, Sendable {
     var day: Int
     var secondOfDay: Int
     var micros: Int
+    /// Where the stamp ended in the line (decoding only; not kept by `packed`).
     var end: Int
+
+    init(month: Int, day: Int, secondOfDay: Int, micros: Int, end: Int) {
+        self.month = month; self.day = day; self.secondOfDay = secondOfDay; self.micros = micros; self.end = end
+    }
+
+    /// The stamp in one word, never 0: month 4 bits, day 5, second of day 17, microseconds 20.
+    var packed: UInt64 {
+        UInt64(month) | UInt64(day) << 4 | UInt64(secondOfDay) << 9 | UInt64(micros) << 26 | 1 << 63
+    }
+
+    /// A stamp from `packed`; nil for 0.
+    init?(packed v: UInt64) {
+        guard v != 0 else { return nil }
+        self.init(month: Int(v & 0xF), day: Int(v >> 4 & 0x1F), secondOfDay: Int(v >> 9 & 0x1FFFF),
+                  micros: Int(v >> 26 & 0xFFFFF), end: 0)
+    }
 }
 
 /// Parses every timestamp form of SPEC section 1 from bytes, without Foundation on the hot path.

@@ -18,25 +18,60 @@ public struct HealthReport: Equatable, Sendable {
 /// A recognised lock record: the value that leaves Matching for Correlation.
 ///
 /// Plain values only: the texts are interned `Name`s, so that ordering, merging, pairing and
-/// correlating a record copy a few words and count no references.
+/// correlating a record copy a few words and count no references. Optional values are kept
+/// with sentinels, which halves the record (it is copied at every stage).
 public struct LockRecord: Equatable, Sendable {
-    public var kind: RecordKind
     public var time: EventTime
+    private var expiresRaw: Int64
+    private var latencyRaw: Double
     public var origin: Origin
-    /// Empty only for health records.
-    public var profileName: Name
-    public var symbolName: Name?
-    public var ownerName: Name?
-    public var callerName: Name?
-    public var hostName: Name?
-    public var expires: EventTime?
-    /// Latency of the lock call in seconds, when the line reports one.
-    public var latency: Double?
+    private var stampRaw: UInt64
+    private var names: (profile: UInt32, symbol: UInt32, owner: UInt32, caller: UInt32, host: UInt32)
+    public var kind: RecordKind
     /// For warnings (and lines that are both): whether the trading loop skipped a signal.
     public var skipped: Bool
     public var health: HealthReport?
+
+    private static let none = UInt32.max
+    private static let noTime = Int64.min
+
+    /// Empty only for health records.
+    public var profileName: Name {
+        get { Name(id: names.profile) }
+        set { names.profile = newValue.id }
+    }
+    public var symbolName: Name? {
+        get { Self.name(names.symbol) }
+        set { names.symbol = newValue?.id ?? Self.none }
+    }
+    public var ownerName: Name? {
+        get { Self.name(names.owner) }
+        set { names.owner = newValue?.id ?? Self.none }
+    }
+    public var callerName: Name? {
+        get { Self.name(names.caller) }
+        set { names.caller = newValue?.id ?? Self.none }
+    }
+    public var hostName: Name? {
+        get { Self.name(names.host) }
+        set { names.host = newValue?.id ?? Self.none }
+    }
+    public var expires: EventTime? {
+        get { expiresRaw == Self.noTime ? nil : EventTime(micros: expiresRaw) }
+        set { expiresRaw = newValue?.micros ?? Self.noTime }
+    }
+    /// Latency of the lock call in seconds, when the line reports one.
+    public var latency: Double? {
+        get { latencyRaw.isNaN ? nil : latencyRaw }
+        set { latencyRaw = newValue ?? .nan }
+    }
     /// A syslog time whose year is still to be inferred in input order.
-    var syslogStamp: SyslogStamp?
+    var syslogStamp: SyslogStamp? {
+        get { SyslogStamp(packed: stampRaw) }
+        set { stampRaw = newValue?.packed ?? 0 }
+    }
+
+    private static func name(_ id: UInt32) -> Name? { id == none ? nil : Name(id: id) }
 
     public var profile: String { profileName.string }
     public var symbol: String? { symbolName?.string }
@@ -56,9 +91,18 @@ public struct LockRecord: Equatable, Sendable {
          host: Name?, expires: EventTime?, latency: Double?, skipped: Bool, health: HealthReport?,
          syslogStamp: SyslogStamp?) {
         self.kind = kind; self.time = time; self.origin = origin
-        profileName = profile; symbolName = symbol; ownerName = owner; callerName = caller; hostName = host
-        self.expires = expires; self.latency = latency; self.skipped = skipped; self.health = health
-        self.syslogStamp = syslogStamp
+        expiresRaw = expires?.micros ?? Self.noTime
+        latencyRaw = latency ?? .nan
+        stampRaw = syslogStamp?.packed ?? 0
+        names = (profile.id, symbol?.id ?? Self.none, owner?.id ?? Self.none, caller?.id ?? Self.none,
+                 host?.id ?? Self.none)
+        self.skipped = skipped; self.health = health
+    }
+
+    public static func == (a: LockRecord, b: LockRecord) -> Bool {
+        a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.origin == b.origin
+            && a.stampRaw == b.stampRaw && a.names == b.names && a.kind == b.kind && a.skipped == b.skipped
+            && a.health == b.health
     }
 }
 
