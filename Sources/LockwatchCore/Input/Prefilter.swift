@@ -30,10 +30,16 @@ public struct Prefilter: Sendable {
     public let literals: [Literal]
     private let set: LiteralTables
 
-    /// The compiled tables, boxed: they are a kilobyte, and a prefilter is copied freely.
-    private final class LiteralTables: Sendable {
-        let tables: lw_literals
-        init(_ tables: lw_literals) { self.tables = tables }
+    /// The compiled tables, boxed at a fixed address: they are a kilobyte, a prefilter is
+    /// copied freely, and the search must not copy them for each call.
+    private final class LiteralTables: @unchecked Sendable {
+        // Written once, in init; read-only afterwards.
+        let tables: UnsafeMutablePointer<lw_literals>
+        init(_ t: lw_literals) {
+            tables = .allocate(capacity: 1)
+            tables.initialize(to: t)
+        }
+        deinit { tables.deallocate() }
     }
 
     /// Keeps only the literals that no other literal implies, at most 16 (more admit everything).
@@ -60,7 +66,7 @@ public struct Prefilter: Sendable {
     public func firstHit(in bytes: UnsafeRawBufferPointer) -> Int? {
         guard !literals.isEmpty else { return bytes.isEmpty ? nil : 0 }
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
-        let at = withUnsafePointer(to: set.tables) { lw_find_literal($0, base.assumingMemoryBound(to: UInt8.self), bytes.count) }
+        let at = lw_find_literal(set.tables, base.assumingMemoryBound(to: UInt8.self), bytes.count)
         return at < bytes.count ? at : nil
     }
 
