@@ -126,10 +126,23 @@ public final class Matcher {
     private let skipData: MatchData
     private let timestamps: TimestampParser
     private let names = NameCache()
+    /// The distinct literal sets of the rules (most rules share one), each tested at most
+    /// once per record; `gate[k]` is rule k's.
+    private let gates: [Prefilter]
+    private let gate: [Int]
 
     public init(rules: [Rule], timestamps: TimestampParser) {
         self.rules = rules
         self.matchData = rules.map { $0.regex.makeMatchData() }
+        var gates: [Prefilter] = []
+        var gate: [Int] = []
+        for r in rules {
+            if let g = gates.firstIndex(where: { $0.literals == r.prefilter.literals }) { gate.append(g); continue }
+            gate.append(gates.count)
+            gates.append(r.prefilter)
+        }
+        self.gates = gates
+        self.gate = gate
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
         self.timestamps = timestamps
@@ -138,19 +151,29 @@ public final class Matcher {
     /// Matches a decoded record and builds the lock record.
     public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
         var k = 0
-        while k < rules.count {
-            let hit: Bool
-            do {
-                hit = try record.withSubject {
-                    try rules[k].prefilter.admits($0) && rules[k].regex.matches($0, with: matchData[k])
+        var tested: UInt64 = 0, admitted: UInt64 = 0
+        do {
+            let found = try record.withSubject { subject -> Bool in
+                while k < rules.count {
+                    let g = gate[k]
+                    if g < 64 {
+                        if tested & (1 << g) == 0 {
+                            tested |= 1 << g
+                            if gates[g].admits(subject) { admitted |= 1 << g }
+                        }
+                        if admitted & (1 << g) == 0 { k += 1; continue }
+                    } else if !gates[g].admits(subject) {
+                        k += 1; continue
+                    }
+                    if try rules[k].regex.matches(subject, with: matchData[k]) { return true }
+                    k += 1
                 }
-            } catch {
-                return .limitExceeded(rule: rules[k].name)
+                return false
             }
-            if hit { break }
-            k += 1
+            guard found else { return .none }
+        } catch {
+            return .limitExceeded(rule: rules[k].name)
         }
-        guard k < rules.count else { return .none }
         let rule = rules[k]
         // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
         guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }

@@ -34,15 +34,20 @@ final class ChunkWorker {
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
         var result = ChunkResult()
+        // A local record, so that each line is decoded and matched in place, not copied.
+        var rec = LogRecord()
+        swap(&rec, &scratch)
+        defer { swap(&rec, &scratch) }
         let (lines, cut) = scanner.scan(bytes, chunk) { line, number in
-            record(line, number, input, &result)
+            record(line, number, input, &rec, &result)
         }
         result.lines = lines
         result.counts.truncated = cut
         return result
     }
 
-    private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ result: inout ChunkResult) {
+    private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ scratch: inout LogRecord,
+                        _ result: inout ChunkResult) {
         if let why = decoder.decode(line, into: &scratch) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
