@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A field lockwatch understands, whatever a service calls it (SPEC section 1's alias table).
 public enum Field: Int, CaseIterable, Sendable {
     case profile, symbol, owner, caller, expires, latencyMs, latencySeconds, host, time, message
@@ -69,18 +75,35 @@ public enum Field: Int, CaseIterable, Sendable {
         return table
     }()
 
-    /// The aliases as bytes, by length, so that a key is looked up without making a String.
-    private static let byLength: [[(bytes: [UInt8], field: Field)]] = {
-        var table = Array(repeating: [(bytes: [UInt8], field: Field)](), count: 33)
-        for f in Field.allCases { for a in f.aliases where a.utf8.count < 33 { table[a.utf8.count].append((Array(a.utf8), f)) } }
+    /// The aliases by length, each with its first eight bytes as one word, so that a key is
+    /// looked up from its bytes with a word compare (and a memcmp for longer aliases).
+    private static let byLength: [[(head: UInt64, bytes: [UInt8], field: Field)]] = {
+        var table = Array(repeating: [(head: UInt64, bytes: [UInt8], field: Field)](), count: 33)
+        for f in Field.allCases {
+            for a in f.aliases where a.utf8.count < 33 {
+                let bytes = Array(a.utf8)
+                table[bytes.count].append((bytes.withUnsafeBytes { head($0) }, bytes, f))
+            }
+        }
         return table
     }()
 
+    /// The first (up to) eight bytes of a key, little-endian, zero-padded.
+    @inline(__always) private static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        if b.count >= 8 { return b.loadUnaligned(as: UInt64.self) }
+        var v: UInt64 = 0
+        for i in 0..<b.count { v |= UInt64(b[i]) << (8 * UInt64(i)) }
+        return v
+    }
+
     /// Looks up a key given as bytes; nil for keys lockwatch ignores.
     static func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
-        guard key.count >= 1, key.count < byLength.count else { return nil }
-        for entry in byLength[key.count] where entry.bytes.withUnsafeBytes({ $0.elementsEqual(key) }) {
-            return entry.field
+        guard key.count >= 1, key.count < 33 else { return nil }
+        let h = head(key)
+        for entry in byLength[key.count] where entry.head == h {
+            if key.count <= 8 { return entry.field }
+            let same = entry.bytes.withUnsafeBytes { memcmp($0.baseAddress! + 8, key.baseAddress! + 8, key.count - 8) == 0 }
+            if same { return entry.field }
         }
         return nil
     }
@@ -199,36 +222,44 @@ enum KeyValueScanner {
 
     /// Calls `visit` with each key, the range of its value in `b` (inside the quotes for a
     /// quoted value), and whether that value has backslash escapes.
+    ///
+    /// A pair is a whitespace-separated token `key=value` whose key is made of key bytes.
+    /// Rather than walking every token, the scan jumps from `=` to `=` (memchr) and checks
+    /// the key backwards: it must reach the start of its token. A quoted value is skipped
+    /// whole, so an `=` inside it is never taken for a pair.
     static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, Range<Int>, Bool) -> Void) {
-        var i = 0
+        guard let base = b.baseAddress, !b.isEmpty else { return }
         let n = b.count
-        while i < n {
-            while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
-            let keyStart = i
-            while i < n, isKeyByte(b[i]) { i += 1 }
-            if i < n, i > keyStart, b[i] == UInt8(ascii: "=") {
-                let key = UnsafeRawBufferPointer(rebasing: b[keyStart..<i])
+        var from = 0
+        while from < n, let hit = memchr(base + from, Int32(UInt8(ascii: "=")), n - from) {
+            let eq = UnsafeRawPointer(hit) - base
+            var keyStart = eq
+            while keyStart > 0, isKeyByte(b[keyStart - 1]) { keyStart -= 1 }
+            from = eq + 1
+            guard keyStart < eq, keyStart == 0 || isSpace(b[keyStart - 1]) else { continue }
+            let key = UnsafeRawBufferPointer(rebasing: b[keyStart..<eq])
+            var i = eq + 1
+            if i < n, b[i] == UInt8(ascii: "\"") {
                 i += 1
-                if i < n, b[i] == UInt8(ascii: "\"") {
+                let vStart = i
+                var escaped = false
+                while i < n, b[i] != UInt8(ascii: "\"") {
+                    if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
                     i += 1
-                    let vStart = i
-                    var escaped = false
-                    while i < n, b[i] != UInt8(ascii: "\"") {
-                        if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
-                        i += 1
-                    }
-                    let vEnd = min(i, n)
-                    i = min(i + 1, n)
-                    if i == n || b[i] == 0x20 || b[i] == 0x09 { visit(key, vStart..<vEnd, escaped) }
-                } else {
-                    let vStart = i
-                    while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-                    visit(key, vStart..<i, false)
                 }
+                let vEnd = min(i, n)
+                i = min(i + 1, n)
+                if i == n || isSpace(b[i]) { visit(key, vStart..<vEnd, escaped) }
+            } else {
+                let vStart = i
+                while i < n, !isSpace(b[i]) { i += 1 }
+                visit(key, vStart..<i, false)
             }
-            while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+            from = i
         }
     }
+
+    @inline(__always) private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
     @inline(__always) static func isKeyByte(_ c: UInt8) -> Bool {
         (c | 0x20) &- 97 < 26 || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "@")

@@ -102,3 +102,59 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         #expect(f[.profile] == "profile" && g[.profile] == "other")
     }
 }
+
+@Suite struct KeyValueScannerTests {
+    /// The definition of a pair, token by token; the scanner jumps from `=` to `=` instead
+    /// and must find exactly the same pairs.
+    static func reference(_ b: [UInt8]) -> [(String, Range<Int>, Bool)] {
+        var out: [(String, Range<Int>, Bool)] = []
+        var i = 0
+        let n = b.count
+        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        while i < n {
+            while i < n, space(b[i]) { i += 1 }
+            let keyStart = i
+            while i < n, KeyValueScanner.isKeyByte(b[i]) { i += 1 }
+            if i < n, i > keyStart, b[i] == UInt8(ascii: "=") {
+                let key = String(decoding: b[keyStart..<i], as: UTF8.self)
+                i += 1
+                if i < n, b[i] == UInt8(ascii: "\"") {
+                    i += 1
+                    let vStart = i
+                    var escaped = false
+                    while i < n, b[i] != UInt8(ascii: "\"") {
+                        if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
+                        i += 1
+                    }
+                    let vEnd = min(i, n)
+                    i = min(i + 1, n)
+                    if i == n || space(b[i]) { out.append((key, vStart..<vEnd, escaped)) }
+                } else {
+                    let vStart = i
+                    while i < n, !space(b[i]) { i += 1 }
+                    out.append((key, vStart..<i, false))
+                }
+            }
+            while i < n, !space(b[i]) { i += 1 }
+        }
+        return out
+    }
+
+    @Test func findsTheSamePairsAsTheTokenDefinition() {
+        let alphabet = Array(#"ab_.=="\ (x"#.utf8) + [0x09]
+        var g = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            let line = (0..<Int.random(in: 0...24, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
+            var got: [(String, Range<Int>, Bool)] = []
+            line.withUnsafeBytes { b in
+                KeyValueScanner.scan(b) { key, value, escaped in
+                    got.append((String(decoding: key, as: UTF8.self), value, escaped))
+                }
+            }
+            let want = Self.reference(line)
+            let same = got.count == want.count && zip(got, want).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 }
+            #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
+            if !same { break }
+        }
+    }
+}
