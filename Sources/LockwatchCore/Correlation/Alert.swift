@@ -63,14 +63,14 @@ public enum Loop: String, Sendable {
 
 /// An event lockwatch reports as it happens (SPEC section 4).
 public enum Alert: Equatable, Sendable {
-    case contentionStarted(at: EventTime, key: LockKey, owner: String?, caller: String?, host: String?)
+    case contentionStarted(at: EventTime, key: LockKey, owner: Name?, caller: Name?, host: Name?)
     case escalation(Escalation)
-    case ownerStuck(at: EventTime, key: LockKey, owner: String, held: TimeSpan)
+    case ownerStuck(at: EventTime, key: LockKey, owner: Name, held: TimeSpan)
     case recovered(at: EventTime, key: LockKey, since: EventTime, duration: TimeSpan, failures: Int, escalated: Bool)
-    case loopUnhealthy(at: EventTime, host: String, loop: Loop)
+    case loopUnhealthy(at: EventTime, host: Name, loop: Loop)
 
     /// The `type` of the event in the JSON output.
-    public var type: String {
+    public var type: StaticString {
         switch self {
         case .contentionStarted: "contention_started"
         case .escalation: "escalation"

@@ -103,8 +103,7 @@ public struct Correlator: Sendable {
             ks.episode = Episode(start: t, lastFailure: t)
             ks.episodes += 1
             ks.state = .open
-            alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner?.string, caller: a.caller?.string,
-                                             host: a.host?.string))
+            alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner, caller: a.caller, host: a.host))
         }
         var ep = ks.episode!
         ks.episode = nil
@@ -138,7 +137,7 @@ public struct Correlator: Sendable {
         if let owner = a.owner, !ep.stuckReported.contains(owner), let since = ep.ownerSince[owner],
            t - since > thresholds.ttl {
             ep.stuckReported.insert(owner)
-            stuck = .ownerStuck(at: t, key: a.key, owner: owner.string, held: t - since)
+            stuck = .ownerStuck(at: t, key: a.key, owner: owner, held: t - since)
         }
         ks.episode = ep
         keys[a.key] = ks
@@ -225,13 +224,13 @@ public struct Correlator: Sendable {
         if let c = report.lockContentionCount { h.lockContentionCount = c }
         if let v = report.tradingLoopHealthy {
             if !v && h.tradingLoopHealthy != false {
-                alerts.append(.loopUnhealthy(at: r.time, host: host.string, loop: .trading))
+                alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .trading))
             }
             h.tradingLoopHealthy = v
         }
         if let v = report.reconciliationLoopHealthy {
             if !v && h.reconciliationLoopHealthy != false {
-                alerts.append(.loopUnhealthy(at: r.time, host: host.string, loop: .reconciliation))
+                alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .reconciliation))
             }
             h.reconciliationLoopHealthy = v
         }

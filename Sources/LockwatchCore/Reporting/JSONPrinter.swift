@@ -32,6 +32,21 @@ struct JSONObjectText {
         put("\":")
     }
 
+    /// A value known to need no escaping.
+    mutating func literal(_ k: StaticString, _ v: StaticString) {
+        key(k)
+        bytes.append(UInt8(ascii: "\""))
+        put(v)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A name, quoted once per printer and then copied.
+    mutating func name(_ k: StaticString, _ v: Name?, _ names: inout QuotedNames) {
+        key(k)
+        guard let v else { put("null"); return }
+        names.append(v, to: &bytes)
+    }
+
     mutating func string(_ k: StaticString, _ v: String?) {
         key(k)
         guard let v else { put("null"); return }
@@ -117,10 +132,23 @@ struct JSONObjectText {
     }
 }
 
+/// The JSON-quoted bytes of names: a name is looked up and escaped once, then copied.
+struct QuotedNames {
+    private var quoted: [[UInt8]] = []
+
+    mutating func append(_ n: Name, to out: inout [UInt8]) {
+        let i = Int(n.id)
+        if i >= quoted.count { quoted.append(contentsOf: repeatElement([], count: i + 1 - quoted.count)) }
+        if quoted[i].isEmpty { JSONObjectText.appendQuoted(n.string, to: &quoted[i]) }
+        out.append(contentsOf: quoted[i])
+    }
+}
+
 /// Writes NDJSON: one object per event, then one `summary` object (SPEC section 4).
 public final class JSONPrinter: Sink {
     let out: ByteSink
     private var scratch = JSONObjectText()
+    private var names = QuotedNames()
 
     public init(out: ByteSink) { self.out = out }
 
@@ -129,51 +157,52 @@ public final class JSONPrinter: Sink {
 
     public func emit(_ alert: Alert) {
         scratch.reset()
-        JSONPrinter.write(alert, into: &scratch)
+        JSONPrinter.write(alert, into: &scratch, names: &names)
         scratch.bytes.withUnsafeBytes { out.write($0) }
     }
 
     /// The NDJSON line of one event, newline included.
     public static func line(_ alert: Alert) -> [UInt8] {
         var o = JSONObjectText()
-        write(alert, into: &o)
+        var names = QuotedNames()
+        write(alert, into: &o, names: &names)
         return o.bytes
     }
 
-    private static func write(_ alert: Alert, into o: inout JSONObjectText) {
-        o.string("type", alert.type)
+    private static func write(_ alert: Alert, into o: inout JSONObjectText, names: inout QuotedNames) {
+        o.literal("type", alert.type)
         o.time("at", alert.at)
         switch alert {
         case let .contentionStarted(_, key, owner, caller, host):
-            keyFields(&o, key)
-            o.string("owner", owner); o.string("caller", caller); o.string("host", host)
+            keyFields(&o, key, &names)
+            o.name("owner", owner, &names); o.name("caller", caller, &names); o.name("host", host, &names)
         case let .escalation(e):
             o.string("reason", e.reason.rawValue)
-            if let key = e.key { keyFields(&o, key) } else { o.strings("profiles", e.profiles) }
+            if let key = e.key { keyFields(&o, key, &names) } else { o.strings("profiles", e.profiles) }
             o.time("since", e.since)
             o.int("failures", e.failures)
             o.strings("owners", e.owners)
             o.strings("advice", runbookAdvice)
         case let .ownerStuck(_, key, owner, held):
-            keyFields(&o, key)
-            o.string("owner", owner)
+            keyFields(&o, key, &names)
+            o.name("owner", owner, &names)
             o.seconds("held_s", held)
         case let .recovered(_, key, since, duration, failures, escalated):
-            keyFields(&o, key)
+            keyFields(&o, key, &names)
             o.time("since", since)
             o.seconds("duration_s", duration)
             o.int("failures", failures)
             o.bool("escalated", escalated)
         case let .loopUnhealthy(_, host, loop):
-            o.string("host", host)
+            o.name("host", host, &names)
             o.string("loop", loop.rawValue)
         }
         o.close(newline: true)
     }
 
-    private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey) {
-        o.string("profile_id", key.profile)
-        o.string("symbol", key.symbol.isEmpty ? nil : key.symbol)
+    private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey, _ names: inout QuotedNames) {
+        o.name("profile_id", key.profileName, &names)
+        o.name("symbol", key.symbolName == Name.empty ? nil : key.symbolName, &names)
     }
 
     public func finish(_ s: Summary) {

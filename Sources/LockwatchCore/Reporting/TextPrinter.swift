@@ -49,7 +49,7 @@ public final class TextPrinter: Sink {
         let at = alert.at.rfc3339
         switch alert {
         case let .contentionStarted(_, key, owner, caller, host):
-            return "\(at) \(paint("contention started", "33")) \(keyText(key)) owner=\(opt(owner)) caller=\(opt(caller)) host=\(opt(host))\n"
+            return "\(at) \(paint("contention started", "33")) \(keyText(key)) owner=\(opt(owner?.string)) caller=\(opt(caller?.string)) host=\(opt(host?.string))\n"
         case let .escalation(e):
             escalations.append(e)
             var s = "\(at) \(paint("ESCALATION \(e.reason.rawValue)", "1;31")) \(escalationSubject(e))"
@@ -58,11 +58,11 @@ public final class TextPrinter: Sink {
             for advice in runbookAdvice { s += "    - \(advice)\n" }
             return s
         case let .ownerStuck(_, key, owner, held):
-            return "\(at) \(paint("owner stuck", "35")) \(keyText(key)) owner=\(Self.escaped(owner)) held \(held.description)s (more than one TTL: check the owner is alive, wait for TTL expiry)\n"
+            return "\(at) \(paint("owner stuck", "35")) \(keyText(key)) owner=\(Self.escaped(owner.string)) held \(held.description)s (more than one TTL: check the owner is alive, wait for TTL expiry)\n"
         case let .recovered(_, key, since, duration, failures, escalated):
             return "\(at) \(paint("recovered", "32")) \(keyText(key)) after \(duration.description)s since=\(since.rfc3339) failures=\(failures)\(escalated ? " (had escalated)" : "")\n"
         case let .loopUnhealthy(_, host, loop):
-            return "\(at) \(paint("loop unhealthy", "31")) host=\(Self.escaped(host)) loop=\(loop.rawValue)\n"
+            return "\(at) \(paint("loop unhealthy", "31")) host=\(Self.escaped(host.string)) loop=\(loop.rawValue)\n"
         }
     }
 
