@@ -212,9 +212,8 @@ public struct RecordDecoder: Sendable {
         guard b.count > 10 else { return false }
         let c0 = b[0]
         if isDigit(c0) {
-            if forced == nil || forced == .cri || forced == .shortISO,
-               let (t, end) = timestamps.parseISO(b, at: 0), end < b.count, b[end] == 0x20,
-               b[4] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") {
+            if forced == nil || forced == .cri || forced == .shortISO, b[4] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+               let (t, end) = timestamps.parseISO(b, at: 0), end < b.count, b[end] == 0x20 {
                 let rest = end + 1
                 if forced != .shortISO, let appStart = criPrefix(b, rest) {
                     app(b, from: appStart, envelope: .cri, host: nil, time: t, into: &rec)

@@ -11,7 +11,7 @@ public enum RecordKind: String, CaseIterable, Sendable {
 ///
 /// Named groups (`profile`, `symbol`, `owner`, `caller`, `expires`, `latency_ms`, `host`,
 /// `time`, `skipped`) fill fields, and win over the fields the decoder found.
-public struct Rule: Sendable {
+public final class Rule: Sendable {
     /// The rule's name, shown by `explain` and in errors.
     public let name: String
     public let kind: RecordKind
