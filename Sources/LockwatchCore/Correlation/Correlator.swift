@@ -15,7 +15,24 @@ struct Episode: Equatable, Sendable {
     var ownerSince: [Name: EventTime] = [:]
     /// Owners for which owner_stuck fired.
     var stuckReported: Set<Name> = []
-    var fired: Set<EscalationReason> = []
+    var fired = ReasonSet()
+}
+
+/// A set of escalation reasons, as bits.
+struct ReasonSet: Equatable, Sendable {
+    private var bits: UInt8 = 0
+
+    private static func bit(_ r: EscalationReason) -> UInt8 {
+        switch r {
+        case .persistent: 1
+        case .staleLock: 2
+        case .multiProfile: 4
+        }
+    }
+
+    func contains(_ r: EscalationReason) -> Bool { bits & Self.bit(r) != 0 }
+    mutating func insert(_ r: EscalationReason) { bits |= Self.bit(r) }
+    var isEmpty: Bool { bits == 0 }
 }
 
 /// What lockwatch knows of one holder of one key.
@@ -49,7 +66,11 @@ public struct HostHealth: Equatable, Sendable {
 /// alerts it decided. It has no side effects and never reads a clock.
 public struct Correlator: Sendable {
     public let thresholds: Thresholds
-    var keys: [LockKey: KeyState] = [:]
+    /// Per key, its place in `states` and `keyOf`: the states live in an array and change in
+    /// place, with one hash lookup per record.
+    var slots: [LockKey: Int] = [:]
+    var states: [KeyState] = []
+    var keyOf: [LockKey] = []
     /// Per profile, its symbols with an open episode and their last failure.
     var openSymbols: [Name: [Name: EventTime]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
@@ -91,13 +112,44 @@ public struct Correlator: Sendable {
         }
     }
 
+    /// The slot of a key's state, made on first sight.
+    private mutating func slot(_ key: LockKey) -> Int {
+        if let i = slots[key] { return i }
+        slots[key] = states.count
+        states.append(KeyState())
+        keyOf.append(key)
+        return states.count - 1
+    }
+
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
-        let already = alerts.count
-        // Taken out of the table while it changes, so that its collections are not copied.
-        var ks = keys.removeValue(forKey: a.key) ?? KeyState()
+        let i = slot(a.key)
+        let thresholds = thresholds
+        var closed: TimeSpan? = nil
+        let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, closedQuiet: &closed, alerts: &alerts)
+        if closed != nil { closedEpisode(key: a.key, at: t) }
+        escalations += fired
+        let lastFailure = states[i].episode!.lastFailure
+        openSymbols[a.key.profileName, default: [:]][a.key.symbolName] = lastFailure
+        activity[a.key.profileName] = t
+        activityQueue.append((t, a.key.profileName))
+        expireActivity(at: t)
+        multiProfile(at: t, &alerts)
+        if let stuck { alerts.append(stuck) }
+    }
+
+    /// A failed attempt on one key's state, in place: closes an episode gone quiet (setting
+    /// `closedQuiet`), opens one, counts, and appends its escalations; returns how many fired
+    /// and the owner_stuck alert, if any, which goes out after multi_profile.
+    private static func apply(_ a: Attempt, to ks: inout KeyState, thresholds: Thresholds, closedQuiet: inout TimeSpan?,
+                              alerts: inout [Alert]) -> (fired: Int, stuck: Alert?) {
+        let t = a.time
         if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
-            close(&ks, key: a.key, as: .quiet, duration: ep.lastFailure - ep.start, at: t)
+            let duration = ep.lastFailure - ep.start
+            ks.episode = nil
+            ks.state = .quiet
+            ks.longest = max(ks.longest, duration)
+            closedQuiet = duration
         }
         if ks.episode == nil {
             ks.episode = Episode(start: t, lastFailure: t)
@@ -105,48 +157,44 @@ public struct Correlator: Sendable {
             ks.state = .open
             alerts.append(.contentionStarted(at: t, key: a.key, owner: a.owner, caller: a.caller, host: a.host))
         }
-        var ep = ks.episode!
-        ks.episode = nil
-        ep.failures += 1
-        ep.lastFailure = max(ep.lastFailure, t)
         ks.failures += 1
         if a.skipped { ks.skipped += 1 }
         if let owner = a.owner {
-            ep.owners.insert(owner)
             ks.owners[owner, default: OwnerStats()].failures += 1
             if owner == a.caller { ks.owners[owner]!.selfHeld = true }
-            if ep.ownerSince[owner] == nil { ep.ownerSince[owner] = t }
         }
-        if !ep.fired.contains(.persistent), t - ep.start > thresholds.persistentAfter {
-            ep.fired.insert(.persistent)
-            alerts.append(.escalation(Escalation(at: t, reason: .persistent, key: a.key, profiles: [],
-                                                 since: ep.start, failures: ep.failures, owners: texts(ep.owners))))
-        }
-        if !ep.fired.contains(.staleLock), let e = a.expires, t - e > thresholds.staleGrace {
-            ep.fired.insert(.staleLock)
-            alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [],
-                                                 since: ep.start, failures: ep.failures, owners: texts(ep.owners))))
-        }
-        let firedHere = alerts[already...].reduce(0) { n, alert in if case .escalation = alert { return n + 1 }; return n }
-        if firedHere > 0 {
-            ks.escalations += firedHere
-            ks.escalated = true
-            escalations += firedHere
-        }
+        var fired = 0
         var stuck: Alert? = nil
-        if let owner = a.owner, !ep.stuckReported.contains(owner), let since = ep.ownerSince[owner],
+        // The episode changes in place (force-unwrapped access does not copy it).
+        ks.episode!.failures += 1
+        ks.episode!.lastFailure = max(ks.episode!.lastFailure, t)
+        if let owner = a.owner {
+            ks.episode!.owners.insert(owner)
+            if ks.episode!.ownerSince[owner] == nil { ks.episode!.ownerSince[owner] = t }
+        }
+        let start = ks.episode!.start
+        if !ks.episode!.fired.contains(.persistent), t - start > thresholds.persistentAfter {
+            ks.episode!.fired.insert(.persistent)
+            alerts.append(.escalation(Escalation(at: t, reason: .persistent, key: a.key, profiles: [], since: start,
+                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.owners))))
+            fired += 1
+        }
+        if !ks.episode!.fired.contains(.staleLock), let e = a.expires, t - e > thresholds.staleGrace {
+            ks.episode!.fired.insert(.staleLock)
+            alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [], since: start,
+                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.owners))))
+            fired += 1
+        }
+        if fired > 0 {
+            ks.escalations += fired
+            ks.escalated = true
+        }
+        if let owner = a.owner, !ks.episode!.stuckReported.contains(owner), let since = ks.episode!.ownerSince[owner],
            t - since > thresholds.ttl {
-            ep.stuckReported.insert(owner)
+            ks.episode!.stuckReported.insert(owner)
             stuck = .ownerStuck(at: t, key: a.key, owner: owner, held: t - since)
         }
-        ks.episode = ep
-        keys[a.key] = ks
-        openSymbols[a.key.profileName, default: [:]][a.key.symbolName] = ep.lastFailure
-        activity[a.key.profileName] = t
-        activityQueue.append((t, a.key.profileName))
-        expireActivity(at: t)
-        multiProfile(at: t, &alerts)
-        if let stuck { alerts.append(stuck) }
+        return (fired, stuck)
     }
 
     /// Fires multi_profile when the active profiles first reach the threshold.
@@ -159,15 +207,13 @@ public struct Correlator: Sendable {
         var owners: Set<Name> = []
         for p in activity.keys {
             for s in (openSymbols[p] ?? [:]).keys {
-                let key = LockKey(profile: p, symbol: s)
-                guard var ks = keys[key], var ep = ks.episode, t - ep.lastFailure <= activityWindow else { continue }
+                guard let i = slots[LockKey(profile: p, symbol: s)], let ep = states[i].episode,
+                      t - ep.lastFailure <= activityWindow else { continue }
                 since = min(since ?? ep.start, ep.start)
                 failures += ep.failures
                 owners.formUnion(ep.owners)
-                ep.fired.insert(.multiProfile)
-                ks.escalated = true
-                ks.episode = ep
-                keys[key] = ks
+                states[i].episode!.fired.insert(.multiProfile)
+                states[i].escalated = true
             }
         }
         alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: texts(activity.keys),
@@ -185,26 +231,29 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard openSymbols[key.profileName]?[key.symbolName] != nil, var ks = keys.removeValue(forKey: key),
-              let ep = ks.episode else { return }
+        guard openSymbols[key.profileName]?[key.symbolName] != nil, let i = slots[key],
+              let ep = states[i].episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
-            close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
+            close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
         } else {
             let duration = r.time - ep.start
-            close(&ks, key: key, as: .recovered, duration: duration, at: r.time)
+            close(i, as: .recovered, duration: duration, at: r.time)
             alerts.append(.recovered(at: r.time, key: key, since: ep.start, duration: duration,
                                      failures: ep.failures, escalated: !ep.fired.isEmpty))
         }
-        keys[key] = ks
         expireActivity(at: r.time)
     }
 
-    /// Closes the open episode of a key and updates the profile's activity.
-    private mutating func close(_ ks: inout KeyState, key: LockKey, as state: EpisodeState, duration: TimeSpan,
-                                at now: EventTime) {
-        ks.episode = nil
-        ks.state = state
-        ks.longest = max(ks.longest, duration)
+    /// Closes the open episode of the key in slot `i` and updates the profile's activity.
+    private mutating func close(_ i: Int, as state: EpisodeState, duration: TimeSpan, at now: EventTime) {
+        states[i].episode = nil
+        states[i].state = state
+        states[i].longest = max(states[i].longest, duration)
+        closedEpisode(key: keyOf[i], at: now)
+    }
+
+    /// After a key's episode closed: the profile's open symbols and activity.
+    private mutating func closedEpisode(key: LockKey, at now: EventTime) {
         let profile = key.profileName
         openSymbols[profile]?[key.symbolName] = nil
         if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
@@ -238,17 +287,17 @@ public struct Correlator: Sendable {
     }
 
     /// The texts of names, sorted, for output.
-    private func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
+    private static func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
+    private func texts<S: Sequence<Name>>(_ names: S) -> [String] { Self.texts(names) }
 
     /// Ends the input at `end` (the latest event time seen): episodes silent for longer than
     /// the episode gap close as quiet; the others stay open.
     public mutating func finish(at end: EventTime?) {
         guard let end else { return }
-        for (key, var ks) in keys {
-            guard let ep = ks.episode else { continue }
+        for i in states.indices {
+            guard let ep = states[i].episode else { continue }
             if end - ep.lastFailure > thresholds.episodeGap {
-                close(&ks, key: key, as: .quiet, duration: ep.lastFailure - ep.start, at: end)
-                keys[key] = ks
+                close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: end)
             }
         }
     }

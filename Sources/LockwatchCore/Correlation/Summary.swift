@@ -74,7 +74,7 @@ extension Correlator {
     /// The summary of everything applied so far.
     public func summary(counts: Summary.Counts, firstAt: EventTime?, lastAt: EventTime?, exit: Int32) -> Summary {
         var byProfile: [String: [(LockKey, KeyState)]] = [:]
-        for (k, s) in keys where s.failures > 0 { byProfile[k.profile, default: []].append((k, s)) }
+        for (k, s) in zip(keyOf, states) where s.failures > 0 { byProfile[k.profile, default: []].append((k, s)) }
         let profiles = byProfile.keys.sorted().map { p -> Summary.Profile in
             let entries = byProfile[p]!.sorted { $0.0 < $1.0 }
             let symbols = entries.map { key, ks -> Summary.Symbol in
