@@ -139,30 +139,47 @@ static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, s
 }
 
 __attribute__((target("avx2")))
-static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n) {
-    size_t i = 0;
+static size_t count_avx2(const uint8_t *p, size_t n);
+
+/* Teddy over p[0..n); with `newlines`, also counts the '\n' bytes before the result in the
+   same pass (the lines a chunk scan skips are counted without reading them twice). */
+__attribute__((target("avx2")))
+static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines) {
+    size_t i = 0, nl = 0;
     const __m256i nib = _mm256_set1_epi8(0x0F);
     const __m256i zero = _mm256_setzero_si256();
+    const __m256i eol = _mm256_set1_epi8('\n');
     __m256i lo[3], hi[3];
     for (int j = 0; j < 3; j++) {
         lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->lo[j]));
         hi[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->hi[j]));
     }
+    size_t r = (size_t)-1;
     while (n >= 66 && i <= n - 66) {
         __m256i a = teddy_block(p + i, lo, hi, nib);
         __m256i b = teddy_block(p + i + 32, lo, hi, nib);
         if (!_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b))) {
             uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
-            if (ba) { size_t r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) return r; }
+            if (ba) { r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) break; }
             uint32_t bb = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
-            if (bb) { size_t r = teddy_verify(set, p, n, i + 32, b, bb); if (r != (size_t)-1) return r; }
+            if (bb) { r = teddy_verify(set, p, n, i + 32, b, bb); if (r != (size_t)-1) break; }
+        }
+        if (newlines) {
+            uint32_t ma = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), eol));
+            uint32_t mb = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), eol));
+            nl += (size_t)(__builtin_popcount(ma) + __builtin_popcount(mb));
         }
         i += 64;
     }
-    /* The tail: windows at i and later; literals may start up to the largest offset before. */
-    size_t back = 0;
-    for (int k = 0; k < set->count; k++) if (set->woff[k] > back) back = set->woff[k];
-    return find_scalar(set, p, n, i > back ? i - back : 0);
+    if (r == (size_t)-1) {
+        /* The tail: windows at i and later; literals may start up to the largest offset before. */
+        size_t back = 0;
+        for (int k = 0; k < set->count; k++) if (set->woff[k] > back) back = set->woff[k];
+        r = find_scalar(set, p, n, i > back ? i - back : 0);
+    }
+    /* `nl` counts p[0..i); move it to p[0..r). */
+    if (newlines) *newlines = r >= i ? nl + count_avx2(p + i, r - i) : nl - count_avx2(p + r, i - r);
+    return r;
 }
 
 __attribute__((target("avx2")))
@@ -191,9 +208,19 @@ static int has_avx2(void) {
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
     if (set->count == 0) return 0;
 #if defined(__x86_64__)
-    if (has_avx2()) return find_avx2(set, p, n);
+    if (has_avx2()) return find_avx2(set, p, n, NULL);
 #endif
     return find_scalar(set, p, n, 0);
+}
+
+size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines) {
+    if (set->count == 0) { *newlines = 0; return 0; }
+#if defined(__x86_64__)
+    if (has_avx2()) return find_avx2(set, p, n, newlines);
+#endif
+    size_t r = find_scalar(set, p, n, 0);
+    *newlines = lw_count_newlines(p, r);
+    return r;
 }
 
 size_t lw_count_newlines(const uint8_t *p, size_t n) {

@@ -29,6 +29,9 @@ int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold
 /* The offset of the first position at which some literal starts, or n when none does. */
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 
+/* lw_find_literal, and the number of '\n' bytes before the result, counted in the same pass. */
+size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines);
+
 /* The number of '\n' bytes in p[0..n). */
 size_t lw_count_newlines(const uint8_t *p, size_t n);
 

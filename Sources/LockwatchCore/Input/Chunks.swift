@@ -113,23 +113,29 @@ struct ChunkScanner: Sendable {
         let n = chunk.count
         let base = bytes.baseAddress!
         var pos = 0
-        var counted = 0
+        // Newlines in [0, pos): the prefilter counts the ones it passes over.
         var before = 0
         var cut = chunk.cut ? 1 : 0
-        while pos < n, let hit = prefilter.firstHit(in: UnsafeRawBufferPointer(rebasing: bytes[pos..<n])) {
+        while pos < n {
+            var skipped = 0
+            guard let hit = prefilter.firstHit(in: UnsafeRawBufferPointer(rebasing: bytes[pos..<n]), newlinesBefore: &skipped) else {
+                before += skipped
+                pos = n
+                break
+            }
             let h = pos + hit
+            before += skipped
             var start = pos
             if h > pos, let p = lw_memrchr(base + pos, 0x0A, h - pos) { start = UnsafeRawPointer(p) - base + 1 }
             var stop = n
             if let p = memchr(base + h, 0x0A, n - h) { stop = UnsafeRawPointer(p) - base }
-            before += countNewlines(UnsafeRawBufferPointer(rebasing: bytes[counted..<start]))
-            counted = start
             var e = stop
             if e > start, bytes[e - 1] == 0x0D { e -= 1 }
             if e - start > maxLineBytes { e = start + maxLineBytes; cut += 1 }
             visit(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), before + 1)
+            if stop < n { before += 1 }
             pos = stop + 1
         }
-        return (before + countNewlines(UnsafeRawBufferPointer(rebasing: bytes[counted..<n])) + (chunk.unterminated ? 1 : 0), cut)
+        return (before + (chunk.unterminated ? 1 : 0), cut)
     }
 }

@@ -70,6 +70,16 @@ public struct Prefilter: Sendable {
         return at < bytes.count ? at : nil
     }
 
+    /// `firstHit(in:)`, also counting the newlines before the hit (or in all of `bytes`).
+    func firstHit(in bytes: UnsafeRawBufferPointer, newlinesBefore: inout Int) -> Int? {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { newlinesBefore = 0; return nil }
+        guard !literals.isEmpty else { newlinesBefore = 0; return 0 }
+        var nl = 0
+        let at = lw_find_literal_counting(set.tables, base.assumingMemoryBound(to: UInt8.self), bytes.count, &nl)
+        newlinesBefore = nl
+        return at < bytes.count ? at : nil
+    }
+
     /// Whether a single line passes.
     public func admits(_ line: UnsafeRawBufferPointer) -> Bool {
         literals.isEmpty || firstHit(in: line) != nil

@@ -107,4 +107,24 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
             #expect(bytes.withUnsafeBytes { countNewlines(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } == expected)
         }
     }
+
+    /// The prefilter counts the lines it passes over in the same pass: on random text, the
+    /// candidates' line numbers and the line total are those of a plain split.
+    @Test func lineNumbersMatchAPlainSplit() throws {
+        var g = SystemRandomNumberGenerator()
+        let words = ["lock", "x", "yy", "\n", "\n", "\n", "lo", "ck", String(repeating: "z", count: 40), "\r\n"]
+        for _ in 0..<300 {
+            let text = (0..<Int.random(in: 0...120, using: &g)).map { _ in words.randomElement(using: &g)! }.joined()
+            // Split as bytes: a String splits at Characters, and "\r\n" is one.
+            var parts = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+            if text.isEmpty || text.utf8.last == 0x0A { parts.removeLast() }
+            let want = parts.enumerated().filter { $0.element.contains("lock") }.map { $0.offset + 1 }
+            for chunk in [16, 100, 4096] {
+                let r = try lines(text, step: 37, chunk: chunk)
+                #expect(r.numbers == want, "\(chunk): \(text.debugDescription)")
+                #expect(r.total == parts.count, "\(chunk): \(text.debugDescription)")
+            }
+        }
+    }
 }
