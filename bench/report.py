@@ -39,6 +39,18 @@ try:
 except (OSError, ValueError, KeyError):
     latency = "Live-pipe latency: not measured."
 
+def rss_of(name):
+    try:
+        return int(open(os.path.join(out, name)).read().split()[-1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+one, eight = rss_of("rss.1x"), rss_of("rss.8x")
+if one and eight:
+    memory = (f"Peak RSS through a pipe: {one:.1f} MiB for (a) once, {eight:.1f} MiB for (a) eight times over "
+              f"({8 * size / 2**30:,.0f} GiB): {100 * (eight - one) / one:+.1f} %.")
+else:
+    memory = "Peak RSS over eight times the input: not measured."
+
 cpu = "unknown"
 try:
     for line in open("/proc/cpuinfo"):
@@ -51,7 +63,7 @@ head = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), co
         "the first row of each corpus (`rg -c` with the same two literals; `zcat | rg -c` for (d)). Peak RSS is "
         "`/usr/bin/time`'s maximum resident set of the last command of the line.")
 table = "\n".join([head, "", "| command | median s | MB/s | ratio | peak RSS MiB |", "|---|---:|---:|---:|---:|"] + rows
-                  + ["", latency])
+                  + ["", latency, "", memory])
 
 begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
 text = open(target).read() if os.path.exists(target) else f"# Benchmarks\n\n{begin}\n{end}\n"

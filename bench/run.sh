@@ -17,7 +17,7 @@ for tool in rg:ripgrep hyperfine:hyperfine mtail:mtail; do
 done
 if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
-swift build -c release >/dev/null
+make -s release >/dev/null
 LW=$PWD/.build/release/lockwatch
 
 if [ ! -f "$DATA/size" ] || [ "$(cat "$DATA/size")" != "$SIZE" ]; then
@@ -70,6 +70,12 @@ done
 # mtail reads slowly (tens of MB/s): one timed run on the plain corpus, with its peak RSS.
 /usr/bin/time -f "%e %M" -o "$OUT/mtail.time" mtail --one_shot --one_shot_format=prometheus \
     --progs bench/mtail --logs "$DATA/plain.log" >/dev/null 2>&1 || true
+
+# Memory does not grow with the input: the plain corpus once and eight times over through a
+# pipe (the generator's 40 profiles and 6 symbols repeat either way; eight copies are eight
+# times the bytes, lines and records, with the timeline starting over at each copy).
+/usr/bin/time -f "%M" -o "$OUT/rss.1x" sh -c "cat $DATA/plain.log | $LW --format json > /dev/null" 2>/dev/null || true
+/usr/bin/time -f "%M" -o "$OUT/rss.8x" sh -c "for i in 1 2 3 4 5 6 7 8; do cat $DATA/plain.log; done | $LW --format json > /dev/null" 2>/dev/null || true
 
 python3 bench/latency.py "$LW" 40 > "$OUT/latency.json"
 python3 bench/report.py "$DATA" "$SIZE" "$RUNS" BENCHMARKS.md
