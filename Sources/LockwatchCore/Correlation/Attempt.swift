@@ -152,7 +152,10 @@ public struct AttemptPairer: Sendable {
 
     private mutating func release(before now: EventTime?, into out: inout [CorrelationInput]) {
         while let head = waiting.first {
-            let expired = now.map { $0 - head.record.time > window } ?? false
+            // A partner is at most the window away, in either direction: a record that came
+            // later than the lateness allows (time going back) also ends the wait, so that it
+            // cannot hold everything behind it until time catches up.
+            let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
             guard head.complete || expired else { break }
             if !head.complete { unpaired[head.record.profileName]?.removeFirst() }
             out.append(Self.input(waiting.removeFirst()))

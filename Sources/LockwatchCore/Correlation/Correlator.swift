@@ -76,6 +76,8 @@ public struct Correlator: Sendable {
     /// Per profile: the last failure of its open episodes, while within the activity window.
     var activity: [Name: EventTime] = [:]
     var activityQueue: Deque<(time: EventTime, profile: Name)> = []
+    /// The latest event time applied so far.
+    var latest: EventTime?
     /// Whether a multi_profile incident is going on.
     var incident = false
     var hosts: [Name: HostHealth] = [:]
@@ -131,8 +133,12 @@ public struct Correlator: Sendable {
         escalations += fired
         let lastFailure = states[i].episode!.lastFailure
         openSymbols[a.key.profileName, default: [:]][a.key.symbolName] = lastFailure
-        activity[a.key.profileName] = t
-        activityQueue.append((t, a.key.profileName))
+        // A failure already outside the window of the latest time (a record later than the
+        // lateness allows) does not make its profile active.
+        if (latest.map { $0 - t <= activityWindow } ?? true) {
+            activity[a.key.profileName] = t
+            activityQueue.append((t, a.key.profileName))
+        }
         expireActivity(at: t)
         multiProfile(at: t, &alerts)
         if let stuck { alerts.append(stuck) }
@@ -221,8 +227,13 @@ public struct Correlator: Sendable {
     }
 
     /// Drops profiles whose last failure left the activity window; ends an incident below the threshold.
+    ///
+    /// Expiry runs on the latest time seen, never backwards: records that arrive later than
+    /// the lateness allows cannot hold the queue (and memory) until time catches up.
     private mutating func expireActivity(at t: EventTime) {
-        while let head = activityQueue.first, t - head.time > activityWindow {
+        latest = max(latest ?? t, t)
+        let now = latest!
+        while let head = activityQueue.first, now - head.time > activityWindow {
             activityQueue.removeFirst()
             if activity[head.profile] == head.time { activity[head.profile] = nil }
         }

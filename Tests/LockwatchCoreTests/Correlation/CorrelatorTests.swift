@@ -81,6 +81,8 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         ("symbols of one profile are separate keys", [.fail(0, "A", "ETH"), .fail(1, "A", "BTC"), .acquired(2, "A", "ETH")],
          ["start A 0", "start A 1", "recovered A 2 2s 1"]),
         ("an acquisition after the gap is no recovery", [.fail(0, "A"), .acquired(100, "A")], ["start A 0"]),
+        ("a failure from an hour before the latest (time went back) does not make its profile active",
+         [.fail(3600, "A"), .fail(0, "B"), .fail(1, "B")], ["start A 3600", "start B 0"]),
         ("health reports a loop once per change",
          [.health(0, "h1", trading: false, reconciliation: true), .health(1, "h1", trading: false, reconciliation: false),
           .health(2, "h1", trading: true, reconciliation: false), .health(3, "h1", trading: false, reconciliation: nil)],
@@ -168,5 +170,17 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(out.isEmpty, "the acquisition waits behind the unpaired failure")
         out += pairer.push(rec(.warning, 0.6))
         #expect(out.map(\.time) == [at(0), at(0.5)])
+    }
+
+    /// A record from far back (later than the lateness allows) ends the wait of everything
+    /// before it: nothing is held until time catches up, and memory stays flat.
+    @Test func timeGoingBackEndsTheWait() {
+        var pairer = AttemptPairer(window: .seconds(1))
+        var out = pairer.push(rec(.failed, 3600))
+        #expect(out.isEmpty)
+        out += pairer.push(rec(.failed, 0))
+        #expect(out.map(\.time) == [at(3600)])
+        out += pairer.push(rec(.warning, 0.5))
+        #expect(out.map(\.time) == [at(3600), at(0)], "the late pair is still one attempt")
     }
 }
