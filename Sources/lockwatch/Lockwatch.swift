@@ -189,6 +189,7 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        StopSignal.install()
         let configuration = makeConfiguration()
         let out = FileDescriptorWriter(fd: 1)
         let sink: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
@@ -200,6 +201,9 @@ struct Scan: ParsableCommand {
             warn: { Terminal.warn($0) })
         let summary = Pipeline(configuration: configuration, sink: sink, environment: environment).run(inputs: names)
         if out.isClosed { throw ExitCode(ExitStatus.clean) }
+        if StopSignal.received != 0 {
+            Terminal.warn("stopped by \(StopSignal.received == SIGINT ? "SIGINT" : "SIGTERM") before the end of the input; the summary covers what was read")
+        }
         Terminal.notes(for: summary.counts)
         throw ExitCode(summary.exit)
     }

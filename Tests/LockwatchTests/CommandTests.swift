@@ -150,4 +150,39 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(!stderr.lowercased().contains("error"))
         #expect(process.terminationReason == .exit)
     }
+
+    /// SIGINT or SIGTERM in a live pipe: what was read is finished, the summary printed, and
+    /// the exit status is the normal one (the incident escalates: 1).
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalEndsWithTheSummary(_ sig: Int32) throws {
+        let log = try Data(contentsOf: fixturesRoot.appendingPathComponent("incident/input.log"))
+        let process = Process()
+        process.executableURL = lockwatchBinary
+        process.arguments = ["--format", "json"]
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        input.fileHandleForWriting.write(log)
+        // The input stays open; once events are out, the run is interrupted.
+        var seen = Data()
+        let started = Date()
+        while !String(decoding: seen, as: UTF8.self).contains("escalation"), Date().timeIntervalSince(started) < 10 {
+            seen.append(out.fileHandleForReading.availableData)
+        }
+        kill(process.processIdentifier, sig)
+        // A process that ignores the request fails the test instead of hanging it.
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { kill(pid, SIGKILL) }
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = String(decoding: seen, as: UTF8.self).split(separator: "\n")
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 1)
+        #expect(lines.last?.contains("\"type\":\"summary\"") == true)
+        #expect(stderr.contains("stopped by \(sig == SIGINT ? "SIGINT" : "SIGTERM")"))
+    }
 }

@@ -38,6 +38,11 @@ size_t lw_count_newlines(const uint8_t *p, size_t n);
 /* glibc's memrchr (a GNU extension that Swift's Glibc module hides). */
 void *lw_memrchr(const void *s, int c, size_t n);
 
+/* Makes SIGINT and SIGTERM set a flag instead of ending the process (a second one still ends
+   it); lw_stop_signal() is the first such signal's number, or 0. */
+void lw_install_stop_handlers(void);
+int lw_stop_signal(void);
+
 /* Names the calling thread (shown by top -H and perf). */
 void lw_name_thread(const char *name);
 

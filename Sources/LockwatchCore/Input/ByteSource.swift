@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CScan
 import CZlib
 
 /// A source of bytes read in large chunks. `read` returns 0 at end of input.
@@ -22,6 +23,16 @@ public protocol ByteSource: AnyObject {
 extension ByteSource {
     public var isStream: Bool { false }
     public func hasData(within milliseconds: Int32) -> Bool { true }
+}
+
+/// SIGINT and SIGTERM, once the command has asked for them: the readers stop at the next
+/// chunk (or at once, when waiting on a silent stream) and the run ends as at end of input.
+public enum StopSignal {
+    /// Makes the first SIGINT or SIGTERM a request to stop; a second one ends the process.
+    public static func install() { lw_install_stop_handlers() }
+
+    /// The signal that asked to stop, or 0.
+    public static var received: Int32 { lw_stop_signal() }
 }
 
 /// Why an input could not be read.
@@ -52,7 +63,9 @@ public final class FileDescriptorSource: ByteSource {
 
     public func hasData(within milliseconds: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, milliseconds) != 0
+        let r = poll(&p, 1, milliseconds)
+        // Readable, hung up or failed: a read will tell. Interrupted by a signal: not yet.
+        return r > 0 || (r < 0 && errno != EINTR)
     }
 
     /// Opens a file for reading.
@@ -73,7 +86,10 @@ public final class FileDescriptorSource: ByteSource {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno == EINTR { continue }
+            if errno == EINTR {
+                if StopSignal.received != 0 { return 0 }
+                continue
+            }
             throw InputError(name: name, reason: String(cString: strerror(errno)))
         }
     }

@@ -75,6 +75,10 @@ final class ChunkReader {
                 keepTail(buffer, from: 0, to: end)
                 return .idle
             }
+            // SIGINT or SIGTERM: stop reading; what was read still goes on, as at the end of input.
+            if StopSignal.received != 0 { eof = true; discarding = false; continue }
+            // A stream is waited for in slices, so that a stop request is seen while it is silent.
+            if source.isStream && !source.hasData(within: 100) { continue }
             let room = UnsafeMutableRawBufferPointer(rebasing: buffer[end..<bufferCapacity])
             var n = try source.read(into: room)
             if n == 0 { eof = true; discarding = false; continue }
