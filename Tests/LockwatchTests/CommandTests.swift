@@ -51,6 +51,15 @@ func runLockwatch(_ args: [String], stdin: [UInt8]? = nil, chunk: Int = 1 << 20)
                          stderr: String(decoding: stderrData, as: UTF8.self), status: process.terminationStatus)
 }
 
+/// Set once a child process has been waited for, so that a watchdog does not signal a reused pid.
+final class ExitFlag: @unchecked Sendable {
+    // `value` is guarded by `lock`.
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
 /// The `exit` the summary line reports.
 func summaryExit(_ ndjson: String) -> Int32? {
     guard let last = ndjson.split(separator: "\n").last,
@@ -173,10 +182,11 @@ func summaryExit(_ ndjson: String) -> Int32? {
         }
         kill(process.processIdentifier, sig)
         // A process that ignores the request fails the test instead of hanging it.
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { kill(pid, SIGKILL) }
+        let pid = process.processIdentifier, exited = ExitFlag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if !exited.isSet { kill(pid, SIGKILL) } }
         seen.append(out.fileHandleForReading.readDataToEndOfFile())
         process.waitUntilExit()
+        exited.set()
         try? input.fileHandleForWriting.close()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let lines = String(decoding: seen, as: UTF8.self).split(separator: "\n")
