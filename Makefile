@@ -29,6 +29,9 @@ test: deps
 	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
 	@rm -f .build-test.log
 	$(SWIFT) test --disable-xctest --skip-build
+	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
+	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
+	python3 tests/bounded_state.py .build/release/lockwatch
 
 # Re-records every fixture's expected.ndjson / expected.txt (review the diff before committing).
 record: deps

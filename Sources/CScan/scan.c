@@ -2,6 +2,7 @@
 #include "lwscan.h"
 #include <string.h>
 #include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 
 #if defined(__x86_64__)
@@ -270,3 +271,5 @@ void lw_install_stop_handlers(void) {
 }
 
 int lw_stop_signal(void) { return stop_signal; }
+
+void lw_release_free_memory(void) { malloc_trim(0); }

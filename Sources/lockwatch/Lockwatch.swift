@@ -153,12 +153,16 @@ struct InputOptions: ParsableArguments {
     @Option(help: "A live pipe releases what it holds after this much silence.")
     var idleFlush: DurationArgument = DurationArgument(argument: "10ms")!
 
+    @Option(help: "Lock keys (profile and symbol) tracked at most; beyond, closed and quiet episodes are evicted first, and the evictions counted in the summary.")
+    var maxKeys: Int = 100_000
+
     @Option(name: [.customShort("j"), .customLong("threads")], help: "Threads that read, decode and match (default: the number of cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard maxKeys >= 1 else { throw ValidationError("--max-keys must be at least 1") }
     }
 }
 
@@ -184,6 +188,7 @@ struct Scan: ParsableCommand {
         configuration.year = input.year
         configuration.maxLineBytes = input.maxLineBytes
         configuration.workers = input.threads
+        configuration.maxKeys = input.maxKeys
         return configuration
     }
 
@@ -234,6 +239,7 @@ enum Terminal {
             (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
             (c.timeless, "records had no time and were stamped with the moment they were read"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),
+            (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary"),
         ]
         for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }
     }

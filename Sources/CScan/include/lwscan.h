@@ -43,6 +43,9 @@ void *lw_memrchr(const void *s, int c, size_t n);
 void lw_install_stop_handlers(void);
 int lw_stop_signal(void);
 
+/* Returns the heap's free pages to the system (malloc_trim). */
+void lw_release_free_memory(void);
+
 /* Names the calling thread (shown by top -H and perf). */
 void lw_name_thread(const char *name);
 

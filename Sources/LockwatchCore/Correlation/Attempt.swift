@@ -129,6 +129,7 @@ public struct AttemptPairer: Sendable {
             let profile = r.profileName
             if let k = unpaired[profile]?.firstIndex(where: { $0.pairs(with: r, complement: complement, window: window) }) {
                 let at = unpaired[profile]!.remove(at: k).sequence - firstSequence
+                if unpaired[profile]!.isEmpty { unpaired[profile] = nil }
                 waiting[at].partner = r
                 waiting[at].complete = true
             } else {
@@ -157,7 +158,11 @@ public struct AttemptPairer: Sendable {
             // cannot hold everything behind it until time catches up.
             let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
             guard head.complete || expired else { break }
-            if !head.complete { unpaired[head.record.profileName]?.removeFirst() }
+            if !head.complete {
+                let profile = head.record.profileName
+                unpaired[profile]?.removeFirst()
+                if unpaired[profile]?.isEmpty ?? false { unpaired[profile] = nil }
+            }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1
         }

@@ -6,16 +6,26 @@ public enum EpisodeState: String, Sendable {
 }
 
 /// An open contention episode of one key.
+///
+/// Small arrays instead of sets and dictionaries: an episode has a holder or two, and with
+/// `--max-keys` of them in memory each hash table would cost a few hundred bytes.
 struct Episode: Equatable, Sendable {
     var start: EventTime
     var lastFailure: EventTime
     var failures = 0
-    var owners: Set<Name> = []
-    /// Per owner: when the first failure reporting it happened.
-    var ownerSince: [Name: EventTime] = [:]
-    /// Owners for which owner_stuck fired.
-    var stuckReported: Set<Name> = []
+    /// The holders reported, each with its first failure and whether owner_stuck fired for it.
+    var owners: [EpisodeOwner] = []
     var fired = ReasonSet()
+
+    var ownerNames: [Name] { owners.map(\.name) }
+}
+
+/// A holder of an episode's lock.
+struct EpisodeOwner: Equatable, Sendable {
+    var name: Name
+    /// The first failure reporting it.
+    var since: EventTime
+    var stuckReported = false
 }
 
 /// A set of escalation reasons, as bits.
@@ -43,16 +53,18 @@ public struct OwnerStats: Equatable, Sendable {
 }
 
 /// Everything kept per key: counters for the summary and the open episode, if any.
-struct KeyState: Equatable, Sendable {
+struct KeyState: Sendable {
     var failures = 0
     var skipped = 0
     var episodes = 0
     var escalations = 0
     var escalated = false
     var longest = TimeSpan.zero
-    var owners: [Name: OwnerStats] = [:]
+    var owners: [(name: Name, stats: OwnerStats)] = []
     var state = EpisodeState.open
     var episode: Episode?
+    /// The key's latest failure or closing, for eviction.
+    var lastSeen = EventTime(micros: 0)
 }
 
 /// The last health values a host reported.
@@ -66,13 +78,17 @@ public struct HostHealth: Equatable, Sendable {
 /// alerts it decided. It has no side effects and never reads a clock.
 public struct Correlator: Sendable {
     public let thresholds: Thresholds
+    /// At most this many keys are tracked (`--max-keys`); beyond, keys are evicted.
+    public let maxKeys: Int
+    /// Keys evicted to stay within `maxKeys`.
+    public private(set) var evicted = 0
     /// Per key, its place in `states` and `keyOf`: the states live in an array and change in
     /// place, with one hash lookup per record.
     var slots: [LockKey: Int] = [:]
     var states: [KeyState] = []
     var keyOf: [LockKey] = []
     /// Per profile, its symbols with an open episode and their last failure.
-    var openSymbols: [Name: [Name: EventTime]] = [:]
+    var openSymbols: [Name: [Name]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
     var activity: [Name: EventTime] = [:]
     var activityQueue: Deque<(time: EventTime, profile: Name)> = []
@@ -84,7 +100,10 @@ public struct Correlator: Sendable {
     /// Escalations fired, all reasons.
     public private(set) var escalations = 0
 
-    public init(thresholds: Thresholds) { self.thresholds = thresholds }
+    public init(thresholds: Thresholds, maxKeys: Int = 100_000) {
+        self.thresholds = thresholds
+        self.maxKeys = max(1, maxKeys)
+    }
 
     /// Profiles count as active while their last failure is this recent (and their episode open).
     private var activityWindow: TimeSpan { min(thresholds.ttl, thresholds.episodeGap) }
@@ -114,9 +133,10 @@ public struct Correlator: Sendable {
         }
     }
 
-    /// The slot of a key's state, made on first sight.
-    private mutating func slot(_ key: LockKey) -> Int {
+    /// The slot of a key's state, made on first sight (evicting others when the table is full).
+    private mutating func slot(_ key: LockKey, at now: EventTime) -> Int {
         if let i = slots[key] { return i }
+        if states.count >= maxKeys { evict(at: now) }
         slots[key] = states.count
         states.append(KeyState())
         keyOf.append(key)
@@ -125,14 +145,16 @@ public struct Correlator: Sendable {
 
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
-        let i = slot(a.key)
+        let i = slot(a.key, at: t)
         let thresholds = thresholds
         var closed: TimeSpan? = nil
         let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, closedQuiet: &closed, alerts: &alerts)
         if closed != nil { closedEpisode(key: a.key, at: t) }
         escalations += fired
-        let lastFailure = states[i].episode!.lastFailure
-        openSymbols[a.key.profileName, default: [:]][a.key.symbolName] = lastFailure
+        states[i].lastSeen = max(states[i].lastSeen, t)
+        if !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
+            openSymbols[a.key.profileName, default: []].append(a.key.symbolName)
+        }
         // A failure already outside the window of the latest time (a record later than the
         // lateness allows) does not make its profile active.
         if (latest.map { $0 - t <= activityWindow } ?? true) {
@@ -166,41 +188,81 @@ public struct Correlator: Sendable {
         ks.failures += 1
         if a.skipped { ks.skipped += 1 }
         if let owner = a.owner {
-            ks.owners[owner, default: OwnerStats()].failures += 1
-            if owner == a.caller { ks.owners[owner]!.selfHeld = true }
+            if let k = ks.owners.firstIndex(where: { $0.name == owner }) {
+                ks.owners[k].stats.failures += 1
+            } else {
+                ks.owners.append((owner, OwnerStats(failures: 1)))
+            }
+            if owner == a.caller { ks.owners[ks.owners.firstIndex { $0.name == owner }!].stats.selfHeld = true }
         }
         var fired = 0
         var stuck: Alert? = nil
         // The episode changes in place (force-unwrapped access does not copy it).
         ks.episode!.failures += 1
         ks.episode!.lastFailure = max(ks.episode!.lastFailure, t)
+        var holder: Int? = nil
         if let owner = a.owner {
-            ks.episode!.owners.insert(owner)
-            if ks.episode!.ownerSince[owner] == nil { ks.episode!.ownerSince[owner] = t }
+            holder = ks.episode!.owners.firstIndex { $0.name == owner }
+            if holder == nil {
+                ks.episode!.owners.append(EpisodeOwner(name: owner, since: t))
+                holder = ks.episode!.owners.count - 1
+            }
         }
         let start = ks.episode!.start
         if !ks.episode!.fired.contains(.persistent), t - start > thresholds.persistentAfter {
             ks.episode!.fired.insert(.persistent)
             alerts.append(.escalation(Escalation(at: t, reason: .persistent, key: a.key, profiles: [], since: start,
-                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.owners))))
+                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.ownerNames))))
             fired += 1
         }
         if !ks.episode!.fired.contains(.staleLock), let e = a.expires, t - e > thresholds.staleGrace {
             ks.episode!.fired.insert(.staleLock)
             alerts.append(.escalation(Escalation(at: t, reason: .staleLock, key: a.key, profiles: [], since: start,
-                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.owners))))
+                                                 failures: ks.episode!.failures, owners: texts(ks.episode!.ownerNames))))
             fired += 1
         }
         if fired > 0 {
             ks.escalations += fired
             ks.escalated = true
         }
-        if let owner = a.owner, !ks.episode!.stuckReported.contains(owner), let since = ks.episode!.ownerSince[owner],
-           t - since > thresholds.ttl {
-            ks.episode!.stuckReported.insert(owner)
-            stuck = .ownerStuck(at: t, key: a.key, owner: owner, held: t - since)
+        if let k = holder, !ks.episode!.owners[k].stuckReported, t - ks.episode!.owners[k].since > thresholds.ttl {
+            ks.episode!.owners[k].stuckReported = true
+            let held = ks.episode!.owners[k]
+            stuck = .ownerStuck(at: t, key: a.key, owner: held.name, held: t - held.since)
         }
         return (fired, stuck)
+    }
+
+    /// Makes room for new keys: drops a tenth of them (at least one) — closed episodes first,
+    /// the longest silent first, then open ones by their last failure. Their counts leave the
+    /// summary; how many went is counted.
+    private mutating func evict(at now: EventTime) {
+        let n = max(1, maxKeys / 10)
+        let order = states.indices.sorted {
+            let a = states[$0], b = states[$1]
+            if (a.episode == nil) != (b.episode == nil) { return a.episode == nil }
+            return a.lastSeen < b.lastSeen
+        }
+        var drop = [Bool](repeating: false, count: states.count)
+        for i in order.prefix(n) {
+            drop[i] = true
+            if states[i].episode != nil {
+                states[i].episode = nil
+                closedEpisode(key: keyOf[i], at: now)
+            }
+        }
+        var keptStates: [KeyState] = [], keptKeys: [LockKey] = []
+        keptStates.reserveCapacity(states.count)
+        keptKeys.reserveCapacity(states.count)
+        slots.removeAll(keepingCapacity: true)
+        for i in states.indices where !drop[i] {
+            slots[keyOf[i]] = keptStates.count
+            keptStates.append(states[i])
+            keptKeys.append(keyOf[i])
+        }
+        evicted += states.count - keptStates.count
+        states = keptStates
+        keyOf = keptKeys
     }
 
     /// Fires multi_profile when the active profiles first reach the threshold.
@@ -212,12 +274,12 @@ public struct Correlator: Sendable {
         var failures = 0
         var owners: Set<Name> = []
         for p in activity.keys {
-            for s in (openSymbols[p] ?? [:]).keys {
+            for s in openSymbols[p] ?? [] {
                 guard let i = slots[LockKey(profile: p, symbol: s)], let ep = states[i].episode,
                       t - ep.lastFailure <= activityWindow else { continue }
                 since = min(since ?? ep.start, ep.start)
                 failures += ep.failures
-                owners.formUnion(ep.owners)
+                owners.formUnion(ep.ownerNames)
                 states[i].episode!.fired.insert(.multiProfile)
                 states[i].escalated = true
             }
@@ -242,7 +304,7 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard openSymbols[key.profileName]?[key.symbolName] != nil, let i = slots[key],
+        guard openSymbols[key.profileName]?.contains(key.symbolName) ?? false, let i = slots[key],
               let ep = states[i].episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
@@ -258,6 +320,7 @@ public struct Correlator: Sendable {
     /// Closes the open episode of the key in slot `i` and updates the profile's activity.
     private mutating func close(_ i: Int, as state: EpisodeState, duration: TimeSpan, at now: EventTime) {
         states[i].episode = nil
+        states[i].lastSeen = max(states[i].lastSeen, now)
         states[i].state = state
         states[i].longest = max(states[i].longest, duration)
         closedEpisode(key: keyOf[i], at: now)
@@ -266,11 +329,14 @@ public struct Correlator: Sendable {
     /// After a key's episode closed: the profile's open symbols and activity.
     private mutating func closedEpisode(key: LockKey, at now: EventTime) {
         let profile = key.profileName
-        openSymbols[profile]?[key.symbolName] = nil
+        openSymbols[profile]?.removeAll { $0 == key.symbolName }
         if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
         // The profile stays active only through its other open episodes; a failure still within
         // the window still has its entry in the activity queue, which will expire it.
-        if let latest = openSymbols[profile]?.values.max(), activity[profile] != nil, now - latest <= activityWindow {
+        let latest = (openSymbols[profile] ?? []).compactMap { s in
+            slots[LockKey(profile: profile, symbol: s)].flatMap { states[$0].episode?.lastFailure }
+        }.max()
+        if let latest, activity[profile] != nil, now - latest <= activityWindow {
             activity[profile] = latest
         } else {
             activity[profile] = nil

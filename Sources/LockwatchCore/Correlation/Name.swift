@@ -38,33 +38,91 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 }
 
 /// The process's intern table: append-only, safe from any thread.
+///
+/// Compact, because every distinct profile, symbol, holder and host ever seen stays in it:
+/// the bytes in 1 MiB blocks, an offset and length per name, and an open-addressing index of
+/// ids — about 20 bytes a name beyond its text, with no large reallocation of the text.
 final class NameTable: @unchecked Sendable {
-    // `ids` and `strings` are guarded by `lock`.
+    // Everything below is guarded by `lock`.
     static let shared = NameTable()
     private let lock = NSLock()
-    private var ids: [String: UInt32] = [:]
-    private var strings: [String] = []
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var blockUsed = 0
+    private static let blockBytes = 1 << 20
+    /// Per id: where its bytes are (block, offset, length packed in one word).
+    private var places: [UInt64] = []
+    /// Open addressing over ids; `UInt32.max` is empty.
+    private var index = [UInt32](repeating: .max, count: 1024)
 
     func name(_ text: String) -> Name {
+        var copy = text
+        return copy.withUTF8 { name(UnsafeRawBufferPointer($0)) }
+    }
+
+    func name(_ text: UnsafeRawBufferPointer) -> Name {
+        // A name is at most a block long (longer ones are cut, the same way every time).
+        let bytes = text.count < Self.blockBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<(Self.blockBytes - 1)])
+        let h = NameCache.hash(bytes)
         lock.lock()
         defer { lock.unlock() }
-        if let id = ids[text] { return Name(id: id) }
-        let id = UInt32(strings.count)
-        strings.append(text)
-        ids[text] = id
+        var i = Int(truncatingIfNeeded: h) & (index.count - 1)
+        while index[i] != .max {
+            if equal(index[i], bytes) { return Name(id: index[i]) }
+            i = (i + 1) & (index.count - 1)
+        }
+        let id = UInt32(places.count)
+        places.append(store(bytes))
+        index[i] = id
+        if places.count * 2 > index.count { grow() }
         return Name(id: id)
     }
 
     func string(_ name: Name) -> String {
         lock.lock()
         defer { lock.unlock() }
-        return strings[Int(name.id)]
+        return String(decoding: bytes(of: name.id), as: UTF8.self)
+    }
+
+    /// The number of names.
+    var count: Int { lock.withLock { places.count } }
+
+    private func bytes(of id: UInt32) -> UnsafeRawBufferPointer {
+        let p = places[Int(id)]
+        return UnsafeRawBufferPointer(start: blocks[Int(p >> 40)] + Int(p >> 20 & 0xFFFFF), count: Int(p & 0xFFFFF))
+    }
+
+    private func equal(_ id: UInt32, _ b: UnsafeRawBufferPointer) -> Bool {
+        let mine = bytes(of: id)
+        return mine.count == b.count && (b.isEmpty || memcmp(mine.baseAddress!, b.baseAddress!, b.count) == 0)
+    }
+
+    /// Copies the bytes (at most a block) into a block.
+    private func store(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        let n = b.count
+        if blocks.isEmpty || blockUsed + n > Self.blockBytes {
+            blocks.append(.allocate(byteCount: Self.blockBytes, alignment: 8))
+            blockUsed = 0
+        }
+        if n > 0 { (blocks[blocks.count - 1] + blockUsed).copyMemory(from: b.baseAddress!, byteCount: n) }
+        defer { blockUsed += n }
+        return UInt64(blocks.count - 1) << 40 | UInt64(blockUsed) << 20 | UInt64(n)
+    }
+
+    private func grow() {
+        var bigger = [UInt32](repeating: .max, count: index.count * 2)
+        for id in index where id != .max {
+            var i = Int(truncatingIfNeeded: NameCache.hash(bytes(of: id))) & (bigger.count - 1)
+            while bigger[i] != .max { i = (i + 1) & (bigger.count - 1) }
+            bigger[i] = id
+        }
+        index = bigger
     }
 }
 
 /// One thread's cache in front of the shared table, so that a worker takes the lock only for
-/// names it has not seen before, and looks the others up from their bytes without making a
-/// String: an open-addressing table of byte strings kept in one arena.
+/// names it has not seen lately, and looks the others up from their bytes without making a
+/// String: an open-addressing table of byte strings kept in one arena. It holds at most
+/// `limit` names and starts over when full, so that its memory does not grow with the input.
 final class NameCache {
     private struct Slot {
         var hash: UInt64 = 0
@@ -76,6 +134,9 @@ final class NameCache {
     private var slots = [Slot](repeating: Slot(), count: 64)
     private var arena: [UInt8] = []
     private var used = 0
+    let limit: Int
+
+    init(limit: Int = 1 << 16) { self.limit = limit }
 
     func name(_ text: String) -> Name {
         var copy = text
@@ -93,7 +154,13 @@ final class NameCache {
             }
             i = (i + 1) & (slots.count - 1)
         }
-        let n = NameTable.shared.name(String(decoding: bytes, as: UTF8.self))
+        let n = NameTable.shared.name(bytes)
+        if used >= limit {
+            slots = [Slot](repeating: Slot(), count: slots.count)
+            arena.removeAll(keepingCapacity: true)
+            used = 0
+            i = Int(truncatingIfNeeded: h) & (slots.count - 1)
+        }
         slots[i] = Slot(hash: h, start: UInt32(arena.count), count: UInt32(bytes.count), name: n.id, used: true)
         arena.append(contentsOf: bytes)
         used += 1
@@ -112,7 +179,7 @@ final class NameCache {
     }
 
     /// A fast hash of short byte strings: eight bytes at a time, multiplied and folded.
-    private static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
         var i = 0
         while i + 8 <= b.count {

@@ -51,13 +51,15 @@ public struct Summary: Equatable, Sendable {
         public var timeless = 0
         /// Inputs that could not be read (fully).
         public var inputErrors = 0
+        /// Lock keys evicted to stay within `--max-keys` (their counts are not in the summary).
+        public var evictedKeys = 0
 
         public init() {}
 
         public mutating func add(_ o: Counts) {
             lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
             truncated += o.truncated; late += o.late; limitExceeded += o.limitExceeded
-            timeless += o.timeless; inputErrors += o.inputErrors
+            timeless += o.timeless; inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
         }
     }
 
@@ -73,24 +75,35 @@ public struct Summary: Equatable, Sendable {
 extension Correlator {
     /// The summary of everything applied so far.
     public func summary(counts: Summary.Counts, firstAt: EventTime?, lastAt: EventTime?, exit: Int32) -> Summary {
-        var byProfile: [String: [(LockKey, KeyState)]] = [:]
-        for (k, s) in zip(keyOf, states) where s.failures > 0 { byProfile[k.profile, default: []].append((k, s)) }
-        let profiles = byProfile.keys.sorted().map { p -> Summary.Profile in
-            let entries = byProfile[p]!.sorted { $0.0 < $1.0 }
-            let symbols = entries.map { key, ks -> Summary.Symbol in
+        var counts = counts
+        counts.evictedKeys = evicted
+        // Keys in order of their texts, grouped by profile: indices only, no copies of the states
+        // (with tens of thousands of keys the summary is the largest thing built).
+        let texts = keyOf.map { (profile: $0.profile, symbol: $0.symbol) }
+        let order = states.indices.filter { states[$0].failures > 0 }
+            .sorted { (texts[$0].profile, texts[$0].symbol) < (texts[$1].profile, texts[$1].symbol) }
+        var profiles: [Summary.Profile] = []
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count, texts[order[end]].profile == texts[order[start]].profile { end += 1 }
+            let group = order[start..<end]
+            let symbols = group.map { i -> Summary.Symbol in
+                let ks = states[i]
                 var longest = ks.longest
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
                 let owners = ks.owners.map { name, stats in
                     Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld)
                 }.sorted { $0.owner < $1.owner }
-                return Summary.Symbol(symbol: key.symbol, failures: ks.failures, skippedSignals: ks.skipped,
+                return Summary.Symbol(symbol: texts[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
                                       owners: owners, state: ks.state)
             }
-            return Summary.Profile(profileID: p, failures: symbols.reduce(0) { $0 + $1.failures },
-                                   skippedSignals: symbols.reduce(0) { $0 + $1.skippedSignals },
-                                   episodes: symbols.reduce(0) { $0 + $1.episodes },
-                                   escalated: entries.contains { $0.1.escalated }, symbols: symbols)
+            profiles.append(Summary.Profile(profileID: texts[order[start]].profile, failures: symbols.reduce(0) { $0 + $1.failures },
+                                            skippedSignals: symbols.reduce(0) { $0 + $1.skippedSignals },
+                                            episodes: symbols.reduce(0) { $0 + $1.episodes },
+                                            escalated: group.contains { states[$0].escalated }, symbols: symbols))
+            start = end
         }
         let hostList = hosts.map { Summary.Host(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host }
         return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,

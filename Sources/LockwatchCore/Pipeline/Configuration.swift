@@ -15,6 +15,8 @@ public struct Configuration: Sendable {
     public var readChunkBytes = 512 << 10
     /// Threads that read, decode and match chunks (the correlation runs on the calling thread).
     public var workers = 2
+    /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
+    public var maxKeys = 100_000
     /// The recognition rules, tried in order.
     public var rules: [Rule] = DefaultRules.rules()
 

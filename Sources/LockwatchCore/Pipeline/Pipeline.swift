@@ -1,3 +1,5 @@
+import CScan
+
 /// Wires the stages: inputs → merge → watermark → attempt pairing → correlator → sink.
 ///
 ///     let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
@@ -21,7 +23,7 @@ public final class Pipeline {
         self.environment = environment
         self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
-        self.correlator = Correlator(thresholds: configuration.thresholds)
+        self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
     }
 
     /// Opens the named inputs (`-` is stdin) and runs; inputs that cannot be opened are
@@ -59,8 +61,11 @@ public final class Pipeline {
             drainReleased()
         }
         for s in streams { s.onIdle = nil; s.beforeWait = nil }
+        pool.stop()
         flushHeld()
         correlator.finish(at: lastAt)
+        // The summary of many keys is large: the heap freed by the run goes back first.
+        releaseFreeMemory()
         var counts = Summary.Counts()
         for s in streams { counts.add(s.counts) }
         counts.inputErrors += openFailures
@@ -99,3 +104,6 @@ public final class Pipeline {
         alerts.removeAll(keepingCapacity: true)
     }
 }
+
+/// Returns the heap's free pages to the system (glibc keeps them otherwise).
+func releaseFreeMemory() { lw_release_free_memory() }

@@ -132,14 +132,20 @@ struct JSONObjectText {
     }
 }
 
-/// The JSON-quoted bytes of names: a name is looked up and escaped once, then copied.
+/// The JSON-quoted bytes of recent names: a name is looked up and escaped once, then copied.
+/// Direct-mapped by id, so that it stays the same size however many names there are.
 struct QuotedNames {
-    private var quoted: [[UInt8]] = []
+    private static let size = 1 << 14
+    private var ids = [UInt32](repeating: .max, count: size)
+    private var quoted = [[UInt8]](repeating: [], count: size)
 
     mutating func append(_ n: Name, to out: inout [UInt8]) {
-        let i = Int(n.id)
-        if i >= quoted.count { quoted.append(contentsOf: repeatElement([], count: i + 1 - quoted.count)) }
-        if quoted[i].isEmpty { JSONObjectText.appendQuoted(n.string, to: &quoted[i]) }
+        let i = Int(n.id) & (Self.size - 1)
+        if ids[i] != n.id {
+            ids[i] = n.id
+            quoted[i].removeAll(keepingCapacity: true)
+            JSONObjectText.appendQuoted(n.string, to: &quoted[i])
+        }
         out.append(contentsOf: quoted[i])
     }
 }
@@ -206,25 +212,43 @@ public final class JSONPrinter: Sink {
     }
 
     public func finish(_ s: Summary) {
-        JSONPrinter.summaryLine(s).withUnsafeBytes { out.write($0) }
+        JSONPrinter.writeSummary(s) { bytes in bytes.withUnsafeBytes { out.write($0) } }
         out.flush()
     }
 
     /// The NDJSON line of the summary, newline included.
     public static func summaryLine(_ s: Summary) -> [UInt8] {
+        var line: [UInt8] = []
+        writeSummary(s) { line.append(contentsOf: $0) }
+        return line
+    }
+
+    /// Hands on the summary line in pieces, a profile at a time: with tens of thousands of
+    /// profiles the line is tens of megabytes, and is never held whole.
+    static func writeSummary(_ s: Summary, _ write: ([UInt8]) -> Void) {
         var o = JSONObjectText()
         o.string("type", "summary")
         o.time("at", s.lastAt)
         o.int("lines", s.counts.lines)
         o.int("matched", s.counts.matched)
         o.int("unparsed", s.counts.unparsed)
+        o.int("evicted_keys", s.counts.evictedKeys)
         o.time("first_at", s.firstAt)
         o.time("last_at", s.lastAt)
         o.int("escalations", s.escalations)
         o.int("exit", Int(s.exit))
-        o.raw("profiles", JSONObjectText.array(s.profiles.map(profile)))
-        o.raw("hosts", JSONObjectText.array(s.hosts.map(host)))
-        return o.closed(newline: true)
+        o.raw("profiles", [UInt8(ascii: "[")])
+        write(o.bytes)
+        for (i, p) in s.profiles.enumerated() {
+            var item = i > 0 ? [UInt8(ascii: ",")] : []
+            item.append(contentsOf: profile(p))
+            write(item)
+        }
+        var rest: [UInt8] = [UInt8(ascii: "]"), UInt8(ascii: ",")]
+        rest.append(contentsOf: #""hosts":"#.utf8)
+        rest.append(contentsOf: JSONObjectText.array(s.hosts.map(host)))
+        rest.append(contentsOf: "}\n".utf8)
+        write(rest)
     }
 
     private static func profile(_ p: Summary.Profile) -> [UInt8] {

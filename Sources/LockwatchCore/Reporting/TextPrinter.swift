@@ -78,6 +78,9 @@ public final class TextPrinter: Sink {
         t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
         if let a = s.firstAt, let b = s.lastAt { t += ", from \(a.rfc3339) to \(b.rfc3339)" }
         t += "\n"
+        if s.counts.evictedKeys > 0 {
+            t += "  \(count(s.counts.evictedKeys, "lock key")) evicted (--max-keys): their counts are not in this summary\n"
+        }
         if s.profiles.isEmpty { t += "  no entry lock contention\n" }
         for p in s.profiles {
             t += "  profile \(Self.escaped(p.profileID)): \(count(p.failures, "failure")), "

@@ -95,6 +95,22 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(run(steps).alerts == expected, "\(name)")
     }
 
+    /// A full table evicts closed episodes first, then the longest silent open ones; the
+    /// evictions are counted and the kept keys still add up.
+    @Test func maxKeysEvictsClosedEpisodesFirst() {
+        var c = Correlator(thresholds: Thresholds(), maxKeys: 3)
+        for s in [Step.fail(0, "A"), .fail(1, "B"), .acquired(2, "B"), .fail(3, "C"), .fail(4, "D")] { _ = c.apply(s.input) }
+        var summary = c.summary(counts: .init(), firstAt: nil, lastAt: nil, exit: 0)
+        #expect(summary.profiles.map(\.profileID) == ["A", "C", "D"], "B, recovered, went first")
+        #expect(summary.counts.evictedKeys == 1)
+        for s in [Step.fail(5, "C"), .fail(6, "D"), .fail(7, "E")] { _ = c.apply(s.input) }
+        summary = c.summary(counts: .init(), firstAt: nil, lastAt: nil, exit: 0)
+        #expect(summary.profiles.map(\.profileID) == ["C", "D", "E"], "then A, open but silent longest")
+        #expect(summary.counts.evictedKeys == 2)
+        // An evicted open episode no longer counts as active: only C, D and E are.
+        #expect(c.activity.count == 3)
+    }
+
     @Test func thresholdsAreFlags() {
         var t = Thresholds()
         t.ttl = .seconds(10)
