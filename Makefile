@@ -1,10 +1,11 @@
 # lockwatch — build, demo and tests. `make demo` and `make test` do all set-up on a fresh machine.
 
+SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps build demo test record release bench clean
+.PHONY: all deps build demo test record release bench fuzz clean
 
 all: build
 
@@ -46,5 +47,19 @@ release: deps
 bench: deps
 	bench/run.sh
 
+# libFuzzer with AddressSanitizer over decode → match → correlate → print, seeded from the
+# fixtures (not part of `make test`). SECONDS=N of fuzzing (default 60); a crash leaves its
+# input in .build-fuzz/crash-* and fails the target — make it a fixture, then fix it.
+SECONDS ?= 60
+fuzz: deps
+	cd fuzz && $(SWIFT) build -c release --build-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
+		| grep -vE 'Cannot export local symbol|^\[[0-9]+/[0-9]+\]' || true
+	@mkdir -p .build-fuzz/corpus .build-fuzz/seeds
+	@for f in fixtures/*/input*; do n=$$(echo $$f | tr / _); \
+		case $$f in *.gz) gzip -dc $$f > .build-fuzz/seeds/$$n ;; *) cp $$f .build-fuzz/seeds/$$n ;; esac; done
+	.build-fuzz/release/lockwatch-fuzz -max_total_time=$(SECONDS) -max_len=8192 -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=.build-fuzz/ .build-fuzz/corpus .build-fuzz/seeds 2>&1 | grep -E '^(stat::|Done|==|SUMMARY|artifact)' ; \
+		exit $${PIPESTATUS[0]}
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -1,0 +1,55 @@
+// One fuzz input is a log: every line goes through decoding, matching, pairing and the
+// correlator (with a tiny --max-keys, so that eviction runs too), and every event and the
+// summary through both printers. Any crash, hang or sanitizer report is a finding.
+
+import LockwatchCore
+
+nonisolated(unsafe) private let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+private let decoder = RecordDecoder(year: 2026)
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    var thresholds = Thresholds()
+    thresholds.ttl = .seconds(2)
+    var pairer = AttemptPairer(window: .seconds(1))
+    var correlator = Correlator(thresholds: thresholds, maxKeys: 4)
+    let text = TextPrinter(out: MemorySink(), color: true)
+    var alerts: [Alert] = []
+    var start = 0, number = 0
+    var first: EventTime?, last: EventTime?
+    for i in 0...size where i == size || bytes[i] == 0x0A {
+        let line = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+        start = i + 1
+        number += 1
+        guard case .success(let record) = decoder.decode(line),
+              case .record(let r, _) = matcher.match(record, origin: Origin(input: 0, line: number)) else { continue }
+        first = min(first ?? r.time, r.time)
+        last = max(last ?? r.time, r.time)
+        for input in pairer.push(r) { correlator.apply(input, into: &alerts) }
+    }
+    for input in pairer.flush() { correlator.apply(input, into: &alerts) }
+    correlator.finish(at: last)
+    for alert in alerts {
+        _ = JSONPrinter.line(alert)
+        text.emit(alert)
+    }
+    let summary = correlator.summary(counts: .init(), firstAt: first, lastAt: last, exit: 0)
+    _ = JSONPrinter.summaryLine(summary)
+    text.finish(summary)
+    return 0
+}
+
+// SwiftPM links an executable target's entry point as `<target>_main`; with
+// -parse-as-library there is none, so this one hands over to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(_ argc: UnsafeMutablePointer<CInt>,
+                       _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                       _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("lockwatch_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runDriver(&argc, &argv) { fuzz($0, $1) }
+}
