@@ -83,6 +83,22 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         #expect(r.fields[.profile] == "p1")
     }
 
+    /// 20 000 fields on one line, as key=value pairs and as JSON members: every field is
+    /// looked at once, and the ones lockwatch knows are found.
+    @Test func twentyThousandFieldsOnOneLine() throws {
+        let pairs = (0..<20_000).map { "k\($0)=v\($0)" }.joined(separator: " ")
+        let r = try #require(decode("fn_try_acquire_entry_lock_row returned false \(pairs) profile_id=p1 symbol=S"))
+        #expect(r.fields[.profile] == "p1" && r.fields[.symbol] == "S")
+        let members = (0..<20_000).map { #""k\#($0)":"v\#($0)""# }.joined(separator: ",")
+        let j = try #require(decode(#"{\#(members),"msg":"fn_try_acquire_entry_lock_row returned false","profile_id":"p2"}"#))
+        #expect(j.fields[.profile] == "p2")
+        if case .record(let rec, _) = recognise("2026-11-26 14:00:00,000 fn_try_acquire_entry_lock_row returned false \(pairs) profile_id=p3") {
+            #expect(rec.profile == "p3")
+        } else {
+            Issue.record("the wide line was not recognised")
+        }
+    }
+
     @Test func forcedFormatRejectsOtherEnvelopes() {
         #expect(decode("hello profile_id=p1", format: .forced(.journaldJSON)) == nil)
         #expect(decode("2026-11-26T14:00:00.003000000Z stderr F x", format: .forced(.cri))?.envelope == .cri)
