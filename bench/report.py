@@ -51,6 +51,14 @@ if one and eight:
 else:
     memory = "Peak RSS over eight times the input: not measured."
 
+try:
+    soak = json.load(open(os.path.join(out, "soak.json")))
+    memory += (f" Soak: {soak['bytes'] / 2**30:,.0f} GiB through a pipe in {soak['seconds']} s, RSS sampled every second "
+               f"({soak['samples']} samples): {soak['rss_mib_steady_min']}–{soak['rss_mib_steady_max']} MiB after the first "
+               f"tenth, {soak['rss_mib_max']} MiB at most.")
+except (OSError, ValueError, KeyError):
+    pass
+
 cpu = "unknown"
 try:
     for line in open("/proc/cpuinfo"):

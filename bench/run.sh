@@ -77,5 +77,8 @@ done
 /usr/bin/time -f "%M" -o "$OUT/rss.1x" sh -c "cat $DATA/plain.log | $LW --format json > /dev/null" 2>/dev/null || true
 /usr/bin/time -f "%M" -o "$OUT/rss.8x" sh -c "for i in 1 2 3 4 5 6 7 8; do cat $DATA/plain.log; done | $LW --format json > /dev/null" 2>/dev/null || true
 
+# Soak: ten copies of (a) through a pipe (10 GiB at the default size), RSS sampled every second.
+python3 bench/soak.py "$LW" "$DATA/plain.log" "${BENCH_SOAK_COPIES:-10}" > "$OUT/soak.json"
+
 python3 bench/latency.py "$LW" 40 > "$OUT/latency.json"
 python3 bench/report.py "$DATA" "$SIZE" "$RUNS" BENCHMARKS.md

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LockwatchCore
 
@@ -93,6 +94,21 @@ func kind(_ line: String) -> RecordKind? {
     @Test func unknownGroupNamesAreRejected() {
         #expect(throws: RuleError.self) { _ = try Rule(name: "x", kind: .failed, pattern: "(?<colour>x)") }
     }
+}
+
+/// A pathological rule cannot hang the tool: the match limit ends it, and the line counts as
+/// one that hit the limit (unparsed, with a warning), while the next line is matched as usual.
+@Test func pathologicalRuleHitsTheMatchLimit() throws {
+    let evil = try Rule(name: "evil", kind: .failed, pattern: #"^(a+)+$"#, literals: [Literal("aaaa")])
+    let rules = [evil] + DefaultRules.rules()
+    let line = String(repeating: "a", count: 40) + "!"
+    let started = Date()
+    guard case .limitExceeded(let rule) = recognise(line, rules: rules) else {
+        Issue.record("expected the match limit"); return
+    }
+    #expect(rule == "evil")
+    #expect(Date().timeIntervalSince(started) < 5)
+    #expect(kind("2026-11-26 14:00:00,000 fn_try_acquire_entry_lock_row returned false profile_id=p1") == .failed)
 }
 
 @Suite struct ByteParsingTests {
