@@ -35,7 +35,7 @@ while proc.poll() is None:
 writer.join()
 elapsed = time.time() - start
 size = copies * __import__("os").path.getsize(corpus)
-steady = samples[len(samples) // 10:] or samples
+steady = samples[max(2, len(samples) // 10):] or samples
 print(json.dumps({"bytes": size, "seconds": round(elapsed, 1), "samples": len(samples),
                   "rss_mib_first": round(samples[0], 1) if samples else None,
                   "rss_mib_max": round(max(samples), 1) if samples else None,

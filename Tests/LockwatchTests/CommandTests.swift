@@ -22,9 +22,10 @@ struct CommandResult {
 }
 
 /// Runs the binary with `args`, feeding `stdin` through a pipe in chunks of `chunk` bytes.
-func runLockwatch(_ args: [String], stdin: [UInt8]? = nil, chunk: Int = 1 << 20) throws -> CommandResult {
+func runLockwatch(_ args: [String], stdin: [UInt8]? = nil, chunk: Int = 1 << 20,
+                  executable: URL = lockwatchBinary) throws -> CommandResult {
     let process = Process()
-    process.executableURL = lockwatchBinary
+    process.executableURL = executable
     process.arguments = args
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -94,6 +95,29 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(r.stdout.contains("\"reason\":\"persistent\""))
         #expect(r.status == 2)
         #expect(summaryExit(r.stdout) == 2)
+    }
+
+    /// A file the user may not read: one line naming it and why, the others still read, exit 2.
+    /// (Run as root, the command drops to nobody, since root may read anything.)
+    @Test func permissionDeniedIsReported() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-perm-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = dir.appendingPathComponent("secret.log"), open = dir.appendingPathComponent("open.log")
+        try Data("x\n".utf8).write(to: secret)
+        try Data(contentsOf: fixturesRoot.appendingPathComponent("persistent-91s/input.log")).write(to: open)
+        chmod(secret.path, 0o000)
+        chmod(open.path, 0o644)
+        chmod(dir.path, 0o755)
+        var args = ["--format", "json", secret.path, open.path]
+        if getuid() == 0 {
+            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "root needs setpriv to drop to nobody")
+            args = ["--reuid=65534", "--regid=65534", "--clear-groups", lockwatchBinary.path] + args
+        }
+        let r = try runLockwatch(args, executable: getuid() == 0 ? URL(fileURLWithPath: "/usr/bin/setpriv") : lockwatchBinary)
+        #expect(r.stderr.contains("\(secret.path): Permission denied"))
+        #expect(r.stdout.contains("\"reason\":\"persistent\""))
+        #expect(r.status == 2)
     }
 
     @Test func truncatedGzipIsReportedWithWhatCouldBeRead() throws {
