@@ -54,8 +54,8 @@ else:
 try:
     soak = json.load(open(os.path.join(out, "soak.json")))
     memory += (f" Soak: {soak['bytes'] / 2**30:,.0f} GiB through a pipe in {soak['seconds']} s, RSS sampled every second "
-               f"({soak['samples']} samples): {soak['rss_mib_steady_min']}–{soak['rss_mib_steady_max']} MiB after the first "
-               f"tenth, {soak['rss_mib_max']} MiB at most.")
+               f"({soak['samples']} samples): {soak['rss_mib_steady_min']}–{soak['rss_mib_steady_max']} MiB after start-up, "
+               f"{soak['rss_mib_max']} MiB at most.")
 except (OSError, ValueError, KeyError):
     pass
 
