@@ -179,6 +179,15 @@ struct Scan: ParsableCommand {
     @Option(help: "Colour in text output: auto (on a terminal, unless NO_COLOR is set), always, never.")
     var color: ColorChoice = .auto
 
+    @Option(help: "Write the Prometheus metrics to this file, atomically, every --metrics-interval and at the end (for node_exporter's textfile collector).")
+    var metricsFile: String?
+
+    @Option(help: "How often the metrics file is rewritten.")
+    var metricsInterval: DurationArgument = DurationArgument(argument: "15s")!
+
+    @Option(help: "Lock keys with metric series of their own at most; beyond, their series are dropped and counted.")
+    var metricsMaxSeries: Int = 10_000
+
     /// The one configuration value this command hands to the pipeline.
     func makeConfiguration() -> Configuration {
         var configuration = Configuration()
@@ -189,6 +198,9 @@ struct Scan: ParsableCommand {
         configuration.maxLineBytes = input.maxLineBytes
         configuration.workers = input.threads
         configuration.maxKeys = input.maxKeys
+        configuration.metricsFile = metricsFile
+        configuration.metricsInterval = metricsInterval.span
+        configuration.metricsMaxSeries = metricsMaxSeries
         return configuration
     }
 

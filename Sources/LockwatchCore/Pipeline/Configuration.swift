@@ -17,6 +17,12 @@ public struct Configuration: Sendable {
     public var workers = 2
     /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
     public var maxKeys = 100_000
+    /// `--metrics-file`: the Prometheus exposition, rewritten atomically every
+    /// `metricsInterval` of wall time and at the end (node_exporter's textfile collector).
+    public var metricsFile: String?
+    public var metricsInterval = TimeSpan.seconds(15)
+    /// `--metrics-max-series`: lock keys with series of their own at most.
+    public var metricsMaxSeries = 10_000
     /// The recognition rules, tried in order.
     public var rules: [Rule] = DefaultRules.rules()
 

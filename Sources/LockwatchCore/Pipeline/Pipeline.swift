@@ -16,6 +16,12 @@ public final class Pipeline {
     private var released: [LockRecord] = []
     private var inputs: [CorrelationInput] = []
     private var alerts: [Alert] = []
+    /// The run's metrics, when an exposition was asked for.
+    public let metrics: LockMetrics?
+    private var streams: [InputStream] = []
+    private var lastMetricsWrite: EventTime?
+    private var metricsWriteFailed = false
+    private var recordsSinceClock = 0
 
     public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
         self.configuration = configuration
@@ -24,6 +30,7 @@ public final class Pipeline {
         self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
         self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
+        self.metrics = configuration.metricsFile == nil ? nil : LockMetrics(maxSeries: configuration.metricsMaxSeries)
     }
 
     /// Opens the named inputs (`-` is stdin) and runs; inputs that cannot be opened are
@@ -47,8 +54,9 @@ public final class Pipeline {
         let streams = sources.enumerated().map { k, s in
             InputStream(index: k, source: s, pool: pool, configuration: configuration, environment: environment)
         }
+        self.streams = streams
         for s in streams {
-            s.onIdle = { [unowned self] in self.flushHeld() }
+            s.onIdle = { [unowned self] in self.flushHeld(); self.metricsDue() }
             s.beforeWait = { [unowned self] in self.sink.flush() }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
@@ -59,6 +67,11 @@ public final class Pipeline {
             lastAt = max(lastAt ?? r.time, r.time)
             reorderer.push(r, into: &released)
             drainReleased()
+            recordsSinceClock += 1
+            if recordsSinceClock >= 4096, metrics != nil {
+                recordsSinceClock = 0
+                metricsDue()
+            }
         }
         for s in streams { s.onIdle = nil; s.beforeWait = nil }
         pool.stop()
@@ -73,7 +86,32 @@ public final class Pipeline {
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
+        writeMetrics(counts: summary.counts)
+        self.streams = []
         return summary
+    }
+
+    /// Writes the metrics when the interval has passed since the last write (wall time).
+    private func metricsDue() {
+        guard metrics != nil else { return }
+        let now = environment.readClock()
+        if let last = lastMetricsWrite, now - last < configuration.metricsInterval { return }
+        var counts = Summary.Counts()
+        for s in streams { counts.add(s.counts) }
+        writeMetrics(counts: counts)
+    }
+
+    /// Refreshes the gauges and writes the exposition to the metrics file, atomically.
+    private func writeMetrics(counts: Summary.Counts) {
+        guard let metrics, let path = configuration.metricsFile else { return }
+        lastMetricsWrite = environment.readClock()
+        metrics.refresh(from: correlator, counts: counts, now: lastAt)
+        do {
+            try writeAtomically(metrics.exposition(), to: path)
+        } catch {
+            if !metricsWriteFailed { environment.warn("\(error)") }
+            metricsWriteFailed = true
+        }
     }
 
     /// Releases everything held for ordering and pairing: at the end, or when a live input is idle.
@@ -87,7 +125,10 @@ public final class Pipeline {
 
     private func drainReleased() {
         guard !released.isEmpty else { return }
-        for r in released { pairer.push(r, into: &inputs) }
+        for r in released {
+            metrics?.record(r)
+            pairer.push(r, into: &inputs)
+        }
         released.removeAll(keepingCapacity: true)
         correlate()
     }
@@ -97,10 +138,16 @@ public final class Pipeline {
     /// batch run writes in large blocks.
     private func correlate() {
         guard !inputs.isEmpty else { return }
-        for input in inputs { correlator.apply(input, into: &alerts) }
+        for input in inputs {
+            if let metrics, case .attempt(let a) = input { metrics.attempt(a) }
+            correlator.apply(input, into: &alerts)
+        }
         inputs.removeAll(keepingCapacity: true)
         guard !alerts.isEmpty else { return }
-        for alert in alerts { sink.emit(alert) }
+        for alert in alerts {
+            metrics?.alert(alert)
+            sink.emit(alert)
+        }
         alerts.removeAll(keepingCapacity: true)
     }
 }

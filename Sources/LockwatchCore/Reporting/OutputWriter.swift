@@ -77,3 +77,26 @@ public protocol Sink: AnyObject {
     /// Whether the output went away.
     var isClosed: Bool { get }
 }
+
+/// Writes a whole file atomically: to a temporary file beside it, then renamed over it, so
+/// that a reader (node_exporter's textfile collector) never sees half of it.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = "\(path).tmp.\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw InputError(name: path, reason: "cannot write metrics: \(String(cString: strerror(errno)))") }
+    var ok = true
+    bytes.withUnsafeBytes { b in
+        var offset = 0
+        while offset < b.count {
+            let n = Glibc.write(fd, b.baseAddress! + offset, b.count - offset)
+            if n < 0 { if errno == EINTR { continue }; ok = false; return }
+            offset += n
+        }
+    }
+    close(fd)
+    guard ok, rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw InputError(name: path, reason: "cannot write metrics: \(reason)")
+    }
+}
