@@ -182,6 +182,9 @@ struct Scan: ParsableCommand {
     @Option(help: "Write the Prometheus metrics to this file, atomically, every --metrics-interval and at the end (for node_exporter's textfile collector).")
     var metricsFile: String?
 
+    @Option(help: "Serve GET /metrics (Prometheus text format) and GET /healthz over HTTP on [HOST]:PORT (no host: 127.0.0.1; port 0 picks one).")
+    var metricsListen: ListenAddress?
+
     @Option(help: "How often the metrics file is rewritten.")
     var metricsInterval: DurationArgument = DurationArgument(argument: "15s")!
 
@@ -199,6 +202,7 @@ struct Scan: ParsableCommand {
         configuration.workers = input.threads
         configuration.maxKeys = input.maxKeys
         configuration.metricsFile = metricsFile
+        configuration.metricsServed = metricsListen != nil
         configuration.metricsInterval = metricsInterval.span
         configuration.metricsMaxSeries = metricsMaxSeries
         return configuration
@@ -216,7 +220,19 @@ struct Scan: ParsableCommand {
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
             idleFlushMilliseconds: Int32(max(1, input.idleFlush.span.micros / 1000)),
             warn: { Terminal.warn($0) })
-        let summary = Pipeline(configuration: configuration, sink: sink, environment: environment).run(inputs: names)
+        let pipeline = Pipeline(configuration: configuration, sink: sink, environment: environment)
+        var server: MetricsServer? = nil
+        if let listen = metricsListen, let metrics = pipeline.metrics {
+            do {
+                server = try MetricsServer(listen, metrics: metrics)
+                Terminal.warn("metrics on http://\(server!.address)/metrics")
+            } catch {
+                Terminal.warn("--metrics-listen \(listen.host):\(listen.port): \(error)")
+                throw ExitCode(ExitStatus.error)
+            }
+        }
+        let summary = pipeline.run(inputs: names)
+        server?.stop()
         if out.isClosed { throw ExitCode(ExitStatus.clean) }
         if StopSignal.received != 0 {
             Terminal.warn("stopped by \(StopSignal.received == SIGINT ? "SIGINT" : "SIGTERM") before the end of the input; the summary covers what was read")

@@ -20,6 +20,8 @@ public struct Configuration: Sendable {
     /// `--metrics-file`: the Prometheus exposition, rewritten atomically every
     /// `metricsInterval` of wall time and at the end (node_exporter's textfile collector).
     public var metricsFile: String?
+    /// Keep metrics for an exposition other than the file (`--metrics-listen`).
+    public var metricsServed = false
     public var metricsInterval = TimeSpan.seconds(15)
     /// `--metrics-max-series`: lock keys with series of their own at most.
     public var metricsMaxSeries = 10_000

@@ -20,6 +20,7 @@ public final class Pipeline {
     public let metrics: LockMetrics?
     private var streams: [InputStream] = []
     private var lastMetricsWrite: EventTime?
+    private var lastMetricsRefresh: EventTime?
     private var metricsWriteFailed = false
     private var recordsSinceClock = 0
 
@@ -30,7 +31,8 @@ public final class Pipeline {
         self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
         self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
-        self.metrics = configuration.metricsFile == nil ? nil : LockMetrics(maxSeries: configuration.metricsMaxSeries)
+        self.metrics = configuration.metricsFile == nil && !configuration.metricsServed
+            ? nil : LockMetrics(maxSeries: configuration.metricsMaxSeries)
     }
 
     /// Opens the named inputs (`-` is stdin) and runs; inputs that cannot be opened are
@@ -56,7 +58,7 @@ public final class Pipeline {
         }
         self.streams = streams
         for s in streams {
-            s.onIdle = { [unowned self] in self.flushHeld(); self.metricsDue() }
+            s.onIdle = { [unowned self] in self.flushHeld(); self.metricsDue(idle: true) }
             s.beforeWait = { [unowned self] in self.sink.flush() }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
@@ -86,26 +88,38 @@ public final class Pipeline {
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
-        writeMetrics(counts: summary.counts)
+        finalMetrics(counts: summary.counts)
         self.streams = []
         return summary
     }
 
-    /// Writes the metrics when the interval has passed since the last write (wall time).
-    private func metricsDue() {
-        guard metrics != nil else { return }
+    /// Brings the metrics up to date about once a second while records flow, and whenever a
+    /// live input falls silent (for scrapes); writes the metrics file when its interval has
+    /// passed (wall time, from the environment's clock).
+    private func metricsDue(idle: Bool = false) {
+        guard let metrics else { return }
         let now = environment.readClock()
-        if let last = lastMetricsWrite, now - last < configuration.metricsInterval { return }
-        var counts = Summary.Counts()
-        for s in streams { counts.add(s.counts) }
-        writeMetrics(counts: counts)
+        if idle || lastMetricsRefresh.map({ now - $0 >= .seconds(1) }) ?? true {
+            lastMetricsRefresh = now
+            var counts = Summary.Counts()
+            for s in streams { counts.add(s.counts) }
+            metrics.refresh(from: correlator, counts: counts, now: lastAt)
+        }
+        if configuration.metricsFile != nil, lastMetricsWrite.map({ now - $0 >= configuration.metricsInterval }) ?? true {
+            writeMetricsFile()
+        }
     }
 
-    /// Refreshes the gauges and writes the exposition to the metrics file, atomically.
-    private func writeMetrics(counts: Summary.Counts) {
+    /// The final metrics, at the end of the run.
+    private func finalMetrics(counts: Summary.Counts) {
+        metrics?.refresh(from: correlator, counts: counts, now: lastAt)
+        writeMetricsFile()
+    }
+
+    /// Writes the exposition to the metrics file, atomically.
+    private func writeMetricsFile() {
         guard let metrics, let path = configuration.metricsFile else { return }
         lastMetricsWrite = environment.readClock()
-        metrics.refresh(from: correlator, counts: counts, now: lastAt)
         do {
             try writeAtomically(metrics.exposition(), to: path)
         } catch {
