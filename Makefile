@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps build demo test record release bench fuzz clean
+.PHONY: all deps prometheus build demo test record release bench fuzz clean
 
 all: build
 
@@ -14,6 +14,13 @@ deps:
 	@if ! pkg-config --exists libpcre2-8 2>/dev/null || [ ! -f /usr/include/zlib.h ]; then \
 		echo "installing libpcre2-dev, zlib1g-dev, pkg-config"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libpcre2-dev zlib1g-dev pkg-config >/dev/null; \
+	fi
+
+# Prometheus (promtool and the server) for the fleet rules and the end-to-end test.
+prometheus:
+	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
+		echo "installing prometheus"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq prometheus >/dev/null; \
 	fi
 
 build: deps
@@ -25,7 +32,7 @@ demo: build
 	@$(BIN) fixtures/incident/input.log; status=$$?; echo "(exit status $$status)"; [ $$status -le 1 ]
 
 # Unit, golden-fixture and command tests (Swift Testing). The build must be free of warnings.
-test: deps
+test: deps prometheus
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-test.log | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
 	@rm -f .build-test.log
@@ -33,6 +40,10 @@ test: deps
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
 	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
 	python3 tests/bounded_state.py .build/release/lockwatch
+	@# The fleet's alerting rules: syntax, and their own unit tests.
+	promtool check rules deploy/prometheus/lockwatch-rules.yml
+	cd deploy/prometheus && promtool test rules lockwatch-rules.test.yml
+	promtool check config --syntax-only deploy/prometheus/prometheus.yml
 
 # Re-records every fixture's expected.ndjson / expected.txt (review the diff before committing).
 record: deps
