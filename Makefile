@@ -44,6 +44,8 @@ test: deps prometheus
 	promtool check rules deploy/prometheus/lockwatch-rules.yml
 	cd deploy/prometheus && promtool test rules lockwatch-rules.test.yml
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml
+	@# End to end: two lockwatch processes, a real Prometheus scraping both, the fleet-wide alert.
+	python3 tests/fleet_e2e.py .build/release/lockwatch
 
 # Re-records every fixture's expected.ndjson / expected.txt (review the diff before committing).
 record: deps
