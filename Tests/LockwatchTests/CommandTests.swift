@@ -61,6 +61,21 @@ final class ExitFlag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
 }
 
+/// A lockwatch process on a live pipe: stdin stays open until the test closes it.
+struct LiveProcess {
+    let process = Process()
+    let input = Pipe(), out = Pipe(), err = Pipe()
+
+    init(_ args: [String]) throws {
+        process.executableURL = lockwatchBinary
+        process.arguments = args
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+    }
+}
+
 /// The `exit` the summary line reports.
 func summaryExit(_ ndjson: String) -> Int32? {
     guard let last = ndjson.split(separator: "\n").last,
@@ -140,13 +155,8 @@ func summaryExit(_ ndjson: String) -> Int32? {
     /// A live pipe shows the escalation as soon as the lines are in, not at end of input.
     @Test func livePipeWritesEventsBeforeInputEnds() throws {
         let log = try Data(contentsOf: fixturesRoot.appendingPathComponent("persistent-91s/input.log"))
-        let process = Process()
-        process.executableURL = lockwatchBinary
-        process.arguments = ["--format", "json"]
-        let input = Pipe(), out = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        try process.run()
+        let live = try LiveProcess(["--format", "json"])
+        let (process, input, out) = (live.process, live.input, live.out)
         let started = Date()
         input.fileHandleForWriting.write(log)
         // Input stays open: only the idle flush can release what the watermark holds.
@@ -165,14 +175,8 @@ func summaryExit(_ ndjson: String) -> Int32? {
         let big = (0..<20000).map { i in
             "2026-11-26 14:00:\(String(format: "%02d", i % 60)),000 WARNING trading_loop: lock acquisition failed profile_id=p\(i)"
         }.joined(separator: "\n")
-        let process = Process()
-        process.executableURL = lockwatchBinary
-        process.arguments = ["--format", "json"]
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let live = try LiveProcess(["--format", "json"])
+        let (process, input, out, err) = (live.process, live.input, live.out, live.err)
         try out.fileHandleForReading.close()
         signal(SIGPIPE, SIG_IGN)
         try? input.fileHandleForWriting.write(contentsOf: Data(big.utf8))
@@ -189,14 +193,8 @@ func summaryExit(_ ndjson: String) -> Int32? {
     @Test(arguments: [SIGINT, SIGTERM])
     func aStopSignalEndsWithTheSummary(_ sig: Int32) throws {
         let log = try Data(contentsOf: fixturesRoot.appendingPathComponent("incident/input.log"))
-        let process = Process()
-        process.executableURL = lockwatchBinary
-        process.arguments = ["--format", "json"]
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let live = try LiveProcess(["--format", "json"])
+        let (process, input, out, err) = (live.process, live.input, live.out, live.err)
         input.fileHandleForWriting.write(log)
         // The input stays open; once events are out, the run is interrupted.
         var seen = Data()

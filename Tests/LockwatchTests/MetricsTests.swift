@@ -86,14 +86,8 @@ func httpGet(port: Int, _ path: String) throws -> (status: Int, body: String) {
     /// the input is still open, /healthz answers, anything else is 404.
     @Test func servesMetricsWhileThePipeIsLive() throws {
         let log = try Data(contentsOf: fixturesRoot.appendingPathComponent("persistent-91s/input.log"))
-        let process = Process()
-        process.executableURL = lockwatchBinary
-        process.arguments = ["--format", "json", "--metrics-listen", ":0"]
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let live = try LiveProcess(["--format", "json", "--metrics-listen", ":0"])
+        let (process, input, out, err) = (live.process, live.input, live.out, live.err)
         defer { if process.isRunning { process.terminate() } }
         var said = ""
         let started = Date()
