@@ -87,7 +87,7 @@ public struct Correlator: Sendable {
     var slots: [LockKey: Int] = [:]
     var states: [KeyState] = []
     var keyOf: [LockKey] = []
-    /// Per profile, its symbols with an open episode and their last failure.
+    /// Per profile, its symbols with an open episode.
     var openSymbols: [Name: [Name]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
     var activity: [Name: EventTime] = [:]
@@ -146,10 +146,11 @@ public struct Correlator: Sendable {
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
         let i = slot(a.key, at: t)
+        if let ep = states[i].episode, t - ep.lastFailure > thresholds.episodeGap {
+            close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: t)
+        }
         let thresholds = thresholds
-        var closed: TimeSpan? = nil
-        let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, closedQuiet: &closed, alerts: &alerts)
-        if closed != nil { closedEpisode(key: a.key, at: t) }
+        let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, alerts: &alerts)
         escalations += fired
         states[i].lastSeen = max(states[i].lastSeen, t)
         if !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
@@ -166,19 +167,12 @@ public struct Correlator: Sendable {
         if let stuck { alerts.append(stuck) }
     }
 
-    /// A failed attempt on one key's state, in place: closes an episode gone quiet (setting
-    /// `closedQuiet`), opens one, counts, and appends its escalations; returns how many fired
-    /// and the owner_stuck alert, if any, which goes out after multi_profile.
-    private static func apply(_ a: Attempt, to ks: inout KeyState, thresholds: Thresholds, closedQuiet: inout TimeSpan?,
+    /// A failed attempt on one key's state, in place (an episode gone quiet is closed before):
+    /// opens an episode, counts, and appends its escalations; returns how many fired and the
+    /// owner_stuck alert, if any, which goes out after multi_profile.
+    private static func apply(_ a: Attempt, to ks: inout KeyState, thresholds: Thresholds,
                               alerts: inout [Alert]) -> (fired: Int, stuck: Alert?) {
         let t = a.time
-        if let ep = ks.episode, t - ep.lastFailure > thresholds.episodeGap {
-            let duration = ep.lastFailure - ep.start
-            ks.episode = nil
-            ks.state = .quiet
-            ks.longest = max(ks.longest, duration)
-            closedQuiet = duration
-        }
         if ks.episode == nil {
             ks.episode = Episode(start: t, lastFailure: t)
             ks.episodes += 1
@@ -188,12 +182,12 @@ public struct Correlator: Sendable {
         ks.failures += 1
         if a.skipped { ks.skipped += 1 }
         if let owner = a.owner {
-            if let k = ks.owners.firstIndex(where: { $0.name == owner }) {
-                ks.owners[k].stats.failures += 1
-            } else {
-                ks.owners.append((owner, OwnerStats(failures: 1)))
-            }
-            if owner == a.caller { ks.owners[ks.owners.firstIndex { $0.name == owner }!].stats.selfHeld = true }
+            let k = ks.owners.firstIndex { $0.name == owner } ?? {
+                ks.owners.append((owner, OwnerStats()))
+                return ks.owners.count - 1
+            }()
+            ks.owners[k].stats.failures += 1
+            if owner == a.caller { ks.owners[k].stats.selfHeld = true }
         }
         var fired = 0
         var stuck: Alert? = nil
@@ -284,8 +278,8 @@ public struct Correlator: Sendable {
                 states[i].escalated = true
             }
         }
-        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: texts(activity.keys),
-                                             since: since ?? t, failures: failures, owners: texts(owners))))
+        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: Self.texts(activity.keys),
+                                             since: since ?? t, failures: failures, owners: Self.texts(owners))))
     }
 
     /// Drops profiles whose last failure left the activity window; ends an incident below the threshold.
@@ -304,8 +298,7 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard openSymbols[key.profileName]?.contains(key.symbolName) ?? false, let i = slots[key],
-              let ep = states[i].episode else { return }
+        guard let i = slots[key], let ep = states[i].episode else { return }
         if r.time - ep.lastFailure > thresholds.episodeGap {
             close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
         } else {
@@ -365,7 +358,6 @@ public struct Correlator: Sendable {
 
     /// The texts of names, sorted, for output.
     private static func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
-    private func texts<S: Sequence<Name>>(_ names: S) -> [String] { Self.texts(names) }
 
     /// Ends the input at `end` (the latest event time seen): episodes silent for longer than
     /// the episode gap close as quiet; the others stay open.

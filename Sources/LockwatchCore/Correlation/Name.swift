@@ -83,9 +83,6 @@ final class NameTable: @unchecked Sendable {
         return String(decoding: bytes(of: name.id), as: UTF8.self)
     }
 
-    /// The number of names.
-    var count: Int { lock.withLock { places.count } }
-
     private func bytes(of id: UInt32) -> UnsafeRawBufferPointer {
         let p = places[Int(id)]
         return UnsafeRawBufferPointer(start: blocks[Int(p >> 40)] + Int(p >> 20 & 0xFFFFF), count: Int(p & 0xFFFFF))

@@ -181,11 +181,6 @@ public struct FieldSet: Sendable, Equatable {
 
     public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
 
-    /// Sets the field only if it has no value yet.
-    mutating func offer(_ f: Field, _ v: String) {
-        if !has(f) { self[f] = v }
-    }
-
     /// Whether a boolean-ish field says true (`true`, `1`, `yes`).
     public func isTrue(_ f: Field) -> Bool { valueIs(f, oneOf: ["true", "1", "yes"]) }
 

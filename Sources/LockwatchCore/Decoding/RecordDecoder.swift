@@ -75,9 +75,6 @@ public struct LogRecord: Sendable {
     /// The host: the app record's host field, else the envelope's.
     public var host: String? { fields[.host] ?? envelopeHost }
 
-    /// The subject as text.
-    public var subjectText: String { String(decoding: fields.bytes[subject], as: UTF8.self) }
-
     /// Calls `body` with the subject's bytes.
     public func withSubject<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try fields.bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[subject])) }

@@ -122,13 +122,10 @@ struct ChunkScanner: Sendable {
         var cut = chunk.cut ? 1 : 0
         while pos < n {
             var skipped = 0
-            guard let hit = prefilter.firstHit(in: UnsafeRawBufferPointer(rebasing: bytes[pos..<n]), newlinesBefore: &skipped) else {
-                before += skipped
-                pos = n
-                break
-            }
-            let h = pos + hit
+            let hit = prefilter.firstHit(in: UnsafeRawBufferPointer(rebasing: bytes[pos..<n]), newlinesBefore: &skipped)
             before += skipped
+            guard let hit else { break }
+            let h = pos + hit
             var start = pos
             if h > pos, let p = lw_memrchr(base + pos, 0x0A, h - pos) { start = UnsafeRawPointer(p) - base + 1 }
             var stop = n

@@ -80,9 +80,8 @@ public final class Pipeline {
         flushHeld()
         correlator.finish(at: lastAt)
         // The summary of many keys is large: the heap freed by the run goes back first.
-        releaseFreeMemory()
-        var counts = Summary.Counts()
-        for s in streams { counts.add(s.counts) }
+        lw_release_free_memory()
+        var counts = streamCounts()
         counts.inputErrors += openFailures
         counts.late = reorderer.late
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
@@ -101,13 +100,18 @@ public final class Pipeline {
         let now = environment.readClock()
         if idle || lastMetricsRefresh.map({ now - $0 >= .seconds(1) }) ?? true {
             lastMetricsRefresh = now
-            var counts = Summary.Counts()
-            for s in streams { counts.add(s.counts) }
-            metrics.refresh(from: correlator, counts: counts, now: lastAt)
+            metrics.refresh(from: correlator, counts: streamCounts(), now: lastAt)
         }
         if configuration.metricsFile != nil, lastMetricsWrite.map({ now - $0 >= configuration.metricsInterval }) ?? true {
             writeMetricsFile()
         }
+    }
+
+    /// What the inputs have counted so far.
+    private func streamCounts() -> Summary.Counts {
+        var counts = Summary.Counts()
+        for s in streams { counts.add(s.counts) }
+        return counts
     }
 
     /// The final metrics, at the end of the run.
@@ -165,6 +169,3 @@ public final class Pipeline {
         alerts.removeAll(keepingCapacity: true)
     }
 }
-
-/// Returns the heap's free pages to the system (glibc keeps them otherwise).
-func releaseFreeMemory() { lw_release_free_memory() }
