@@ -191,6 +191,22 @@ struct Scan: ParsableCommand {
     @Option(help: "Lock keys with metric series of their own at most; beyond, their series are dropped and counted.")
     var metricsMaxSeries: Int = 10_000
 
+    @Option(help: ArgumentHelp("Continue from the state in FILE and keep it there: open episodes, counters, and the journald cursor of the last line read, saved with each batch of events, every --state-interval and at the end (one input only).", valueName: "FILE"))
+    var state: String?
+
+    @Option(help: "How often the state is saved when no event forces it.")
+    var stateInterval: DurationArgument = DurationArgument(argument: "5s")!
+
+    @Flag(help: "Print the journalctl options that resume the journal where the --state file stopped (--after-cursor=…, or --since=now without a cursor), and exit.")
+    var journalctlArgs = false
+
+    func validate() throws {
+        if state != nil, input.inputs.count > 1 {
+            throw ValidationError("--state follows one input (a journal stream); \(input.inputs.count) were given")
+        }
+        if journalctlArgs, state == nil { throw ValidationError("--journalctl-args needs --state") }
+    }
+
     /// The one configuration value this command hands to the pipeline.
     func makeConfiguration() -> Configuration {
         var configuration = Configuration()
@@ -205,6 +221,8 @@ struct Scan: ParsableCommand {
         configuration.metricsServed = metricsListen != nil
         configuration.metricsInterval = metricsInterval.span
         configuration.metricsMaxSeries = metricsMaxSeries
+        configuration.stateFile = state
+        configuration.stateInterval = stateInterval.span
         return configuration
     }
 
@@ -212,7 +230,18 @@ struct Scan: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         StopSignal.install()
         let configuration = makeConfiguration()
+        if journalctlArgs, let state {
+            do {
+                print(try JournalResume.arguments(state: state).joined(separator: " "))
+            } catch {
+                Terminal.warn("\(error)")
+                throw ExitCode(ExitStatus.error)
+            }
+            return
+        }
         let out = FileDescriptorWriter(fd: 1)
+        // With a state, events go out together with the state that covers them.
+        if state != nil { out.flushThreshold = .max }
         let sink: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
         let names = input.inputs.isEmpty ? ["-"] : input.inputs
         let environment = RunEnvironment(

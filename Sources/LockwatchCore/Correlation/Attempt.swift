@@ -168,6 +168,25 @@ public struct AttemptPairer: Sendable {
         }
     }
 
+    /// Records waiting, partners included.
+    var count: Int { waiting.reduce(0) { $0 + ($1.partner == nil ? 1 : 2) } }
+
+    /// The records waiting, oldest first (for `--state`).
+    var saved: [SavedWaiting] {
+        waiting.map { SavedWaiting(record: SavedRecord($0.record), partner: $0.partner.map(SavedRecord.init), complete: $0.complete) }
+    }
+
+    /// Continues with these records waiting, as a saved pairer held them; those still without
+    /// a partner are candidates again, per profile, oldest first.
+    mutating func restore(_ saved: [SavedWaiting]) {
+        waiting = Deque(saved.map { Waiting(record: $0.record.record, partner: $0.partner?.record, complete: $0.complete) })
+        firstSequence = 0
+        unpaired = [:]
+        for (k, w) in waiting.enumerated() where !w.complete {
+            unpaired[w.record.profileName, default: []].append(Candidate(w.record, sequence: k))
+        }
+    }
+
     private static func input(_ w: Waiting) -> CorrelationInput {
         switch w.record.kind {
         case .failed, .warning: .attempt(Attempt(w.record, w.partner))

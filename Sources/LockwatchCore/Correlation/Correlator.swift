@@ -43,6 +43,10 @@ struct ReasonSet: Equatable, Sendable {
     func contains(_ r: EscalationReason) -> Bool { bits & Self.bit(r) != 0 }
     mutating func insert(_ r: EscalationReason) { bits |= Self.bit(r) }
     var isEmpty: Bool { bits == 0 }
+
+    init() {}
+    init(_ reasons: [EscalationReason]) { for r in reasons { insert(r) } }
+    var reasons: [EscalationReason] { EscalationReason.allCases.filter(contains) }
 }
 
 /// What lockwatch knows of one holder of one key.
@@ -68,7 +72,7 @@ struct KeyState: Sendable {
 }
 
 /// The last health values a host reported.
-public struct HostHealth: Equatable, Sendable {
+public struct HostHealth: Equatable, Sendable, Codable {
     public var lockContentionCount: Int?
     public var tradingLoopHealthy: Bool?
     public var reconciliationLoopHealthy: Bool?
@@ -369,5 +373,61 @@ public struct Correlator: Sendable {
                 close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: end)
             }
         }
+    }
+}
+
+extension Correlator {
+    /// Everything the correlator holds, with names as texts (for `--state`).
+    var saved: SavedCorrelator {
+        let keys = zip(keyOf, states).map { key, ks in
+            SavedKey(profile: key.profile, symbol: key.symbol, failures: ks.failures, skipped: ks.skipped,
+                     episodes: ks.episodes, escalations: ks.escalations, escalated: ks.escalated,
+                     longest: ks.longest.micros,
+                     owners: ks.owners.map { SavedOwner(name: $0.name.string, failures: $0.stats.failures, selfHeld: $0.stats.selfHeld) },
+                     state: ks.state, lastSeen: ks.lastSeen.micros,
+                     episode: ks.episode.map { ep in
+                         SavedEpisode(start: ep.start.micros, lastFailure: ep.lastFailure.micros, failures: ep.failures,
+                                      owners: ep.owners.map { SavedHolder(name: $0.name.string, since: $0.since.micros, stuckReported: $0.stuckReported) },
+                                      fired: ep.fired.reasons)
+                     })
+        }
+        return SavedCorrelator(
+            evicted: evicted, escalations: escalations, latest: latest?.micros, incident: incident, keys: keys,
+            activity: activity.map { SavedActivity(profile: $0.key.string, time: $0.value.micros) }.sorted { $0.profile < $1.profile },
+            activityQueue: activityQueue.map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
+            hosts: hosts.map { SavedHost(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host })
+    }
+
+    /// A correlator that continues from a saved one. The open symbols of each profile are
+    /// the keys with an open episode.
+    init(thresholds: Thresholds, maxKeys: Int, restoring saved: SavedCorrelator) {
+        self.init(thresholds: thresholds, maxKeys: maxKeys)
+        evicted = saved.evicted
+        escalations = saved.escalations
+        latest = saved.latest.map { EventTime(micros: $0) }
+        incident = saved.incident
+        for k in saved.keys {
+            let key = LockKey(profile: k.profile, symbol: k.symbol)
+            guard slots[key] == nil else { continue }
+            var ks = KeyState()
+            ks.failures = k.failures; ks.skipped = k.skipped; ks.episodes = k.episodes
+            ks.escalations = k.escalations; ks.escalated = k.escalated; ks.longest = TimeSpan(micros: k.longest)
+            ks.owners = k.owners.map { (Name($0.name), OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld)) }
+            ks.state = k.state
+            ks.lastSeen = EventTime(micros: k.lastSeen)
+            if let e = k.episode {
+                ks.episode = Episode(start: EventTime(micros: e.start), lastFailure: EventTime(micros: e.lastFailure),
+                                     failures: e.failures,
+                                     owners: e.owners.map { EpisodeOwner(name: Name($0.name), since: EventTime(micros: $0.since), stuckReported: $0.stuckReported) },
+                                     fired: ReasonSet(e.fired))
+                openSymbols[key.profileName, default: []].append(key.symbolName)
+            }
+            slots[key] = states.count
+            states.append(ks)
+            keyOf.append(key)
+        }
+        for a in saved.activity { activity[Name(a.profile)] = EventTime(micros: a.time) }
+        activityQueue = Deque(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
+        for h in saved.hosts { hosts[Name(h.host)] = h.health }
     }
 }

@@ -32,7 +32,7 @@ public struct Summary: Equatable, Sendable {
     }
 
     /// What was read, and what was set aside and why (never silently).
-    public struct Counts: Equatable, Sendable {
+    public struct Counts: Equatable, Sendable, Codable {
         /// Lines read, all inputs.
         public var lines = 0
         /// Lines recognised as records.

@@ -9,7 +9,7 @@ public struct Origin: Hashable, Comparable, Sendable {
 }
 
 /// The `/internal/health` fields a health record carries.
-public struct HealthReport: Equatable, Sendable {
+public struct HealthReport: Equatable, Sendable, Codable {
     public var lockContentionCount: Int?
     public var tradingLoopHealthy: Bool?
     public var reconciliationLoopHealthy: Bool?

@@ -25,6 +25,11 @@ public struct Configuration: Sendable {
     public var metricsInterval = TimeSpan.seconds(15)
     /// `--metrics-max-series`: lock keys with series of their own at most.
     public var metricsMaxSeries = 10_000
+    /// `--state`: the file the run's state is loaded from and saved to, so that a restarted
+    /// run continues (one input only).
+    public var stateFile: String?
+    /// How often the state is saved when no output forces it.
+    public var stateInterval = TimeSpan.seconds(5)
     /// The recognition rules, tried in order.
     public var rules: [Rule] = DefaultRules.rules()
 

@@ -21,7 +21,15 @@ final class InputStream: @unchecked Sendable {
     var onIdle: (() -> Void)?
     /// Called on the consumer's thread before it waits for the workers: output can go out now.
     var beforeWait: (() -> Void)?
+    /// Called on the consumer's thread between chunks, when every record of the chunks taken
+    /// so far has been handed on and the next chunk is not taken yet: `linesRead` and `cursor`
+    /// describe exactly what was applied.
+    var atBoundary: (() -> Void)?
     var counts = Summary.Counts()
+    /// The journald cursor of the last line of the chunks taken (kept with `--state` only).
+    private(set) var cursor: String?
+    /// Lines in the chunks taken.
+    var linesRead: Int { lineBase + current.lines }
     private var current = ChunkResult()
     private var position = 0
     private var lineBase = 0
@@ -53,10 +61,13 @@ final class InputStream: @unchecked Sendable {
                 return r
             }
             if finished { return nil }
+            atBoundary?()
             lineBase += current.lines
             current = take()
             position = 0
             counts.add(current.counts)
+            counts.lines = lineBase + current.lines
+            if let c = current.cursor { cursor = c }
             for note in current.notes where reportedNotes < 5 {
                 environment.warn("\(name):\(lineBase + note.line): \(note.text)")
                 reportedNotes += 1
@@ -85,6 +96,20 @@ final class InputStream: @unchecked Sendable {
         pool.condition.broadcast()
         return result
     }
+
+    /// Continues an input read before (`--state`): its lines, counts, cursor and the year of
+    /// its syslog times.
+    func restore(from state: SavedState) {
+        lineBase = state.lines
+        counts = state.counts
+        counts.lines = state.lines
+        cursor = state.cursor
+        year.current = state.syslogYear
+        year.lastMonth = state.syslogMonth
+    }
+
+    /// The syslog year inference's state.
+    var syslogYear: (year: Int?, month: Int) { (year.current, year.lastMonth) }
 
     /// Gives a syslog time its year in input order, as `SyslogYear` infers it.
     private func inferYear(_ r: inout LockRecord) {
@@ -134,6 +159,19 @@ struct Reorderer {
     mutating func flush(into out: inout [LockRecord]) {
         out.append(contentsOf: held)
         held.removeAll()
+    }
+
+    /// Records held.
+    var count: Int { held.count }
+
+    /// What it holds (for `--state`).
+    var saved: SavedReorderer { SavedReorderer(maxSeen: maxSeen?.micros, late: late, held: held.map(SavedRecord.init)) }
+
+    /// Continues from what a saved reorderer held.
+    mutating func restore(_ saved: SavedReorderer) {
+        maxSeen = saved.maxSeen.map { EventTime(micros: $0) }
+        late = saved.late
+        held = Deque(saved.held.map(\.record).sorted(by: Self.before))
     }
 }
 

@@ -23,6 +23,13 @@ public final class Pipeline {
     private var lastMetricsRefresh: EventTime?
     private var metricsWriteFailed = false
     private var recordsSinceClock = 0
+    /// Escalations fired, by reason (saved with the state, for the next run's metrics).
+    private var escalationsByReason: [EscalationReason: Int] = [:]
+    /// With `--state`: whether output was decided, or records applied, since the last save.
+    private var outputSinceSave = false
+    private var appliedSinceSave = false
+    private var lastStateWrite: EventTime?
+    private var stateWriteFailed = false
 
     public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
         self.configuration = configuration
@@ -57,16 +64,34 @@ public final class Pipeline {
             InputStream(index: k, source: s, pool: pool, configuration: configuration, environment: environment)
         }
         self.streams = streams
+        var stateErrors = 0
+        let keepsState = configuration.stateFile != nil && streams.count == 1
+        if let path = configuration.stateFile {
+            if keepsState { stateErrors = loadState(path) } else {
+                environment.warn("--state follows one input; \(streams.count) were given, so no state is kept")
+                stateErrors = 1
+            }
+        }
         for s in streams {
-            s.onIdle = { [unowned self] in self.flushHeld(); self.metricsDue(idle: true) }
+            s.onIdle = { [unowned self] in
+                let released = self.flushHeld()
+                // What the flush released changed the state: a run continuing from an older one
+                // would hold those records and might decide them otherwise.
+                if keepsState { if released { self.saveState() } else { self.checkpoint() } } else { self.sink.flush() }
+                self.metricsDue(idle: true)
+            }
             s.beforeWait = { [unowned self] in self.sink.flush() }
+            if keepsState { s.atBoundary = { [unowned self] in self.checkpoint() } }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
         var merger = Merger(streams: streams)
-        while !sink.isClosed, let r = merger.next() {
+        var ended = false
+        while !sink.isClosed {
+            guard let r = merger.next() else { ended = true; break }
             firstAt = min(firstAt ?? r.time, r.time)
             lastAt = max(lastAt ?? r.time, r.time)
+            appliedSinceSave = true
             reorderer.push(r, into: &released)
             drainReleased()
             recordsSinceClock += 1
@@ -75,21 +100,112 @@ public final class Pipeline {
                 metricsDue()
             }
         }
-        for s in streams { s.onIdle = nil; s.beforeWait = nil }
+        for s in streams { s.onIdle = nil; s.beforeWait = nil; s.atBoundary = nil }
         pool.stop()
-        flushHeld()
-        correlator.finish(at: lastAt)
+        if keepsState {
+            // What ordering and pairing hold, and episodes not yet quiet, belong to the input's
+            // continuation: they go into the state instead of being decided now.
+            if ended { saveState() }
+        } else {
+            flushHeld()
+            sink.flush()
+            correlator.finish(at: lastAt)
+        }
         // The summary of many keys is large: the heap freed by the run goes back first.
         lw_release_free_memory()
         var counts = streamCounts()
-        counts.inputErrors += openFailures
+        counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
         counts.late = reorderer.late
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
         finalMetrics(counts: summary.counts)
+        if keepsState, ended, let path = configuration.stateFile, !stateWriteFailed { reportSaved(path) }
         self.streams = []
         return summary
+    }
+
+    // MARK: State (`--state`)
+
+    /// Loads the state file, if there is one, and continues from it; returns the errors to
+    /// count (an unusable file is set aside and the run starts afresh).
+    private func loadState(_ path: String) -> Int {
+        let state: SavedState
+        do {
+            guard let s = try StateFile.load(path) else {
+                environment.warn("\(path): no state yet; starting afresh (it is saved as the input is read)")
+                return 0
+            }
+            state = s
+        } catch {
+            let aside = StateFile.setAside(path)
+            environment.warn("\(error); \(aside.map { "set aside as \($0); " } ?? "")starting afresh")
+            return 1
+        }
+        correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys, restoring: state.correlator)
+        reorderer.restore(state.reorderer)
+        pairer.restore(state.pairer)
+        streams[0].restore(from: state)
+        firstAt = state.firstAt.map { EventTime(micros: $0) }
+        lastAt = state.lastAt.map { EventTime(micros: $0) }
+        for (reason, n) in state.escalationsByReason {
+            if let r = EscalationReason(rawValue: reason) { escalationsByReason[r] = n }
+        }
+        metrics?.restore(from: correlator, escalations: escalationsByReason)
+        var message = "\(path): continuing from the state saved at \(state.savedAt): \(state.lines) lines read, "
+            + "\(state.openEpisodes) open episodes, \(state.heldRecords) records held"
+        if let cursor = state.cursor {
+            message += "; the journal continues after its cursor: journalctl --after-cursor='\(cursor)' …"
+        } else {
+            message += "; the input should continue after line \(state.lines)"
+        }
+        environment.warn(message)
+        return 0
+    }
+
+    /// At a chunk boundary, everything read so far has been applied: the state is saved when
+    /// events are waiting to go out (they go out with it) or when the interval has passed.
+    private func checkpoint() {
+        let now = environment.readClock()
+        guard outputSinceSave || (appliedSinceSave && lastStateWrite.map { now - $0 >= configuration.stateInterval } ?? true)
+        else { return }
+        saveState()
+    }
+
+    /// Saves the state and writes out the events it covers: the state is written to a
+    /// temporary file first, the events next, and the rename last — a run killed before the
+    /// rename leaves the previous state, whose continuation prints those events again; after
+    /// it, the events are out. Only the instant between the two writes can repeat events.
+    private func saveState() {
+        guard let path = configuration.stateFile, let input = streams.first else { return }
+        lastStateWrite = environment.readClock()
+        let year = input.syslogYear
+        let state = SavedState(
+            version: SavedState.currentVersion, savedAt: lastStateWrite!.rfc3339, input: input.name, cursor: input.cursor,
+            lines: input.linesRead, counts: input.counts, firstAt: firstAt?.micros, lastAt: lastAt?.micros,
+            syslogYear: year.year, syslogMonth: year.month,
+            escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
+            reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
+        do {
+            try writeAtomically(try StateFile.encode(state), to: path, what: "state") { sink.flush() }
+            stateWriteFailed = false
+        } catch {
+            sink.flush()
+            if !stateWriteFailed { environment.warn("\(error)") }
+            stateWriteFailed = true
+        }
+        outputSinceSave = false
+        appliedSinceSave = false
+    }
+
+    /// Tells where the state went and how the input continues.
+    private func reportSaved(_ path: String) {
+        guard let input = streams.first else { return }
+        var message = "state saved to \(path): \(input.linesRead) lines read"
+        if let cursor = input.cursor { message += ", journal cursor \(cursor)" }
+        let held = reorderer.count + pairer.count
+        if held > 0 { message += "; \(held) records held for ordering and pairing go on to the next run" }
+        environment.warn(message)
     }
 
     /// Brings the metrics up to date about once a second while records flow, and whenever a
@@ -132,13 +248,17 @@ public final class Pipeline {
         }
     }
 
-    /// Releases everything held for ordering and pairing: at the end, or when a live input is idle.
-    func flushHeld() {
+    /// Releases everything held for ordering and pairing: at the end, or when a live input is
+    /// idle. Returns whether anything was held.
+    @discardableResult
+    func flushHeld() -> Bool {
         reorderer.flush(into: &released)
+        let held = !released.isEmpty
         drainReleased()
-        inputs.append(contentsOf: pairer.flush())
+        let waiting = pairer.flush()
+        inputs.append(contentsOf: waiting)
         correlate()
-        sink.flush()
+        return held || !waiting.isEmpty
     }
 
     private func drainReleased() {
@@ -163,9 +283,11 @@ public final class Pipeline {
         inputs.removeAll(keepingCapacity: true)
         guard !alerts.isEmpty else { return }
         for alert in alerts {
+            if case .escalation(let e) = alert { escalationsByReason[e.reason, default: 0] += 1 }
             metrics?.alert(alert)
             sink.emit(alert)
         }
+        outputSinceSave = true
         alerts.removeAll(keepingCapacity: true)
     }
 }

@@ -12,6 +12,8 @@ struct ChunkResult: Sendable {
     var idle = false
     var end = false
     var error: String?
+    /// The journald cursor of the chunk's last line (with `--state`).
+    var cursor: String?
 }
 
 /// Turns chunks into records: prefilter, decode, match. One per worker thread.
@@ -20,6 +22,8 @@ final class ChunkWorker {
     let decoder: RecordDecoder
     let matcher: Matcher
     let readClock: @Sendable () -> EventTime
+    /// Whether to find each chunk's last journald cursor (`--state`).
+    let keepsCursor: Bool
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
 
@@ -30,6 +34,7 @@ final class ChunkWorker {
                                 fallbackYear: environment.currentYear)
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         readClock = environment.readClock
+        keepsCursor = configuration.stateFile != nil
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
@@ -43,7 +48,34 @@ final class ChunkWorker {
         }
         result.lines = lines
         result.counts.truncated = cut
+        if keepsCursor { result.cursor = Self.lastCursor(UnsafeRawBufferPointer(rebasing: bytes[..<chunk.count])) }
         return result
+    }
+
+    private static let cursorKey = Array(#""__CURSOR":""#.utf8)
+
+    /// The `__CURSOR` of the last line of a chunk of journald JSON (its value never holds a
+    /// quote or a backslash), or nil.
+    static func lastCursor(_ chunk: UnsafeRawBufferPointer) -> String? {
+        var end = chunk.count
+        while end > 0, chunk[end - 1] == 10 || chunk[end - 1] == 13 { end -= 1 }
+        var start = end
+        while start > 0, chunk[start - 1] != 10 { start -= 1 }
+        let line = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
+        let key = cursorKey
+        guard line.count > key.count else { return nil }
+        var i = 0
+        while i + key.count <= line.count {
+            if line[i] == key[0], key.indices.allSatisfy({ line[i + $0] == key[$0] }) {
+                let from = i + key.count
+                var to = from
+                while to < line.count, line[to] != 34, line[to] != 92 { to += 1 }
+                guard to < line.count, line[to] == 34, to > from else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(rebasing: line[from..<to]), as: UTF8.self)
+            }
+            i += 1
+        }
+        return nil
     }
 
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ scratch: inout LogRecord,

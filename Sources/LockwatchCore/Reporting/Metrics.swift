@@ -76,6 +76,19 @@ public final class LockMetrics: @unchecked Sendable {
         if case .escalation(let e) = alert { escalations[e.reason]?.increment() }
     }
 
+    /// Continues the counters of a run whose state was saved (`--state`): each key's failures,
+    /// the skipped signals and the escalations by reason. Histograms start afresh, as
+    /// Prometheus expects of a restarted process.
+    func restore(from correlator: Correlator, escalations saved: [EscalationReason: Int]) {
+        var skippedSignals = 0
+        for (key, ks) in zip(correlator.keyOf, correlator.states) {
+            counter(for: key)?.increment(by: Int64(ks.failures))
+            skippedSignals += ks.skipped
+        }
+        skipped.increment(by: Int64(skippedSignals))
+        for (reason, n) in saved { escalations[reason]?.increment(by: Int64(n)) }
+    }
+
     /// Brings the gauges and line counters up to date: open episodes, the oldest one's age at
     /// `now`, and which holder blocks which open episode.
     func refresh(from correlator: Correlator, counts: Summary.Counts, now: EventTime?) {

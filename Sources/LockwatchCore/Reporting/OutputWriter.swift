@@ -19,6 +19,9 @@ public final class FileDescriptorWriter: ByteSink {
     let fd: Int32
     private var buffer: [UInt8] = []
     public private(set) var isClosed = false
+    /// Output buffered beyond this is written at once; `Int.max` writes only on `flush()`
+    /// (with `--state`, events go out when the state that covers them is saved).
+    public var flushThreshold = 64 << 10
 
     public init(fd: Int32) {
         self.fd = fd
@@ -27,7 +30,7 @@ public final class FileDescriptorWriter: ByteSink {
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= 64 << 10 { flush() }
+        if buffer.count >= flushThreshold { flush() }
     }
 
     public func flush() {
@@ -80,10 +83,11 @@ public protocol Sink: AnyObject {
 
 /// Writes a whole file atomically: to a temporary file beside it, then renamed over it, so
 /// that a reader (node_exporter's textfile collector) never sees half of it.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+func writeAtomically(_ bytes: [UInt8], to path: String, what: String = "metrics",
+                     beforeRename: () -> Void = {}) throws {
     let temporary = "\(path).tmp.\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw InputError(name: path, reason: "cannot write metrics: \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw InputError(name: path, reason: "cannot write \(what): \(String(cString: strerror(errno)))") }
     var ok = true
     bytes.withUnsafeBytes { b in
         var offset = 0
@@ -94,9 +98,10 @@ func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         }
     }
     close(fd)
+    if ok { beforeRename() }
     guard ok, rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
-        throw InputError(name: path, reason: "cannot write metrics: \(reason)")
+        throw InputError(name: path, reason: "cannot write \(what): \(reason)")
     }
 }
