@@ -225,4 +225,66 @@ func expectSameRun(first: String, then second: String, as whole: String, _ what:
         let second = try runLockwatch(["--format", "json", "--state", state, rest.path]).stdout
         expectSameRun(first: first, then: second, as: whole, "killed after \(after) s at line \(saved.lines) of \(journal.count)")
     }
+
+    /// The metrics of a continued run go on from the saved counters: contention per key and
+    /// escalations by reason equal those of one uninterrupted run, lines read too.
+    @Test func metricsContinueFromTheState() throws {
+        let journal = incidentJournal(incidents: 2, filler: 3).map { Array($0.utf8) }
+        func metrics(_ lines: ArraySlice<[UInt8]>, state: String) throws -> [String: Double] {
+            let path = dir.appendingPathComponent("metrics.prom").path
+            var configuration = Configuration()
+            configuration.stateFile = state
+            configuration.metricsFile = path
+            _ = Pipeline(configuration: configuration, sink: JSONPrinter(out: MemorySink()))
+                .run(sources: [ChunkedSource(lines.reduce(into: []) { $0 += $1; $0.append(10) }, sizes: [4096])])
+            return samples(try String(contentsOfFile: path, encoding: .utf8))
+        }
+        let whole = try metrics(journal[...], state: dir.appendingPathComponent("m-whole").path)
+        let state = dir.appendingPathComponent("m-cut").path
+        _ = try metrics(journal[..<70], state: state)
+        let continued = try metrics(journal[70...], state: state)
+        for (series, value) in whole where series.hasPrefix("entry_lock_contention_total{")
+            || series.hasPrefix("lockwatch_escalations_total{") || series == "lockwatch_lines_read_total"
+            || series == "lockwatch_skipped_signals_total" {
+            #expect(continued[series] == value, "\(series)")
+        }
+        #expect(whole[#"lockwatch_escalations_total{reason="persistent"}"#] == 2)
+    }
+
+    /// A state file that is not one is set aside, said so, counted as an error (exit 2), and
+    /// the run still analyses its input and saves a new state.
+    @Test func anUnusableStateIsSetAside() throws {
+        let state = dir.appendingPathComponent("garbage").path
+        try Data("{\"version\":1,\"lines\":\"many\"}".utf8).write(to: URL(fileURLWithPath: state))
+        let input = fixturesRoot.appendingPathComponent("incident/input.log").path
+        let r = try runLockwatch(["--format", "json", "--state", state, input])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("\(state): not a lockwatch state file"), "\(r.stderr)")
+        #expect(r.stderr.contains("set aside as \(state).unusable"))
+        #expect(FileManager.default.fileExists(atPath: state + ".unusable"))
+        #expect(r.stdout.contains(#""reason":"persistent""#))
+        #expect(savedPosition(state)?.lines == 21)
+    }
+
+    /// `--journalctl-args` tells journalctl where to resume: from now without a state, after
+    /// the saved cursor with one; the run itself says the same on stderr when it starts.
+    @Test func journalctlResumesAfterTheSavedCursor() throws {
+        let state = dir.appendingPathComponent("cursor").path
+        #expect(try runLockwatch(["--state", state, "--journalctl-args"]).stdout == "--since=now\n")
+        let input = fixturesRoot.appendingPathComponent("incident/input.log").path
+        _ = try runLockwatch(["--state", state, input])
+        let cursor = "s=4f1c;i=36;b=77aa;m=1;t=1;x=2"
+        #expect(try runLockwatch(["--state", state, "--journalctl-args"]).stdout == "--after-cursor=\(cursor)\n")
+        let again = try runLockwatch(["--state", state], stdin: [])
+        #expect(again.stderr.contains("journalctl --after-cursor='\(cursor)'"), "\(again.stderr)")
+        #expect(again.stderr.contains("lines read 21, open episodes 1"))
+    }
+
+    /// The state follows one input: several are refused as bad usage.
+    @Test func theStateFollowsOneInput() throws {
+        let input = fixturesRoot.appendingPathComponent("incident/input.log").path
+        let r = try runLockwatch(["--state", dir.appendingPathComponent("two").path, input, input])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--state follows one input"))
+    }
 }

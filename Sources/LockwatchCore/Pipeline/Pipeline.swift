@@ -152,8 +152,8 @@ public final class Pipeline {
             if let r = EscalationReason(rawValue: reason) { escalationsByReason[r] = n }
         }
         metrics?.restore(from: correlator, escalations: escalationsByReason)
-        var message = "\(path): continuing from the state saved at \(state.savedAt): \(state.lines) lines read, "
-            + "\(state.openEpisodes) open episodes, \(state.heldRecords) records held"
+        var message = "\(path): continuing from the state saved at \(state.savedAt): lines read \(state.lines), "
+            + "open episodes \(state.openEpisodes), records held \(state.heldRecords)"
         if let cursor = state.cursor {
             message += "; the journal continues after its cursor: journalctl --after-cursor='\(cursor)' …"
         } else {
