@@ -394,7 +394,10 @@ extension Correlator {
         return SavedCorrelator(
             evicted: evicted, escalations: escalations, latest: latest?.micros, incident: incident, keys: keys,
             activity: activity.map { SavedActivity(profile: $0.key.string, time: $0.value.micros) }.sorted { $0.profile < $1.profile },
-            activityQueue: activityQueue.map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
+            // Only the entries that can still expire a profile: the others have been superseded
+            // by a later failure of theirs, and their expiry changes nothing.
+            activityQueue: activityQueue.filter { activity[$0.profile] == $0.time }
+                .map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
             hosts: hosts.map { SavedHost(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host })
     }
 

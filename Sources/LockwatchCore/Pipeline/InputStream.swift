@@ -19,7 +19,8 @@ final class InputStream: @unchecked Sendable {
     let timestamps: TimestampParser
     /// Called on the consumer's thread when a live input has gone idle.
     var onIdle: (() -> Void)?
-    /// Called on the consumer's thread before it waits for the workers: output can go out now.
+    /// Called on the consumer's thread before it waits for the workers (still at the chunk
+    /// boundary): output can go out now.
     var beforeWait: (() -> Void)?
     /// Called on the consumer's thread between chunks, when every record of the chunks taken
     /// so far has been handed on and the next chunk is not taken yet: `linesRead` and `cursor`
@@ -62,8 +63,9 @@ final class InputStream: @unchecked Sendable {
             }
             if finished { return nil }
             atBoundary?()
+            let next = take()
             lineBase += current.lines
-            current = take()
+            current = next
             position = 0
             counts.add(current.counts)
             counts.lines = lineBase + current.lines

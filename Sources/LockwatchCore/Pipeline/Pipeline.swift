@@ -25,10 +25,11 @@ public final class Pipeline {
     private var recordsSinceClock = 0
     /// Escalations fired, by reason (saved with the state, for the next run's metrics).
     private var escalationsByReason: [EscalationReason: Int] = [:]
-    /// With `--state`: whether output was decided, or records applied, since the last save.
-    private var outputSinceSave = false
+    /// With `--state`: events decided, and whether records were applied, since the last save.
+    private var alertsSinceSave = 0
     private var appliedSinceSave = false
     private var lastStateWrite: EventTime?
+    private var lastSaveCost = TimeSpan.zero
     private var stateWriteFailed = false
 
     public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
@@ -77,11 +78,11 @@ public final class Pipeline {
                 let released = self.flushHeld()
                 // What the flush released changed the state: a run continuing from an older one
                 // would hold those records and might decide them otherwise.
-                if keepsState { if released { self.saveState() } else { self.checkpoint() } } else { self.sink.flush() }
+                if keepsState { if released || self.alertsSinceSave > 0 { self.saveState() } else { self.checkpoint(waiting: true) } } else { self.sink.flush() }
                 self.metricsDue(idle: true)
             }
-            s.beforeWait = { [unowned self] in self.sink.flush() }
-            if keepsState { s.atBoundary = { [unowned self] in self.checkpoint() } }
+            s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
+            if keepsState { s.atBoundary = { [unowned self] in self.checkpoint(waiting: false) } }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
@@ -163,22 +164,32 @@ public final class Pipeline {
         return 0
     }
 
-    /// At a chunk boundary, everything read so far has been applied: the state is saved when
-    /// events are waiting to go out (they go out with it) or when the interval has passed.
-    private func checkpoint() {
+    /// At a chunk boundary, everything read so far has been applied, and the state may be
+    /// saved (events decided go out with it): when a live input has gone idle or the run waits
+    /// for more of it, with events pending — at most every 20 ms while it streams, so that a
+    /// backlog is not read a save per chunk; when many events are pending; and when the
+    /// interval has passed.
+    private func checkpoint(waiting: Bool) {
         let now = environment.readClock()
-        guard outputSinceSave || (appliedSinceSave && lastStateWrite.map { now - $0 >= configuration.stateInterval } ?? true)
-        else { return }
+        let since = lastStateWrite.map { now - $0 } ?? .seconds(1e9)
+        // Saves take at most a tenth of the time, unless the events pending grow large.
+        let spaced = since >= max(.seconds(0.02), lastSaveCost * 10)
+        let live = waiting && streams.first?.reader.source.isStream == true && spaced
+        let many = alertsSinceSave >= 65_536 || (alertsSinceSave >= 4096 && spaced)
+        let due = since >= configuration.stateInterval
+        guard (alertsSinceSave > 0 && (live || many)) || ((appliedSinceSave || alertsSinceSave > 0) && due) else { return }
         saveState()
     }
 
     /// Saves the state and writes out the events it covers: the state is written to a
     /// temporary file first, the events next, and the rename last — a run killed before the
     /// rename leaves the previous state, whose continuation prints those events again; after
-    /// it, the events are out. Only the instant between the two writes can repeat events.
+    /// it, the events are out. Only a kill while the events are being written repeats events
+    /// (those already written), which is long only when stdout is a pipe that is not read.
     private func saveState() {
         guard let path = configuration.stateFile, let input = streams.first else { return }
         lastStateWrite = environment.readClock()
+        defer { lastSaveCost = environment.readClock() - lastStateWrite! }
         let year = input.syslogYear
         let state = SavedState(
             version: SavedState.currentVersion, savedAt: lastStateWrite!.rfc3339, input: input.name, cursor: input.cursor,
@@ -194,7 +205,7 @@ public final class Pipeline {
             if !stateWriteFailed { environment.warn("\(error)") }
             stateWriteFailed = true
         }
-        outputSinceSave = false
+        alertsSinceSave = 0
         appliedSinceSave = false
     }
 
@@ -287,7 +298,7 @@ public final class Pipeline {
             metrics?.alert(alert)
             sink.emit(alert)
         }
-        outputSinceSave = true
+        alertsSinceSave += alerts.count
         alerts.removeAll(keepingCapacity: true)
     }
 }
