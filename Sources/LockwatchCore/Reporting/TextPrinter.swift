@@ -108,6 +108,9 @@ public final class TextPrinter: Sink {
         for e in escalations {
             t += "    \(e.at.rfc3339) \(e.reason.rawValue) \(escalationSubject(e))\n"
         }
+        if s.escalations > escalations.count {
+            t += "    and \(s.escalations - escalations.count) printed by the run this one continues (--state)\n"
+        }
         if !escalations.isEmpty {
             t += "  runbook advice:\n"
             for advice in runbookAdvice { t += "    - \(advice)\n" }
