@@ -124,6 +124,8 @@ public final class Matcher {
     private let matchData: [MatchData]
     private let skipPhrase: Regex
     private let skipData: MatchData
+    /// The phrase's literal, tested before the regex (most failures do not say it).
+    private let skipGate = Prefilter(literals: [Literal("skipping signal", caseInsensitive: true)])
     private let timestamps: TimestampParser
     private let names = NameCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most
@@ -228,7 +230,7 @@ public final class Matcher {
     private func skipped(_ fields: FieldSet, _ record: LogRecord) -> Bool {
         if let r = fields.spans[.skipped], !r.isEmpty, !fields.isFalse(.skipped) { return true }
         if fields.valueEquals(.action, "skip_signal") || fields.isTrue(.signalSkipped) { return true }
-        return record.withSubject { (try? skipPhrase.matches($0, with: skipData)) ?? false }
+        return record.withSubject { skipGate.admits($0) && ((try? skipPhrase.matches($0, with: skipData)) ?? false) }
     }
 
     private func boolean(_ fields: FieldSet, _ f: Field) -> Bool? {
