@@ -21,7 +21,7 @@ struct Lockwatch: ParsableCommand {
             All options: lockwatch scan --help
             """,
         version: "0.1.0",
-        subcommands: [Scan.self],
+        subcommands: [Scan.self, RulesCommand.self, TestCommand.self, Explain.self],
         defaultSubcommand: Scan.self
     )
 
@@ -133,11 +133,8 @@ struct ThresholdOptions: ParsableArguments {
     }
 }
 
-/// How inputs are read.
-struct InputOptions: ParsableArguments {
-    @Argument(help: "Log files to read (- is stdin; .gz is read as gzip). Default: stdin.")
-    var inputs: [String] = []
-
+/// How a line is recognised: its envelope, its times, the rules.
+struct RecognitionOptions: ParsableArguments {
     @Option(help: "Envelope of every line: auto (detect per line), journald-json, short-iso, short, short-unix, cri, docker, plain.")
     var inputFormat: InputFormat = .auto
 
@@ -146,6 +143,27 @@ struct InputOptions: ParsableArguments {
 
     @Option(help: "Year of syslog timestamps, which have none (default: inferred).")
     var year: Int?
+
+    @Option(help: ArgumentHelp("Recognition rules of your own (YAML), tried before the built-in ones (see `lockwatch rules show`).", valueName: "FILE"))
+    var rules: String?
+
+    /// Puts these choices into a configuration; loads the rules file.
+    /// - Throws: `RulesFileError`.
+    func apply(to configuration: inout Configuration) throws -> RulesFile? {
+        configuration.inputFormat = inputFormat
+        configuration.zone = tz
+        configuration.year = year
+        guard let rules else { return nil }
+        let file = try RulesFile.load(rules)
+        configuration.rules = file.effectiveRules
+        return file
+    }
+}
+
+/// How inputs are read.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Log files to read (- is stdin; .gz is read as gzip). Default: stdin.")
+    var inputs: [String] = []
 
     @Option(help: "Lines longer than this are cut; the prefix is still analysed.")
     var maxLineBytes: Int = 1 << 20
@@ -171,6 +189,7 @@ struct Scan: ParsableCommand {
         abstract: "Analyse logs for ENTRY lock contention (the default command).")
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var recognition: RecognitionOptions
     @OptionGroup(title: "Thresholds") var thresholds: ThresholdOptions
 
     @Option(help: "Output: text (one line per event, then a summary) or json (NDJSON).")
@@ -208,12 +227,11 @@ struct Scan: ParsableCommand {
     }
 
     /// The one configuration value this command hands to the pipeline.
-    func makeConfiguration() -> Configuration {
+    /// - Throws: `RulesFileError` when `--rules` cannot be used.
+    func makeConfiguration() throws -> Configuration {
         var configuration = Configuration()
         configuration.thresholds = thresholds.thresholds
-        configuration.inputFormat = input.inputFormat
-        configuration.zone = input.tz
-        configuration.year = input.year
+        _ = try recognition.apply(to: &configuration)
         configuration.maxLineBytes = input.maxLineBytes
         configuration.workers = input.threads
         configuration.maxKeys = input.maxKeys
@@ -229,7 +247,13 @@ struct Scan: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         StopSignal.install()
-        let configuration = makeConfiguration()
+        let configuration: Configuration
+        do {
+            configuration = try makeConfiguration()
+        } catch {
+            Terminal.warn("\(error)")
+            throw ExitCode(ExitStatus.error)
+        }
         if journalctlArgs, let state {
             do {
                 print(try JournalResume.arguments(state: state).joined(separator: " "))

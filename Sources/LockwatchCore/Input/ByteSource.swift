@@ -40,6 +40,25 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
     public let name: String
     public let reason: String
     public var description: String { "\(name): \(reason)" }
+
+    public init(name: String, reason: String) { self.name = name; self.reason = reason }
+}
+
+/// Bytes already in memory, read as a file would be (a test case's inline log).
+public final class MemorySource: ByteSource {
+    public let name: String
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    public init(_ bytes: [UInt8], name: String) { self.bytes = bytes; self.name = name }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+        offset += n
+        return n
+    }
 }
 
 

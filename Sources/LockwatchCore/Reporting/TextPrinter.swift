@@ -19,7 +19,7 @@ public final class TextPrinter: Sink {
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
     /// Escapes control characters (C0, DEL, C1) so that log text cannot drive the terminal.
-    static func escaped(_ s: String) -> String {
+    public static func escaped(_ s: String) -> String {
         var out = ""
         for u in s.unicodeScalars {
             switch u.value {

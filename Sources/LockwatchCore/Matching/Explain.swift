@@ -1,0 +1,105 @@
+// Matching: why a line is (or is not) a lock record — `lockwatch explain`.
+
+/// Everything lockwatch decides about one line, stage by stage.
+public struct Explanation: Sendable {
+    /// Whether the run's literal prefilter lets the line through at all.
+    public var passesPrefilter: Bool
+    public var decodeFailure: DecodeFailure?
+    public var envelope: Envelope
+    public var shape: AppShape
+    public var time: EventTime?
+    public var timeSource: TimeSource?
+    /// The fields decoded, by their canonical names.
+    public var fields: [(name: String, value: String)]
+    /// The text the rules run on.
+    public var subject: String
+    /// Each rule, in order, until one matched.
+    public var trials: [RuleTrial]
+    /// What the matcher made of the line.
+    public var outcome: Outcome
+
+    public enum Outcome: Sendable {
+        case record(LockRecord, rule: String)
+        case noProfile(rule: String)
+        case limitExceeded(rule: String)
+        case none
+    }
+
+    /// The closest rule that did not match: one whose literal occurs in the line but whose
+    /// pattern does not match; nil when a rule matched or no literal occurs.
+    public var nearestMiss: RuleTrial? {
+        guard case .none = outcome else { return nil }
+        return trials.first { $0.literalFound && $0.matched == false }
+    }
+}
+
+/// One rule tried on one line.
+public struct RuleTrial: Sendable {
+    public var name: String
+    public var kind: RecordKind
+    public var literals: [Literal]
+    /// Whether one of its literals occurs in the subject (true for a rule without literals).
+    public var literalFound: Bool
+    /// Whether its pattern matched; nil when the literal was missing, so it did not run.
+    public var matched: Bool?
+    public var pattern: String
+    /// The named groups it captured.
+    public var captures: [(name: String, value: String)]
+}
+
+extension Explanation {
+    /// Explains `line` as a run with `configuration` would see it.
+    public init(line: [UInt8], configuration: Configuration, readClock: EventTime = EventTime(micros: 0)) {
+        let timestamps = TimestampParser(zone: configuration.zone)
+        let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps,
+                                    year: configuration.year, fallbackYear: 1970)
+        passesPrefilter = line.withUnsafeBytes { configuration.prefilter.admits($0) }
+        var rec = LogRecord()
+        decodeFailure = line.withUnsafeBytes { decoder.decode($0, into: &rec) }
+        envelope = rec.envelope
+        shape = rec.shape
+        time = rec.time
+        timeSource = rec.timeSource
+        fields = Field.allCases.compactMap { f in rec.fields[f].map { (f.name, $0) } }
+        subject = rec.withSubject { String(decoding: $0, as: UTF8.self) }
+        trials = []
+        outcome = .none
+        guard decodeFailure == nil else { return }
+        let record = rec
+        for rule in configuration.rules {
+            let data = rule.regex.makeMatchData()
+            let found = rule.literals.isEmpty || record.withSubject { rule.prefilter.admits($0) }
+            var trial = RuleTrial(name: rule.name, kind: rule.kind, literals: rule.literals, literalFound: found,
+                                  matched: nil, pattern: rule.regex.pattern, captures: [])
+            if found {
+                do {
+                    trial.matched = try record.withSubject { try rule.regex.matches($0, with: data) }
+                } catch {
+                    trials.append(trial)
+                    outcome = .limitExceeded(rule: rule.name)
+                    return
+                }
+                if trial.matched == true {
+                    trial.captures = rule.regex.groupNames.compactMap { name, number in
+                        data.range(ofGroup: number).map { r in
+                            (name, record.withSubject { String(decoding: UnsafeRawBufferPointer(rebasing: $0[r]), as: UTF8.self) })
+                        }
+                    }
+                }
+            }
+            trials.append(trial)
+            if trial.matched == true { break }
+        }
+        // The matcher itself decides the record, so that what is shown is what a run does.
+        let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
+        let rule = trials.last { $0.matched == true }?.name ?? ""
+        switch matcher.match(record, origin: Origin(input: 0, line: 1)) {
+        case .record(var r, let timeless):
+            if timeless { r.time = readClock }
+            outcome = .record(r, rule: rule)
+        case .noProfile(let name): outcome = .noProfile(rule: name)
+        case .limitExceeded(let name): outcome = .limitExceeded(rule: name)
+        case .none: outcome = .none
+        }
+    }
+}

@@ -1,0 +1,188 @@
+// `lockwatch rules check|show` and `lockwatch explain`: the rules, as promtool shows its own.
+
+import ArgumentParser
+import Foundation
+import LockwatchCore
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Check a rules file, or print the built-in rules as one.",
+        subcommands: [Check.self, Show.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check rules files without running: YAML, keys, kinds, patterns (with the offset of an error), and each rule's examples.",
+            discussion: "Exit status: 0 when every file is usable and every example is recognised by its rule, 2 otherwise.")
+
+        @Argument(help: "Rules files.")
+        var files: [String]
+
+        func run() throws {
+            var failed = false
+            for path in files {
+                let file: RulesFile
+                do {
+                    file = try RulesFile.load(path)
+                } catch {
+                    Terminal.warn("\(error)")
+                    failed = true
+                    continue
+                }
+                for w in file.warnings { Terminal.warn("warning: \(w)") }
+                var configuration = Configuration()
+                configuration.rules = file.effectiveRules
+                var wrong = 0
+                for example in file.examples {
+                    let e = Explanation(line: Array(example.line.utf8), configuration: configuration)
+                    let got: String
+                    switch e.outcome {
+                    case .record(_, let rule) where rule == example.rule: continue
+                    case .record(_, let rule): got = "recognised by rule \(rule) instead"
+                    case .noProfile(let rule): got = "matched by rule \(rule), but has no profile id"
+                    case .limitExceeded(let rule): got = "rule \(rule) hit the PCRE2 match limit"
+                    case .none:
+                        got = e.decodeFailure.map { "not decoded: \($0.rawValue)" } ?? "not recognised"
+                            + (e.passesPrefilter ? "" : " (no prefilter literal occurs in it)")
+                    }
+                    Terminal.warn("\(path):\(example.lineNumber): example of rule \(example.rule) is \(got): \(example.line)")
+                    wrong += 1
+                }
+                if wrong > 0 { failed = true; continue }
+                let defaults = file.replaceDefaults ? "replacing the built-in rules" : "before the \(DefaultRules.specs.count) built-in rules"
+                print("\(path): \(file.rules.count) rules, \(defaults); \(file.examples.count) examples recognised")
+            }
+            if failed { throw ExitCode(ExitStatus.error) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the built-in rules as a rules file (a starting point for --rules).")
+
+        func run() throws { print(DefaultRules.asRulesFile, terminator: "") }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain one line: envelope and shape, event time and its source, fields, and which rule matched — or the nearest miss and why.",
+        discussion: """
+            Examples:
+              lockwatch explain '2026/11/26 14:00:00 w2 entry lock busy: profile=p1 sym=ETH-USD'
+              lockwatch explain --file incident.log --line 12 --rules rules.yml
+            """)
+
+    @Argument(help: "The log line (or give --file and --line).")
+    var text: String?
+
+    @Option(help: "A log file to take the line from.")
+    var file: String?
+
+    @Option(help: "The line's number in --file, from 1.")
+    var line: Int?
+
+    @OptionGroup var recognition: RecognitionOptions
+
+    func validate() throws {
+        if text == nil, file == nil { throw ValidationError("give a line, or --file and --line") }
+        if text != nil, file != nil { throw ValidationError("give a line or --file, not both") }
+        if file != nil, line == nil { throw ValidationError("--file needs --line") }
+        if let line, line < 1 { throw ValidationError("--line counts from 1") }
+    }
+
+    func run() throws {
+        var configuration = Configuration()
+        let bytes: [UInt8]
+        do {
+            _ = try recognition.apply(to: &configuration)
+            bytes = try text.map { Array($0.utf8) } ?? lineOf(file!, line!)
+        } catch {
+            Terminal.warn("\(error)")
+            throw ExitCode(ExitStatus.error)
+        }
+        let e = Explanation(line: bytes, configuration: configuration,
+                            readClock: EventTime(seconds: Date().timeIntervalSince1970))
+        print(Self.describe(e), terminator: "")
+        if case .record = e.outcome { return }
+        throw ExitCode(1)
+    }
+
+    /// Line `n` of a file (gzip too), without its newline.
+    private func lineOf(_ path: String, _ n: Int) throws -> [UInt8] {
+        let source = try openInput(path)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var current: [UInt8] = []
+        var number = 1
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { break }
+            for b in buffer[..<count] {
+                if b == 10 {
+                    if number == n { return current }
+                    number += 1
+                    current.removeAll(keepingCapacity: true)
+                } else if number == n {
+                    current.append(b)
+                }
+            }
+        }
+        if number == n, !current.isEmpty { return current }
+        throw InputError(name: path, reason: "has \(number - 1) lines; there is no line \(n)")
+    }
+
+    static func describe(_ e: Explanation) -> String {
+        var t = ""
+        if !e.passesPrefilter {
+            t += "prefilter   none of the rules' literals occurs in the line: a run skips it before decoding\n"
+        }
+        if let f = e.decodeFailure {
+            t += "decoding    failed: \(f.rawValue) (a run counts the line as unparsed)\n"
+            return t
+        }
+        t += "envelope    \(e.envelope.rawValue)\n"
+        t += "app record  \(e.shape.rawValue)\n"
+        if let time = e.time {
+            t += "event time  \(time.rfc3339) (from the \(e.timeSource == .app ? "app record" : "envelope"))\n"
+        } else {
+            t += "event time  none in the line: a run stamps it with the moment it is read\n"
+        }
+        t += "fields\n"
+        if e.fields.isEmpty { t += "  (none)\n" }
+        for (name, value) in e.fields { t += "  \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(TextPrinter.escaped(value))\n" }
+        t += "subject     \(TextPrinter.escaped(e.subject))\n"
+        t += "rules\n"
+        for r in e.trials {
+            let literal = r.literals.isEmpty ? "no prefilter" : "prefilter \(r.literals.map(\.description).joined(separator: " | "))"
+            let verdict = switch r.matched {
+            case nil: "skipped: its literal does not occur"
+            case false?: "literal found; pattern does not match"
+            case true?: "MATCHED" + (r.captures.isEmpty ? "" : ": " + r.captures.map { "\($0.name)=\(TextPrinter.escaped($0.value))" }.joined(separator: " "))
+            }
+            t += "  \(r.name) (\(r.kind.rawValue), \(literal)): \(verdict)\n"
+        }
+        switch e.outcome {
+        case let .record(r, rule):
+            t += "result      a \(r.kind.rawValue) record by rule \(rule): profile=\(TextPrinter.escaped(r.profile))"
+            if let s = r.symbol { t += " symbol=\(TextPrinter.escaped(s))" }
+            if let o = r.owner { t += " owner=\(TextPrinter.escaped(o))" }
+            if let c = r.caller { t += " caller=\(TextPrinter.escaped(c))" }
+            if let h = r.host { t += " host=\(TextPrinter.escaped(h))" }
+            if let x = r.expires { t += " expires=\(x.rfc3339)" }
+            if r.kind == .failed || r.kind == .warning { t += " skipped_signal=\(r.skipped)" }
+            t += " at \(r.time.rfc3339)\n"
+        case let .noProfile(rule):
+            t += "result      not a record: rule \(rule) matched, but the line has no profile id (SPEC section 2)\n"
+        case let .limitExceeded(rule):
+            t += "result      not a record: rule \(rule) hit the PCRE2 match limit (a run counts the line as unparsed)\n"
+        case .none:
+            if let miss = e.nearestMiss {
+                t += "result      not a lock record; nearest miss: rule \(miss.name) — its literal occurs but its pattern does not match:\n"
+                t += "              \(miss.pattern)\n"
+            } else {
+                t += "result      not a lock record: no rule's literal occurs in the subject\n"
+            }
+        }
+        return t
+    }
+}
