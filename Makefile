@@ -37,6 +37,9 @@ test: deps prometheus
 	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
 	@rm -f .build-test.log
 	$(SWIFT) test --disable-xctest --skip-build
+	@# The fixtures and the worked examples, replayed as a user replays theirs.
+	$(BIN) rules check examples/*/rules.yml
+	$(BIN) test fixtures examples
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
 	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
 	python3 tests/bounded_state.py .build/release/lockwatch
