@@ -28,7 +28,14 @@ struct Lockwatch: ParsableCommand {
     /// Runs the command; bad usage exits 2, as the spec's exit statuses say (not sysexits' 64).
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            let others = ["rules", "test", "explain", "help", "-h", "--help", "--version", "--generate-completion-script"]
+            if arguments.first == "scan" {
+                arguments = ["scan"] + (try configured(Array(arguments.dropFirst())))
+            } else if !others.contains(arguments.first ?? "") {
+                arguments = try configured(arguments)
+            }
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
@@ -37,6 +44,16 @@ struct Lockwatch: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+/// The scan command's arguments after the config file and the environment (flags win).
+private func configured(_ args: [String]) throws -> [String] {
+    do {
+        return try ConfigLayers.apply(args, environment: ProcessInfo.processInfo.environment)
+    } catch {
+        Terminal.warn("\(error)")
+        throw ExitCode(ExitStatus.error)
     }
 }
 
@@ -216,6 +233,12 @@ struct Scan: ParsableCommand {
     @Option(help: "How often the state is saved when no event forces it.")
     var stateInterval: DurationArgument = DurationArgument(argument: "5s")!
 
+    @Option(help: ArgumentHelp("Settings from a YAML file (`ttl: 45s`, `metrics-listen: \":9464\"`, … any option of this command); LOCKWATCH_TTL and the like win over it, and flags over both. Also LOCKWATCH_CONFIG.", valueName: "FILE"))
+    var config: String?
+
+    @Flag(help: "Print every setting, its value and where it came from (default, config file, environment, flag), and exit.")
+    var printConfig = false
+
     @Flag(help: "Print the journalctl options that resume the journal where the --state file stopped (--after-cursor=…, or --since=now without a cursor), and exit.")
     var journalctlArgs = false
 
@@ -245,6 +268,10 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
+        if printConfig {
+            print(ConfigLayers.describe(), terminator: "")
+            return
+        }
         signal(SIGPIPE, SIG_IGN)
         StopSignal.install()
         let configuration: Configuration

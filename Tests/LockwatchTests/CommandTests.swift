@@ -23,10 +23,13 @@ struct CommandResult {
 
 /// Runs the binary with `args`, feeding `stdin` through a pipe in chunks of `chunk` bytes.
 func runLockwatch(_ args: [String], stdin: [UInt8]? = nil, chunk: Int = 1 << 20,
-                  executable: URL = lockwatchBinary) throws -> CommandResult {
+                  executable: URL = lockwatchBinary, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = args
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

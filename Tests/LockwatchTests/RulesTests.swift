@@ -124,4 +124,34 @@ import LockwatchCore
         let check = try runLockwatch(["rules", "check", rules.path])
         #expect(check.status == 2)
     }
+
+    /// Settings: a config file, then LOCKWATCH_* variables, then flags, each winning; the run
+    /// uses them, and `--print-config` says where each came from.
+    @Test func configFileEnvironmentAndFlagsInThatOrder() throws {
+        let config = dir.appendingPathComponent("lockwatch.yml")
+        try "ttl: 10s\nescalate_after: 2\nformat: json\n".write(to: config, atomically: true, encoding: .utf8)
+        let input = fixturesRoot.appendingPathComponent("incident/input.log").path
+        let shown = try runLockwatch(["--config", config.path, "--escalate-after", "4", "--print-config"],
+                                     environment: ["LOCKWATCH_TTL": "20s"])
+        #expect(shown.status == 0)
+        let lines = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(lines.contains("ttl 20s (env LOCKWATCH_TTL)"), "\(shown.stdout)")
+        #expect(lines.contains("escalate-after 4 (flag --escalate-after)"))
+        #expect(lines.contains("format json (config \(config.path):3)"))
+        #expect(lines.contains("multi-profile 2 (default)"))
+        // The run itself: TTL 10 s from the file makes the holder stuck sooner than 30 s would.
+        let fromFile = try runLockwatch(["--config", config.path, input])
+        #expect(fromFile.stdout.hasPrefix("{"), "format json from the file")
+        let stuck = { (r: CommandResult) in r.stdout.split(separator: "\n").first { $0.contains("owner_stuck") } ?? "" }
+        #expect(stuck(fromFile).contains(#""held_s":15"#), "\(stuck(fromFile))")
+        let fromEnv = try runLockwatch(["--config", config.path, input], environment: ["LOCKWATCH_TTL": "40s"])
+        #expect(stuck(fromEnv).contains(#""held_s":45"#), "\(stuck(fromEnv))")
+        let fromFlag = try runLockwatch(["--config", config.path, "--ttl", "100s", input], environment: ["LOCKWATCH_TTL": "40s"])
+        #expect(stuck(fromFlag).isEmpty, "no holder is stuck for 100 s")
+
+        try "ttl: 10s\nttls: 3\n".write(to: config, atomically: true, encoding: .utf8)
+        let bad = try runLockwatch(["--config", config.path, input])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("\(config.path):2: unknown setting `ttls`"), "\(bad.stderr)")
+    }
 }
