@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps prometheus build demo test record release bench fuzz clean
+.PHONY: all deps prometheus build demo test record release install bench fuzz clean
 
 all: build
 
@@ -43,6 +43,8 @@ test: deps prometheus
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
 	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
 	python3 tests/bounded_state.py .build/release/lockwatch
+	@# Installation: binary, man page and completions under a scratch PREFIX, and that they work.
+	bash tests/install_check.sh
 	@# The fleet's alerting rules: syntax, and their own unit tests.
 	promtool check rules deploy/prometheus/lockwatch-rules.yml
 	cd deploy/prometheus && promtool test rules lockwatch-rules.test.yml
@@ -57,6 +59,20 @@ record: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# Installs the binary, its man page and shell completions (bash, zsh, fish), all generated
+# from the ArgumentParser definitions, under PREFIX (default /usr/local; DESTDIR for staging).
+PREFIX ?= /usr/local
+install: release
+	$(SWIFT) package generate-manual >/dev/null
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/lockwatch $(DESTDIR)$(PREFIX)/bin/lockwatch
+	install -m 644 .build/plugins/GenerateManual/outputs/lockwatch/lockwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1
+	.build/release/lockwatch --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lockwatch
+	.build/release/lockwatch --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lockwatch
+	.build/release/lockwatch --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lockwatch.fish
 
 # Side-by-side throughput, memory and live latency against cat, rg, grep and mtail (not part
 # of `make test`); writes BENCHMARKS.md. BENCH_SIZE=bytes per corpus (default 1 GiB).
