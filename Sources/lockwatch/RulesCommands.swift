@@ -140,7 +140,7 @@ struct Explain: ParsableCommand {
             t += "decoding    failed: \(f.rawValue) (a run counts the line as unparsed)\n"
             return t
         }
-        t += "envelope    \(e.envelope.rawValue)\n"
+        t += "envelope    \(e.envelope.rawValue)\(e.envelopeHost.map { ", host \(TextPrinter.escaped($0))" } ?? "")\n"
         t += "app record  \(e.shape.rawValue)\n"
         if let time = e.time {
             t += "event time  \(time.rfc3339) (from the \(e.timeSource == .app ? "app record" : "envelope"))\n"

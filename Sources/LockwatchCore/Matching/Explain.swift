@@ -9,6 +9,8 @@ public struct Explanation: Sendable {
     public var shape: AppShape
     public var time: EventTime?
     public var timeSource: TimeSource?
+    /// The host the envelope names (journald's `_HOSTNAME`, a syslog host column).
+    public var envelopeHost: String?
     /// The fields decoded, by their canonical names.
     public var fields: [(name: String, value: String)]
     /// The text the rules run on.
@@ -60,6 +62,7 @@ extension Explanation {
         shape = rec.shape
         time = rec.time
         timeSource = rec.timeSource
+        envelopeHost = rec.envelopeHost
         fields = Field.allCases.compactMap { f in rec.fields[f].map { (f.name, $0) } }
         subject = rec.withSubject { String(decoding: $0, as: UTF8.self) }
         trials = []
