@@ -233,6 +233,9 @@ struct Scan: ParsableCommand {
     @Option(help: "How often the state is saved when no event forces it.")
     var stateInterval: DurationArgument = DurationArgument(argument: "5s")!
 
+    @Option(help: ArgumentHelp("Write an incident report: FILE.html (self-contained, with an SVG timeline) or FILE.md (Markdown, for a ticket). May be given more than once.", valueName: "FILE"))
+    var report: [String] = []
+
     @Option(help: ArgumentHelp("Settings from a YAML file (`ttl: 45s`, `metrics-listen: \":9464\"`, … any option of this command); LOCKWATCH_TTL and the like win over it, and flags over both. Also LOCKWATCH_CONFIG.", valueName: "FILE"))
     var config: String?
 
@@ -293,8 +296,10 @@ struct Scan: ParsableCommand {
         let out = FileDescriptorWriter(fd: 1)
         // With a state, events go out together with the state that covers them.
         if state != nil { out.flushThreshold = .max }
-        let sink: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
+        let printer: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
         let names = input.inputs.isEmpty ? ["-"] : input.inputs
+        let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: names)
+        let sink: Sink = reports.map { TeeSink([printer, $0]) } ?? printer
         let environment = RunEnvironment(
             readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
@@ -318,6 +323,10 @@ struct Scan: ParsableCommand {
             Terminal.warn("stopped by \(StopSignal.received == SIGINT ? "SIGINT" : "SIGTERM") before the end of the input; the summary covers what was read")
         }
         Terminal.notes(for: summary.counts)
+        if let reports {
+            for e in reports.errors { Terminal.warn(e) }
+            if !reports.errors.isEmpty { throw ExitCode(ExitStatus.error) }
+        }
         throw ExitCode(summary.exit)
     }
 

@@ -103,6 +103,10 @@ public struct Correlator: Sendable {
     var hosts: [Name: HostHealth] = [:]
     /// Escalations fired, all reasons.
     public private(set) var escalations = 0
+    /// With `keepsClosedEpisodes`: the episodes closed since the caller last emptied this.
+    public var closedEpisodes: [EpisodeRecord] = []
+    /// Whether to keep each closed episode for a report.
+    public var keepsClosedEpisodes = false
 
     public init(thresholds: Thresholds, maxKeys: Int = 100_000) {
         self.thresholds = thresholds
@@ -244,7 +248,8 @@ public struct Correlator: Sendable {
         var drop = [Bool](repeating: false, count: states.count)
         for i in order.prefix(n) {
             drop[i] = true
-            if states[i].episode != nil {
+            if let ep = states[i].episode {
+                if keepsClosedEpisodes { closedEpisodes.append(EpisodeRecord(key: keyOf[i], ep, end: ep.lastFailure, state: .quiet)) }
                 states[i].episode = nil
                 closedEpisode(key: keyOf[i], at: now)
             }
@@ -316,6 +321,9 @@ public struct Correlator: Sendable {
 
     /// Closes the open episode of the key in slot `i` and updates the profile's activity.
     private mutating func close(_ i: Int, as state: EpisodeState, duration: TimeSpan, at now: EventTime) {
+        if keepsClosedEpisodes, let ep = states[i].episode {
+            closedEpisodes.append(EpisodeRecord(key: keyOf[i], ep, end: state == .recovered ? now : ep.lastFailure, state: state))
+        }
         states[i].episode = nil
         states[i].lastSeen = max(states[i].lastSeen, now)
         states[i].state = state
@@ -432,5 +440,29 @@ extension Correlator {
         for a in saved.activity { activity[Name(a.profile)] = EventTime(micros: a.time) }
         activityQueue = Deque(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
         for h in saved.hosts { hosts[Name(h.host)] = h.health }
+    }
+}
+
+/// One contention episode, for reports: from its first failure to its recovery, its last
+/// failure when it went quiet, or the end of the input while still open.
+public struct EpisodeRecord: Sendable {
+    public var key: LockKey
+    public var start: EventTime
+    public var end: EventTime
+    public var state: EpisodeState
+    public var failures: Int
+    public var owners: [String]
+    public var escalations: [EscalationReason]
+
+    init(key: LockKey, _ ep: Episode, end: EventTime, state: EpisodeState) {
+        self.key = key; start = ep.start; self.end = end; self.state = state; failures = ep.failures
+        owners = ep.owners.map(\.name.string); escalations = ep.fired.reasons
+    }
+}
+
+extension Correlator {
+    /// The episodes still open, as of `end`.
+    public func openEpisodes(at end: EventTime) -> [EpisodeRecord] {
+        zip(keyOf, states).compactMap { key, ks in ks.episode.map { EpisodeRecord(key: key, $0, end: end, state: .open) } }
     }
 }

@@ -39,6 +39,7 @@ public final class Pipeline {
         self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
         self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
+        correlator.keepsClosedEpisodes = sink.wantsEpisodes
         self.metrics = configuration.metricsFile == nil && !configuration.metricsServed
             ? nil : LockMetrics(maxSeries: configuration.metricsMaxSeries)
     }
@@ -112,6 +113,10 @@ public final class Pipeline {
             sink.flush()
             correlator.finish(at: lastAt)
         }
+        if sink.wantsEpisodes {
+            passClosedEpisodes()
+            for e in correlator.openEpisodes(at: lastAt ?? EventTime(micros: 0)) { sink.episode(e) }
+        }
         // The summary of many keys is large: the heap freed by the run goes back first.
         lw_release_free_memory()
         var counts = streamCounts()
@@ -144,6 +149,7 @@ public final class Pipeline {
             return 1
         }
         correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys, restoring: state.correlator)
+        correlator.keepsClosedEpisodes = sink.wantsEpisodes
         reorderer.restore(state.reorderer)
         pairer.restore(state.pairer)
         streams[0].restore(from: state)
@@ -282,6 +288,13 @@ public final class Pipeline {
         correlate()
     }
 
+    /// Hands the episodes closed so far to the sink (for reports).
+    private func passClosedEpisodes() {
+        guard !correlator.closedEpisodes.isEmpty else { return }
+        for e in correlator.closedEpisodes { sink.episode(e) }
+        correlator.closedEpisodes.removeAll(keepingCapacity: true)
+    }
+
     /// Applies what pairing made final and hands the alerts to the sink. The sink is flushed
     /// whenever the pipeline waits for input, so a live pipe shows each event at once while a
     /// batch run writes in large blocks.
@@ -292,6 +305,7 @@ public final class Pipeline {
             correlator.apply(input, into: &alerts)
         }
         inputs.removeAll(keepingCapacity: true)
+        passClosedEpisodes()
         guard !alerts.isEmpty else { return }
         for alert in alerts {
             if case .escalation(let e) = alert { escalationsByReason[e.reason, default: 0] += 1 }

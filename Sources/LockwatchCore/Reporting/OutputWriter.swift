@@ -79,6 +79,27 @@ public protocol Sink: AnyObject {
     func flush()
     /// Whether the output went away.
     var isClosed: Bool { get }
+    /// Whether the sink wants `episode` calls (reports do; printers do not).
+    var wantsEpisodes: Bool { get }
+    /// An episode, once closed, and at the end those still open.
+    func episode(_ e: EpisodeRecord)
+}
+
+extension Sink {
+    public var wantsEpisodes: Bool { false }
+    public func episode(_ e: EpisodeRecord) {}
+}
+
+/// Hands everything to several sinks: the printer and the reports.
+public final class TeeSink: Sink {
+    public let sinks: [Sink]
+    public init(_ sinks: [Sink]) { self.sinks = sinks }
+    public func emit(_ alert: Alert) { for s in sinks { s.emit(alert) } }
+    public func finish(_ summary: Summary) { for s in sinks { s.finish(summary) } }
+    public func flush() { for s in sinks { s.flush() } }
+    public var isClosed: Bool { sinks.first?.isClosed ?? true }
+    public var wantsEpisodes: Bool { sinks.contains { $0.wantsEpisodes } }
+    public func episode(_ e: EpisodeRecord) { for s in sinks where s.wantsEpisodes { s.episode(e) } }
 }
 
 /// Writes a whole file atomically: to a temporary file beside it, then renamed over it, so
