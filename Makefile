@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps prometheus chromium build demo test record release install bench fuzz clean
+.PHONY: all deps prometheus chromium tmux build demo test record release install bench fuzz clean
 
 all: build
 
@@ -30,6 +30,13 @@ chromium:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# tmux, to drive the terminal views as a person would.
+tmux:
+	@if ! command -v tmux >/dev/null; then \
+		echo "installing tmux"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq tmux >/dev/null; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
@@ -39,7 +46,7 @@ demo: build
 	@$(BIN) fixtures/incident/input.log; status=$$?; echo "(exit status $$status)"; [ $$status -le 1 ]
 
 # Unit, golden-fixture and command tests (Swift Testing). The build must be free of warnings.
-test: deps prometheus chromium
+test: deps prometheus chromium tmux
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-test.log | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
 	@rm -f .build-test.log
@@ -49,6 +56,8 @@ test: deps prometheus chromium
 	$(BIN) test fixtures examples
 	@# The HTML report in a real browser: self-contained, and the screenshot is not blank.
 	python3 tests/report_screenshot.py $(BIN)
+	@# The live view, colour and progress, under tmux.
+	python3 tests/terminal_ui.py $(BIN)
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
 	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
 	python3 tests/bounded_state.py .build/release/lockwatch

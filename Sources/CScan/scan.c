@@ -272,4 +272,6 @@ void lw_install_stop_handlers(void) {
 
 int lw_stop_signal(void) { return stop_signal; }
 
+void lw_request_stop(int reason) { if (!stop_signal) stop_signal = reason; }
+
 void lw_release_free_memory(void) { malloc_trim(0); }

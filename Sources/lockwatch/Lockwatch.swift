@@ -212,8 +212,7 @@ struct Scan: ParsableCommand {
     @Option(help: "Output: text (one line per event, then a summary) or json (NDJSON).")
     var format: OutputFormat = .text
 
-    @Option(help: "Colour in text output: auto (on a terminal, unless NO_COLOR is set), always, never.")
-    var color: ColorChoice = .auto
+    @OptionGroup var colour: ColorOptions
 
     @Option(help: "Write the Prometheus metrics to this file, atomically, every --metrics-interval and at the end (for node_exporter's textfile collector).")
     var metricsFile: String?
@@ -232,6 +231,9 @@ struct Scan: ParsableCommand {
 
     @Option(help: "How often the state is saved when no event forces it.")
     var stateInterval: DurationArgument = DurationArgument(argument: "5s")!
+
+    @Flag(inversion: .prefixedNo, help: "A screen refreshed about once a second: open episodes, escalations, the last events; q quits with the summary. Default: on when stdout is a terminal and the input a pipe (with text output).")
+    var live: Bool?
 
     @Option(help: ArgumentHelp("Write an incident report: FILE.html (self-contained, with an SVG timeline) or FILE.md (Markdown, for a ticket). May be given more than once.", valueName: "FILE"))
     var report: [String] = []
@@ -296,8 +298,15 @@ struct Scan: ParsableCommand {
         let out = FileDescriptorWriter(fd: 1)
         // With a state, events go out together with the state that covers them.
         if state != nil { out.flushThreshold = .max }
-        let printer: Sink = format == .json ? JSONPrinter(out: out) : TextPrinter(out: out, color: useColor)
         let names = input.inputs.isEmpty ? ["-"] : input.inputs
+        let color = useColor
+        let makePrinter: (ByteSink) -> Sink = { [format] sink in
+            format == .json ? JSONPrinter(out: sink) as Sink : TextPrinter(out: sink, color: color)
+        }
+        let liveView = (live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && names == ["-"] && format == .text))
+            ? LiveView(out: out, color: color, ttl: configuration.thresholds.ttl, size: LiveKeys.size, makePrinter: makePrinter)
+            : nil
+        let printer: Sink = liveView ?? makePrinter(out)
         let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: names)
         let sink: Sink = reports.map { TeeSink([printer, $0]) } ?? printer
         let environment = RunEnvironment(
@@ -316,10 +325,19 @@ struct Scan: ParsableCommand {
                 throw ExitCode(ExitStatus.error)
             }
         }
+        var keys: LiveKeys? = nil
+        if let liveView {
+            pipeline.observer = liveView
+            keys = LiveKeys.start()
+            liveView.start()
+        }
+        let progress = liveView == nil ? ProgressLine.start(pipeline.progress) : nil
         let summary = pipeline.run(inputs: names)
+        progress?.stop()
+        keys?.restore()
         server?.stop()
         if out.isClosed { throw ExitCode(ExitStatus.clean) }
-        if StopSignal.received != 0 {
+        if StopSignal.received != 0 && StopSignal.received != StopSignal.requested {
             Terminal.warn("stopped by \(StopSignal.received == SIGINT ? "SIGINT" : "SIGTERM") before the end of the input; the summary covers what was read")
         }
         Terminal.notes(for: summary.counts)
@@ -330,7 +348,16 @@ struct Scan: ParsableCommand {
         throw ExitCode(summary.exit)
     }
 
-    private var useColor: Bool {
+    private var useColor: Bool { colour.enabled }
+}
+
+/// `--color`, for every command that writes for people.
+struct ColorOptions: ParsableArguments {
+    @Option(help: "Colour: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always, never.")
+    var color: ColorChoice = .auto
+
+    /// Whether to colour what goes to standard output.
+    var enabled: Bool {
         switch color {
         case .always: return true
         case .never: return false
@@ -339,12 +366,16 @@ struct Scan: ParsableCommand {
             return isatty(1) == 1 && env["NO_COLOR"].map(\.isEmpty) ?? true && env["TERM"] != "dumb"
         }
     }
+
+    /// `s` in the SGR colour `code` when colour is on.
+    func paint(_ s: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 }
 
 /// What the command says on stderr.
 enum Terminal {
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("lockwatch: \(message)\n".utf8))
+        let clear = ProgressLine.active.load(ordering: .relaxed) ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data("\(clear)lockwatch: \(message)\n".utf8))
     }
 
     /// Reports what was set aside, so that nothing is lost silently.

@@ -83,6 +83,7 @@ struct Explain: ParsableCommand {
     var line: Int?
 
     @OptionGroup var recognition: RecognitionOptions
+    @OptionGroup var colour: ColorOptions
 
     func validate() throws {
         if text == nil, file == nil { throw ValidationError("give a line, or --file and --line") }
@@ -103,7 +104,7 @@ struct Explain: ParsableCommand {
         }
         let e = Explanation(line: bytes, configuration: configuration,
                             readClock: EventTime(seconds: Date().timeIntervalSince1970))
-        print(Self.describe(e), terminator: "")
+        print(Self.describe(e, paint: colour.paint), terminator: "")
         if case .record = e.outcome { return }
         throw ExitCode(1)
     }
@@ -131,7 +132,7 @@ struct Explain: ParsableCommand {
         throw InputError(name: path, reason: "has \(number - 1) lines; there is no line \(n)")
     }
 
-    static func describe(_ e: Explanation) -> String {
+    static func describe(_ e: Explanation, paint: (String, String) -> String = { s, _ in s }) -> String {
         var t = ""
         if !e.passesPrefilter {
             t += "prefilter   none of the rules' literals occurs in the line: a run skips it before decoding\n"
@@ -157,7 +158,7 @@ struct Explain: ParsableCommand {
             let verdict = switch r.matched {
             case nil: "skipped: its literal does not occur"
             case false?: "literal found; pattern does not match"
-            case true?: "MATCHED" + (r.captures.isEmpty ? "" : ": " + r.captures.map { "\($0.name)=\(TextPrinter.escaped($0.value))" }.joined(separator: " "))
+            case true?: paint("MATCHED", "1;32") + (r.captures.isEmpty ? "" : ": " + r.captures.map { "\($0.name)=\(TextPrinter.escaped($0.value))" }.joined(separator: " "))
             }
             t += "  \(r.name) (\(r.kind.rawValue), \(literal)): \(verdict)\n"
         }
@@ -177,7 +178,7 @@ struct Explain: ParsableCommand {
             t += "result      not a record: rule \(rule) hit the PCRE2 match limit (a run counts the line as unparsed)\n"
         case .none:
             if let miss = e.nearestMiss {
-                t += "result      not a lock record; nearest miss: rule \(miss.name) — its literal occurs but its pattern does not match:\n"
+                t += "result      not a lock record; " + paint("nearest miss: rule \(miss.name)", "1;33") + " — its literal occurs but its pattern does not match:\n"
                 t += "              \(miss.pattern)\n"
             } else {
                 t += "result      not a lock record: no rule's literal occurs in the subject\n"

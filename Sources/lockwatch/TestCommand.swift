@@ -30,6 +30,8 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "Re-record the expectations from what the runs give (review the diff).")
     var update = false
 
+    @OptionGroup var colour: ColorOptions
+
     func run() throws {
         var passed = 0, failed = 0, broken = 0
         let cases = (paths.isEmpty ? ["fixtures"] : paths).flatMap { Self.discover($0) }
@@ -46,16 +48,18 @@ struct TestCommand: ParsableCommand {
                 let problems = try Self.isFixture(absolute) ? fixture(absolute) : replay(absolute)
                 if problems.isEmpty {
                     passed += 1
-                    print("ok    \(path)")
+                    print(colour.paint("ok   ", "32") + " \(path)")
                 } else {
                     failed += 1
-                    print("FAIL  \(path)")
-                    for p in problems.prefix(40) { print("      \(p)") }
+                    print(colour.paint("FAIL ", "1;31") + " \(path)")
+                    for p in problems.prefix(40) {
+                        print("      " + (p.hasPrefix("-") ? colour.paint(p, "31") : p.hasPrefix("+") ? colour.paint(p, "32") : p))
+                    }
                     if problems.count > 40 { print("      … \(problems.count - 40) more") }
                 }
             } catch {
                 broken += 1
-                print("ERROR \(path): \(error)")
+                print(colour.paint("ERROR", "1;31") + " \(path): \(error)")
             }
         }
         print("\(passed) passed, \(failed) failed\(broken > 0 ? ", \(broken) could not run" : "")\(update ? " (re-recorded)" : "")")

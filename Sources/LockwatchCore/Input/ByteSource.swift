@@ -7,6 +7,7 @@ import Darwin
 #endif
 import CScan
 import CZlib
+import Synchronization
 
 /// A source of bytes read in large chunks. `read` returns 0 at end of input.
 public protocol ByteSource: AnyObject {
@@ -18,11 +19,38 @@ public protocol ByteSource: AnyObject {
     var isStream: Bool { get }
     /// For a stream: whether bytes arrive within `milliseconds` (0 asks without waiting).
     func hasData(within milliseconds: Int32) -> Bool
+    /// Bytes of the underlying file consumed so far (compressed bytes for gzip), for progress.
+    var position: Int { get }
+    /// The size of the underlying file, when it is a regular file.
+    var size: Int? { get }
 }
 
 extension ByteSource {
     public var isStream: Bool { false }
     public func hasData(within milliseconds: Int32) -> Bool { true }
+    public var position: Int { 0 }
+    public var size: Int? { nil }
+}
+
+/// How far the reading of a run's inputs has got: written by the readers, read by a progress
+/// display on another thread.
+public final class ReadProgress: Sendable {
+    private let consumed = Atomic<Int>(0)
+    private let total = Atomic<Int>(0)
+    private let known = Atomic<Bool>(true)
+
+    public init() {}
+
+    /// Bytes consumed so far, and the total when every input's size is known.
+    public var state: (consumed: Int, total: Int?) {
+        (consumed.load(ordering: .relaxed), known.load(ordering: .relaxed) ? total.load(ordering: .relaxed) : nil)
+    }
+
+    func add(size: Int?) {
+        if let size { total.add(size, ordering: .relaxed) } else { known.store(false, ordering: .relaxed) }
+    }
+
+    func consume(_ n: Int) { if n > 0 { consumed.add(n, ordering: .relaxed) } }
 }
 
 /// SIGINT and SIGTERM, once the command has asked for them: the readers stop at the next
@@ -31,8 +59,14 @@ public enum StopSignal {
     /// Makes the first SIGINT or SIGTERM a request to stop; a second one ends the process.
     public static func install() { lw_install_stop_handlers() }
 
-    /// The signal that asked to stop, or 0.
+    /// The signal that asked to stop, or 0 (`requested` when the program itself asked).
     public static var received: Int32 { lw_stop_signal() }
+
+    /// What `received` is after `request()`.
+    public static let requested: Int32 = -1
+
+    /// Stops the run as a signal would (the readers finish, the summary is printed).
+    public static func request() { lw_request_stop(requested) }
 }
 
 /// Why an input could not be read.
@@ -68,6 +102,8 @@ public final class FileDescriptorSource: ByteSource {
     let fd: Int32
     let ownsDescriptor: Bool
     public let isStream: Bool
+    public let size: Int?
+    public private(set) var position = 0
 
     public init(fd: Int32, name: String, ownsDescriptor: Bool) {
         self.fd = fd
@@ -76,6 +112,7 @@ public final class FileDescriptorSource: ByteSource {
         var st = stat()
         let type = fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0
         isStream = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+        size = type == S_IFREG ? Int(st.st_size) : nil
         // A larger pipe lets a fast writer hand over more than 64 KiB per read.
         if type == S_IFIFO { _ = fcntl(fd, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20)) }
     }
@@ -104,7 +141,7 @@ public final class FileDescriptorSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 { position += n; return n }
             if errno == EINTR {
                 if StopSignal.received != 0 { return 0 }
                 continue
@@ -118,9 +155,12 @@ public final class FileDescriptorSource: ByteSource {
 public final class GzipSource: ByteSource {
     public let name: String
     private let file: gzFile
+    public let size: Int?
+    public var position: Int { Int(gzoffset(file)) }
 
     public init(path: String) throws {
         let plain = try FileDescriptorSource.open(path: path)
+        size = plain.size
         let fd = dup(plain.fd)
         guard let file = gzdopen(fd, "rb") else {
             close(fd)

@@ -40,6 +40,9 @@ final class ChunkReader {
     private var discarding = false
     private var idleReported = false
     private var eof = false
+    /// Where the bytes read are counted, for a progress display.
+    var progress: ReadProgress?
+    private var counted = 0
 
     init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?) {
         self.source = source
@@ -81,6 +84,11 @@ final class ChunkReader {
             if source.isStream && !source.hasData(within: 100) { continue }
             let room = UnsafeMutableRawBufferPointer(rebasing: buffer[end..<bufferCapacity])
             var n = try source.read(into: room)
+            if let progress {
+                let p = source.position
+                progress.consume(p - counted)
+                counted = p
+            }
             if n == 0 { eof = true; discarding = false; continue }
             idleReported = false
             if discarding {

@@ -1,5 +1,11 @@
 import CScan
 
+/// Something that shows a run while it goes on.
+public protocol PipelineObserver: AnyObject {
+    /// The correlator's state, what was read, and the latest event time.
+    func refresh(correlator: Correlator, counts: Summary.Counts, latest: EventTime?)
+}
+
 /// Wires the stages: inputs → merge → watermark → attempt pairing → correlator → sink.
 ///
 ///     let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
@@ -18,6 +24,11 @@ public final class Pipeline {
     private var alerts: [Alert] = []
     /// The run's metrics, when an exposition was asked for.
     public let metrics: LockMetrics?
+    /// How much of the inputs has been read (a progress display polls it).
+    public let progress = ReadProgress()
+    /// Told about once a second, and when a live input falls silent, where the run stands
+    /// (the live view). Called on the correlating thread.
+    public var observer: PipelineObserver?
     private var streams: [InputStream] = []
     private var lastMetricsWrite: EventTime?
     private var lastMetricsRefresh: EventTime?
@@ -65,6 +76,10 @@ public final class Pipeline {
         let streams = sources.enumerated().map { k, s in
             InputStream(index: k, source: s, pool: pool, configuration: configuration, environment: environment)
         }
+        for s in streams {
+            progress.add(size: s.reader.source.size)
+            s.reader.progress = progress
+        }
         self.streams = streams
         var stateErrors = 0
         let keepsState = configuration.stateFile != nil && streams.count == 1
@@ -97,7 +112,7 @@ public final class Pipeline {
             reorderer.push(r, into: &released)
             drainReleased()
             recordsSinceClock += 1
-            if recordsSinceClock >= 4096, metrics != nil {
+            if recordsSinceClock >= (observer == nil ? 4096 : 256), metrics != nil || observer != nil {
                 recordsSinceClock = 0
                 metricsDue()
             }
@@ -229,12 +244,15 @@ public final class Pipeline {
     /// live input falls silent (for scrapes); writes the metrics file when its interval has
     /// passed (wall time, from the environment's clock).
     private func metricsDue(idle: Bool = false) {
-        guard let metrics else { return }
+        guard metrics != nil || observer != nil else { return }
         let now = environment.readClock()
         if idle || lastMetricsRefresh.map({ now - $0 >= .seconds(1) }) ?? true {
             lastMetricsRefresh = now
-            metrics.refresh(from: correlator, counts: streamCounts(), now: lastAt)
+            let counts = streamCounts()
+            metrics?.refresh(from: correlator, counts: counts, now: lastAt)
+            observer?.refresh(correlator: correlator, counts: counts, latest: lastAt)
         }
+        guard metrics != nil else { return }
         if configuration.metricsFile != nil, lastMetricsWrite.map({ now - $0 >= configuration.metricsInterval }) ?? true {
             writeMetricsFile()
         }
