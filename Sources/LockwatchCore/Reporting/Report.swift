@@ -46,9 +46,14 @@ public final class ReportSink: Sink {
         episodes.append(e)
     }
 
+    /// The report of `summary` and what was collected, as text.
+    public func render(_ summary: Summary, as format: Format) -> String {
+        format == .html ? html(summary) : markdown(summary)
+    }
+
     public func finish(_ summary: Summary) {
         for (path, format) in outputs {
-            let text = format == .html ? html(summary) : markdown(summary)
+            let text = render(summary, as: format)
             do { try writeAtomically(Array(text.utf8), to: path, what: "the report") } catch {
                 errors.append("\(error)")
             }

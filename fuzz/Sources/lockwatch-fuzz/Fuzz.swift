@@ -1,11 +1,13 @@
 // One fuzz input is a log: every line goes through decoding, matching, pairing and the
 // correlator (with a tiny --max-keys, so that eviction runs too), and every event and the
-// summary through both printers. Any crash, hang or sanitizer report is a finding.
+// summary through both printers and both report formats; the first lines are also
+// explained as `lockwatch explain` does. Any crash, hang or sanitizer report is a finding.
 
 import LockwatchCore
 
 nonisolated(unsafe) private let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
 private let decoder = RecordDecoder(year: 2026)
+private let configuration = Configuration()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -14,7 +16,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     thresholds.ttl = .seconds(2)
     var pairer = AttemptPairer(window: .seconds(1))
     var correlator = Correlator(thresholds: thresholds, maxKeys: 4)
+    correlator.keepsClosedEpisodes = true
     let text = TextPrinter(out: MemorySink(), color: true)
+    let report = ReportSink(paths: [], inputs: ["fuzz"])
     var alerts: [Alert] = []
     var start = 0, number = 0
     var first: EventTime?, last: EventTime?
@@ -22,6 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let line = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
         start = i + 1
         number += 1
+        if number <= 4 { _ = Explanation(line: Array(line), configuration: configuration) }
         guard case .success(let record) = decoder.decode(line),
               case .record(let r, _) = matcher.match(record, origin: Origin(input: 0, line: number)) else { continue }
         first = min(first ?? r.time, r.time)
@@ -33,10 +38,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for alert in alerts {
         _ = JSONPrinter.line(alert)
         text.emit(alert)
+        report.emit(alert)
     }
+    for e in correlator.closedEpisodes + correlator.openEpisodes(at: last ?? EventTime(micros: 0)) { report.episode(e) }
     let summary = correlator.summary(counts: .init(), firstAt: first, lastAt: last, exit: 0)
     _ = JSONPrinter.summaryLine(summary)
     text.finish(summary)
+    _ = report.render(summary, as: .html)
+    _ = report.render(summary, as: .markdown)
     return 0
 }
 
