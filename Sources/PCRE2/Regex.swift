@@ -115,6 +115,25 @@ public final class Regex: @unchecked Sendable {
         throw RegexMatchError.failed(code: rc, message: Regex.message(for: rc))
     }
 
+    /// The compiled code and match context, for a caller that keeps the regex alive and
+    /// matches through `rawMatch` without reference counting on each call.
+    package var handles: (code: OpaquePointer, context: OpaquePointer?) { (code, matchContext) }
+
+    /// `matches(_:with:)` on raw handles (see `handles`): the PCRE2 return code, negative
+    /// when there is no match or an error.
+    @inline(__always)
+    package static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer,
+                                 _ subject: UnsafeRawBufferPointer) -> Int32 {
+        let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer<UInt8>(bitPattern: 1)!
+        return pcre2_match_8(code, base, subject.count, 0, 0, data, context)
+    }
+
+    /// Whether a return code of `rawMatch` is a limit stopping the search.
+    package static func isLimit(_ rc: Int32) -> Bool {
+        rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT
+            || rc == PCRE2_ERROR_JIT_STACKLIMIT
+    }
+
     /// Convenience for tests and cold paths: matches a `String`'s UTF-8 bytes.
     public func matches(_ subject: String, with data: MatchData) throws -> Bool {
         var copy = subject
@@ -150,7 +169,7 @@ public final class Regex: @unchecked Sendable {
 
 /// PCRE2 match data: the ovector of the last successful match. One per thread.
 public final class MatchData {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
 
     init(code: OpaquePointer) {
         pointer = pcre2_match_data_create_from_pattern_8(code, nil)

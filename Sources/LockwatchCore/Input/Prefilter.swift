@@ -80,6 +80,9 @@ public struct Prefilter: Sendable {
         return at < bytes.count ? at : nil
     }
 
+    /// The search tables, for a caller that keeps this prefilter alive (nil admits all).
+    var rawTables: UnsafeMutablePointer<lw_literals>? { literals.isEmpty ? nil : set.tables }
+
     /// Whether a single line passes.
     public func admits(_ line: UnsafeRawBufferPointer) -> Bool {
         literals.isEmpty || firstHit(in: line) != nil

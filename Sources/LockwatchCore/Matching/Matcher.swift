@@ -1,3 +1,4 @@
+import CScan
 import PCRE2
 
 /// Where a record came from: which input and which line of it.
@@ -132,6 +133,18 @@ public final class Matcher {
     /// once per record; `gate[k]` is rule k's.
     private let gates: [Prefilter]
     private let gate: [Int]
+    /// Per rule, the raw handles the loop over rules uses, so that trying a rule retains and
+    /// releases nothing (the arrays above keep the objects alive).
+    private let plan: UnsafeMutableBufferPointer<RuleHandles>
+
+    private struct RuleHandles {
+        var code: OpaquePointer
+        var context: OpaquePointer?
+        var data: OpaquePointer
+        var gate: Int
+        /// The gate's search tables; nil admits every record.
+        var tables: UnsafeMutablePointer<lw_literals>?
+    }
 
     public init(rules: [Rule], timestamps: TimestampParser) {
         self.rules = rules
@@ -145,37 +158,55 @@ public final class Matcher {
         }
         self.gates = gates
         self.gate = gate
+        plan = .allocate(capacity: rules.count)
+        for (k, rule) in rules.enumerated() {
+            let h = rule.regex.handles
+            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, gate: gate[k],
+                                  tables: gates[gate[k]].rawTables)
+        }
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
         self.timestamps = timestamps
+    }
+
+    deinit { plan.deallocate() }
+
+    /// Whether a gate's literals occur in `subject` (a gate without tables admits all).
+    @inline(__always)
+    private static func admits(_ tables: UnsafeMutablePointer<lw_literals>?, _ subject: UnsafeRawBufferPointer) -> Bool {
+        guard let tables else { return true }
+        guard let base = subject.baseAddress, !subject.isEmpty else { return false }
+        return lw_find_literal(tables, base.assumingMemoryBound(to: UInt8.self), subject.count) < subject.count
     }
 
     /// Matches a decoded record and builds the lock record.
     public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
-        do {
-            let found = try record.withSubject { subject -> Bool in
-                while k < rules.count {
-                    let g = gate[k]
-                    if g < 64 {
-                        if tested & (1 << g) == 0 {
-                            tested |= 1 << g
-                            if gates[g].admits(subject) { admitted |= 1 << g }
-                        }
-                        if admitted & (1 << g) == 0 { k += 1; continue }
-                    } else if !gates[g].admits(subject) {
-                        k += 1; continue
+        let plan = plan
+        // The rule that matched (or hit a limit), or -1; then whether a limit stopped it.
+        let (found, limited) = record.withSubject { subject -> (Int, Bool) in
+            while k < plan.count {
+                let r = plan[k]
+                let g = r.gate
+                if g < 64 {
+                    if tested & (1 << g) == 0 {
+                        tested |= 1 << g
+                        if Self.admits(r.tables, subject) { admitted |= 1 << g }
                     }
-                    if try rules[k].regex.matches(subject, with: matchData[k]) { return true }
-                    k += 1
+                    if admitted & (1 << g) == 0 { k += 1; continue }
+                } else if !Self.admits(r.tables, subject) {
+                    k += 1; continue
                 }
-                return false
+                let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, subject)
+                if rc >= 0 { return (k, false) }
+                if Regex.isLimit(rc) { return (k, true) }
+                k += 1
             }
-            guard found else { return .none }
-        } catch {
-            return .limitExceeded(rule: rules[k].name)
+            return (-1, false)
         }
+        if limited { return .limitExceeded(rule: rules[found].name) }
+        guard found >= 0 else { return .none }
         let rule = rules[k]
         // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
         guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }
