@@ -90,13 +90,7 @@ public final class Pipeline {
             }
         }
         for s in streams {
-            s.onIdle = { [unowned self] in
-                let released = self.flushHeld()
-                // What the flush released changed the state: a run continuing from an older one
-                // would hold those records and might decide them otherwise.
-                if keepsState { if released || self.alertsSinceSave > 0 { self.saveState() } else { self.checkpoint(waiting: true) } } else { self.sink.flush() }
-                self.metricsDue(idle: true)
-            }
+            s.onIdle = { [unowned self] in self.inputIdle(keepsState: keepsState) }
             s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
             if keepsState { s.atBoundary = { [unowned self] in self.checkpoint(waiting: false) } }
         }
@@ -238,6 +232,22 @@ public final class Pipeline {
         let held = reorderer.count + pairer.count
         if held > 0 { message += "; \(held) records held for ordering and pairing go on to the next run" }
         environment.warn(message)
+    }
+
+    /// A live input fell silent: what ordering and pairing hold is decided, and the events go
+    /// out (with the state that covers them, when one is kept).
+    private func inputIdle(keepsState: Bool) {
+        let released = flushHeld()
+        if !keepsState {
+            sink.flush()
+        } else if released || alertsSinceSave > 0 {
+            // What the flush released changed the state: a run continuing from an older one
+            // would still hold those records, and might decide them otherwise.
+            saveState()
+        } else {
+            checkpoint(waiting: true)
+        }
+        metricsDue(idle: true)
     }
 
     /// Brings the metrics up to date about once a second while records flow, and whenever a
