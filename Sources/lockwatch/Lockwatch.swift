@@ -299,16 +299,7 @@ struct Scan: ParsableCommand {
         // With a state, events go out together with the state that covers them.
         if state != nil { out.flushThreshold = .max }
         let names = input.inputs.isEmpty ? ["-"] : input.inputs
-        let color = useColor
-        let makePrinter: (ByteSink) -> Sink = { [format] sink in
-            format == .json ? JSONPrinter(out: sink) as Sink : TextPrinter(out: sink, color: color)
-        }
-        let liveView = (live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && names == ["-"] && format == .text))
-            ? LiveView(out: out, color: color, ttl: configuration.thresholds.ttl, size: LiveKeys.size, makePrinter: makePrinter)
-            : nil
-        let printer: Sink = liveView ?? makePrinter(out)
-        let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: names)
-        let sink: Sink = reports.map { TeeSink([printer, $0]) } ?? printer
+        let (sink, liveView, reports) = sinks(out, inputs: names, ttl: configuration.thresholds.ttl)
         let environment = RunEnvironment(
             readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
@@ -349,6 +340,20 @@ struct Scan: ParsableCommand {
     }
 
     private var useColor: Bool { colour.enabled }
+
+    /// Where the run's results go: the printer in the chosen format — or the live view, which
+    /// prints only the summary, at the end — and the reports asked for.
+    private func sinks(_ out: FileDescriptorWriter, inputs: [String], ttl: TimeSpan) -> (Sink, LiveView?, ReportSink?) {
+        let color = useColor
+        let makePrinter: (ByteSink) -> Sink = { [format] sink in
+            format == .json ? JSONPrinter(out: sink) as Sink : TextPrinter(out: sink, color: color)
+        }
+        let showLive = live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && inputs == ["-"] && format == .text)
+        let liveView = showLive ? LiveView(out: out, color: color, ttl: ttl, size: LiveKeys.size, makePrinter: makePrinter) : nil
+        let printer: Sink = liveView ?? makePrinter(out)
+        let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: inputs)
+        return (reports.map { TeeSink([printer, $0]) } ?? printer, liveView, reports)
+    }
 }
 
 /// `--color`, for every command that writes for people.
