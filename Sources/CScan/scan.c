@@ -173,8 +173,32 @@ static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size
         }
         i += 64;
     }
-    if (r == (size_t)-1) {
-        /* The tail: windows at i and later; literals may start up to the largest offset before. */
+    /* The tail, which is most of a short text (a record's subject): 32-byte blocks, then one
+       block ending at the text's end, overlapping what was searched (positions before i are
+       masked off); every window position up to n - 3 is then covered. */
+    while (r == (size_t)-1 && n >= 34 && i <= n - 34) {
+        __m256i a = teddy_block(p + i, lo, hi, nib);
+        uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+        if (ba) { r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) break; }
+        if (newlines) {
+            uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), eol));
+            nl += (size_t)__builtin_popcount(m);
+        }
+        i += 32;
+    }
+    if (r == (size_t)-1 && n >= 34) {
+        if (i < n - 2) {
+            size_t t = n - 34;
+            __m256i a = teddy_block(p + t, lo, hi, nib);
+            uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+            if (t < i) ba &= ~((1u << (i - t)) - 1u);
+            if (ba) r = teddy_verify(set, p, n, t, a, ba);
+        }
+        /* Only a literal shorter than a window can start in the last two bytes. */
+        if (r == (size_t)-1) r = find_scalar(set, p, n, n - 2);
+    } else if (r == (size_t)-1) {
+        /* Shorter than a block: windows at i and later; literals may start up to the largest
+           offset before. */
         size_t back = 0;
         for (int k = 0; k < set->count; k++) if (set->woff[k] > back) back = set->woff[k];
         r = find_scalar(set, p, n, i > back ? i - back : 0);

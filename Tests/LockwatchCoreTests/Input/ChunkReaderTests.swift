@@ -99,6 +99,39 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
         }
     }
 
+    /// On random short and long texts, the search finds a literal exactly when one occurs, and
+    /// what it returns is where one starts — whatever the length and the tail.
+    @Test func findsALiteralExactlyWhenOneOccurs() {
+        var g = SystemRandomNumberGenerator()
+        let sets: [[Literal]] = [
+            [Literal("_lock_row"), Literal("acquisition", caseInsensitive: true), Literal("LoopHealthy")],
+            [Literal("ab"), Literal("q")],
+            [Literal("skipping signal", caseInsensitive: true)],
+        ]
+        let words = ["_lock_row", "_lock_ro", "ACQUISITION", "acquisitio", "LoopHealthy", "loophealthy", "ab", "a", "b",
+                     "q", "Q", "Skipping Signal", "skipping", " ", "x", "yz", "\n", String(repeating: "w", count: 30)]
+        for literals in sets {
+            let p = Prefilter(literals: literals)
+            func occurs(_ bytes: [UInt8], at i: Int) -> Bool {
+                literals.contains { l in
+                    let t = Array(l.text.utf8)
+                    guard i + t.count <= bytes.count else { return false }
+                    return (0..<t.count).allSatisfy { k in
+                        l.caseInsensitive ? bytes[i + k] | 0x20 == t[k] | 0x20 : bytes[i + k] == t[k]
+                    }
+                }
+            }
+            for _ in 0..<3000 {
+                let text = (0..<Int.random(in: 0...24, using: &g)).map { _ in words.randomElement(using: &g)! }.joined()
+                let bytes = Array(text.utf8)
+                let any = bytes.indices.contains { occurs(bytes, at: $0) }
+                let hit = bytes.withUnsafeBytes { p.firstHit(in: $0) }
+                #expect((hit != nil) == any, "\(literals) in \(text.debugDescription)")
+                if let hit { #expect(occurs(bytes, at: hit), "\(literals) at \(hit) in \(text.debugDescription)") }
+            }
+        }
+    }
+
     @Test func newlineCountingMatchesAByteLoop() {
         var bytes = [UInt8](repeating: 65, count: 10_000)
         for i in stride(from: 3, to: 10_000, by: 7) { bytes[i] = 0x0A }
