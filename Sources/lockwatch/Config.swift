@@ -57,8 +57,8 @@ struct ConfigLayers {
                 throw RulesFileError(file: path, line: nil, message: "cannot read the config: \(error.localizedDescription)")
             }
             let root: Node?
-            do { root = try Yams.compose(yaml: text) } catch {
-                throw RulesFileError(file: path, line: nil, message: "not valid YAML: \(error)")
+            do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
+                throw RulesFileError(file: path, yaml: e)
             }
             if let root, root.null == nil {
                 guard let m = root.mapping else { throw RulesFileError(file: path, line: 1, message: "expected a mapping of settings, such as `ttl: 45s`") }

@@ -373,7 +373,7 @@ struct ColorOptions: ParsableArguments {
     }
 
     /// `s` in the SGR colour `code` when colour is on.
-    func paint(_ s: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    func paint(_ s: String, _ code: String) -> String { TextPrinter.paint(s, code, when: enabled) }
 }
 
 /// What the command says on stderr.

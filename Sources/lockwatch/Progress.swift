@@ -28,7 +28,7 @@ final class ProgressLine: Sendable {
                 let rate = Double(consumed) / elapsed
                 let left = rate > 0 ? Double(total - consumed) / rate : 0
                 let percent = min(100, Int(Double(consumed) * 100 / Double(total)))
-                let text = "lockwatch: \(percent)% · \(bytes(consumed)) of \(bytes(total)) · \(bytes(Int(rate)))/s · \(duration(left)) left"
+                let text = "lockwatch: \(percent)% · \(bytes(consumed)) of \(bytes(total)) · \(bytes(Int(rate)))/s · \(TimeSpan.seconds(left).spoken) left"
                 ProgressLine.active.store(true, ordering: .relaxed)
                 FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
                 shown = true
@@ -51,10 +51,5 @@ final class ProgressLine: Sendable {
         var v = Double(n), k = 0
         while v >= 1000, k < units.count - 1 { v /= 1000; k += 1 }
         return k == 0 ? "\(n) B" : String(format: v >= 100 ? "%.0f %@" : "%.1f %@", v, units[k])
-    }
-
-    static func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600) h \(t / 60 % 60) min" : t >= 60 ? "\(t / 60) min \(t % 60) s" : "\(t) s"
     }
 }

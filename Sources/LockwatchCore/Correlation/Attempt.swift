@@ -20,6 +20,9 @@ public struct LockKey: Hashable, Comparable, Sendable {
         mixHash(UInt64(profileName.id) << 32 | UInt64(symbolName.id), seed: seed)
     }
 
+    /// `profile / symbol` (`-` for no symbol), for people.
+    var label: String { "\(profile) / \(symbol.isEmpty ? "-" : symbol)" }
+
     /// In order of the texts, for the summary.
     public static func < (a: LockKey, b: LockKey) -> Bool { (a.profile, a.symbol) < (b.profile, b.symbol) }
 }

@@ -59,6 +59,12 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     /// Seconds, rounded to milliseconds, as the shortest decimal: `90`, `0.5`, `12.345`.
     public var description: String { TimeSpan.secondsText(micros) }
 
+    /// For people: `45 s`, `1 min 40 s`, `2 h 5 min`.
+    public var spoken: String {
+        let s = Int((Double(micros) / 1_000_000).rounded())
+        return s >= 3600 ? "\(s / 3600) h \(s / 60 % 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
+    }
+
     /// The value in seconds, rounded to milliseconds.
     public var seconds: Double { Double(TimeSpan.roundedMillis(micros)) / 1000 }
 

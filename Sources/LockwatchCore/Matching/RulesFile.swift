@@ -157,7 +157,8 @@ public struct RulesFileError: Error, CustomStringConvertible, Sendable {
         self.file = file; self.line = line; self.message = message
     }
 
-    init(file: String, yaml: YamlError) {
+    /// A YAML error, with its line.
+    public init(file: String, yaml: YamlError) {
         self.file = file
         switch yaml {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):

@@ -87,7 +87,7 @@ public final class LiveView: Sink, PipelineObserver {
         out.flush()
     }
 
-    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    private func paint(_ s: String, _ code: String) -> String { TextPrinter.paint(s, code, when: color) }
 
     /// The screen's text for a terminal of this size (lines cut to the width; the events
     /// fill what room is left).
@@ -105,9 +105,8 @@ public final class LiveView: Sink, PipelineObserver {
         for e in open.prefix(room) {
             let age = (latest ?? e.lastFailure) - e.start
             let cycles = ttl.micros > 0 ? Double(age.micros) / Double(ttl.micros) : 0
-            let name = "\(TextPrinter.escaped(e.key.profile)) / \(e.key.symbol.isEmpty ? "-" : TextPrinter.escaped(e.key.symbol))"
-            var row = pad(shorten(name, 42), 44) + pad("\(Int(age.seconds))s  \(String(format1(cycles))) TTL", 18)
-            row += pad(shorten(e.owners.map(TextPrinter.escaped).joined(separator: ","), 20), 22) + pad("\(e.failures)", 10)
+            var row = pad(TextPrinter.escaped(e.key.label).elided(to: 42), 44) + pad("\(Int(age.seconds))s  \(String(format1(cycles))) TTL", 18)
+            row += pad(e.owners.map(TextPrinter.escaped).joined(separator: ",").elided(to: 20), 22) + pad("\(e.failures)", 10)
             row += e.fired.map(\.rawValue).joined(separator: " ")
             lines.append(e.fired.isEmpty ? cut(row, cols) : paint(cut(row, cols), "31"))
         }
@@ -143,8 +142,12 @@ public final class LiveView: Sink, PipelineObserver {
 
     private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     private func cut(_ s: String, _ n: Int) -> String { s.count > n ? String(s.prefix(max(0, n))) : s }
-    private func shorten(_ s: String, _ n: Int) -> String {
-        s.count <= n ? s : String(s.prefix(n / 2 - 1)) + "…" + String(s.suffix(n - n / 2))
+}
+
+extension String {
+    /// At most `n` characters: the middle of a longer text gives way to `…`.
+    func elided(to n: Int) -> String {
+        count <= n ? self : String(prefix(n / 2 - 1)) + "…" + String(suffix(n - n / 2))
     }
 }
 

@@ -95,16 +95,11 @@ public final class ReportSink: Sink {
 
     private func period(_ s: Summary) -> String {
         guard let a = s.firstAt, let b = s.lastAt else { return "no records" }
-        return "\(a.rfc3339) – \(b.rfc3339) (\(format(b - a)))"
-    }
-
-    private func format(_ d: TimeSpan) -> String {
-        let s = Int(d.seconds.rounded())
-        return s >= 3600 ? "\(s / 3600) h \(s / 60 % 60) min" : s >= 60 ? "\(s / 60) min \(s % 60) s" : "\(s) s"
+        return "\(a.rfc3339) – \(b.rfc3339) (\((b - a).spoken))"
     }
 
     private func subject(_ e: Escalation) -> String {
-        if let k = e.key { return "\(k.profile) / \(k.symbol.isEmpty ? "-" : k.symbol)" }
+        if let k = e.key { return k.label }
         return e.profiles.joined(separator: ", ")
     }
 
@@ -150,7 +145,7 @@ public final class ReportSink: Sink {
         for p in s.profiles {
             for sym in p.symbols {
                 let owners = sym.owners.map { "\($0.owner) (\($0.failures)\($0.selfHeld ? ", the caller itself" : ""))" }.joined(separator: ", ")
-                h += "<tr><td>\(esc(p.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)</td><td class=\"n t\">\(format(sym.maxContention))</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
+                h += "<tr><td>\(esc(p.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)</td><td class=\"n t\">\(sym.maxContention.spoken)</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
             }
         }
         h += "</table>\n"
@@ -198,21 +193,19 @@ public final class ReportSink: Sink {
         }
         for (k, key) in keys.enumerated() {
             if k % 2 == 1 { g += "<rect x=\"0\" y=\"\(f(y(k)))\" width=\"\(Int(labelWidth + plotWidth))\" height=\"\(f(laneHeight))\" fill=\"#f6f8fa\"/>" }
-            let name = "\(key.profile) / \(key.symbol.isEmpty ? "-" : key.symbol)"
-            let short = name.count > 40 ? String(name.prefix(18)) + "…" + String(name.suffix(20)) : name
-            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc(name))</title>\(esc(short))</text>\n"
+            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc(key.label))</title>\(esc(key.label.elided(to: 40)))</text>\n"
         }
         let colours: [EpisodeState: String] = [.recovered: "#2da44e", .quiet: "#8c959f", .open: "#cf222e"]
         for e in episodes {
             guard let k = lane[e.key] else { continue }
             let x0 = x(e.start), w = max(3, x(e.end) - x0)
-            let tip = "\(e.key.profile) / \(e.key.symbol.isEmpty ? "-" : e.key.symbol)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\(format(e.end - e.start)))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
+            let tip = "\(e.key.label)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\((e.end - e.start).spoken))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
             g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" rx=\"3\" fill=\"\(colours[e.state]!)\"><title>\(esc(tip))</title></rect>\n"
         }
         for st in stuck {
             guard let k = lane[st.key] else { continue }
             let sx = x(st.at)
-            g += "<line x1=\"\(f(sx))\" y1=\"\(f(y(k) + 2))\" x2=\"\(f(sx))\" y2=\"\(f(y(k) + laneHeight - 2))\" stroke=\"#1d232a\" stroke-width=\"2\"><title>\(esc("owner stuck at \(st.at.rfc3339): \(st.owner) held \(format(st.held))"))</title></line>\n"
+            g += "<line x1=\"\(f(sx))\" y1=\"\(f(y(k) + 2))\" x2=\"\(f(sx))\" y2=\"\(f(y(k) + laneHeight - 2))\" stroke=\"#1d232a\" stroke-width=\"2\"><title>\(esc("owner stuck at \(st.at.rfc3339): \(st.owner) held \(st.held.spoken)"))</title></line>\n"
         }
         for e in escalations {
             let targets = e.key.map { [$0] } ?? keys.filter { e.profiles.contains($0.profile) }
@@ -259,20 +252,20 @@ public final class ReportSink: Sink {
         if !episodes.isEmpty {
             m += "## Episodes\n\n| profile / symbol | from | to | duration | state | failures | holders | escalated |\n|---|---|---|---:|---|---:|---|---|\n"
             for e in episodes.sorted(by: { ($0.start, $0.key) < ($1.start, $1.key) }).prefix(500) {
-                m += "| \(md("\(e.key.profile) / \(e.key.symbol.isEmpty ? "-" : e.key.symbol)")) | \(e.start.rfc3339) | \(e.end.rfc3339) | \(format(e.end - e.start)) | \(e.state.rawValue) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) | \(e.escalations.map(\.rawValue).joined(separator: ", ")) |\n"
+                m += "| \(md(e.key.label)) | \(e.start.rfc3339) | \(e.end.rfc3339) | \((e.end - e.start).spoken) | \(e.state.rawValue) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) | \(e.escalations.map(\.rawValue).joined(separator: ", ")) |\n"
             }
             if episodes.count > 500 { m += "\n\(episodes.count - 500) more episodes are in the HTML report and the NDJSON output.\n" }
             m += "\n"
         }
         if !stuck.isEmpty {
             m += "## Holders stuck beyond one TTL\n\n"
-            for st in stuck { m += "- \(st.at.rfc3339): `\(md(st.owner))` held \(md("\(st.key.profile) / \(st.key.symbol)")) for \(format(st.held))\n" }
+            for st in stuck { m += "- \(st.at.rfc3339): `\(md(st.owner))` held \(md(st.key.label)) for \(st.held.spoken)\n" }
             m += "\n"
         }
         m += "## Profiles and symbols\n\n| profile | symbol | failures | skipped signals | episodes | escalations | longest | state | holders |\n|---|---|---:|---:|---:|---:|---:|---|---|\n"
         for p in s.profiles {
             for sym in p.symbols {
-                m += "| \(md(p.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations) | \(format(sym.maxContention)) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
+                m += "| \(md(p.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations) | \(sym.maxContention.spoken) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
             }
         }
         let reasons = Set(escalations.map(\.reason)).sorted()

@@ -16,7 +16,13 @@ public final class TextPrinter: Sink {
     public var isClosed: Bool { out.isClosed }
     public func flush() { out.flush() }
 
-    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    private func paint(_ s: String, _ code: String) -> String { Self.paint(s, code, when: color) }
+
+    /// `s` in the SGR attributes `code` (`1;31`: bold red) when `on`; every coloured output
+    /// of lockwatch goes through this.
+    public static func paint(_ s: String, _ code: String, when on: Bool) -> String {
+        on ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s
+    }
 
     /// Escapes control characters (C0, DEL, C1) so that log text cannot drive the terminal.
     public static func escaped(_ s: String) -> String {
