@@ -93,14 +93,16 @@ public struct AttemptPairer: Sendable {
     private var firstSequence = 0
     /// Per profile, its records still waiting for a partner, oldest first: a partner is looked
     /// for among a few, by what pairing compares, without touching the records themselves.
-    private var unpaired: [Name: Deque<Candidate>] = [:]
+    private var unpaired = CandidateLists()
 
-    private struct Candidate: Sendable {
+    fileprivate struct Candidate: Sendable {
         var sequence: Int
         var kind: RecordKind
         var time: EventTime
         var symbol: Name?
         var host: Name?
+        /// The next candidate of the same profile (a slot), or -1.
+        var next: Int32 = -1
 
         init(_ r: LockRecord, sequence: Int) {
             self.sequence = sequence; kind = r.kind; time = r.time; symbol = r.symbolName; host = r.hostName
@@ -112,6 +114,58 @@ public struct AttemptPairer: Sendable {
             if let s1 = symbol, let s2 = r.symbolName, s1 != s2 { return false }
             if let h1 = host, let h2 = r.hostName, h1 != h2 { return false }
             return true
+        }
+    }
+
+    /// The candidates of every profile as lists linked through one slab, reached by the
+    /// profile's id: finding, adding and removing one hashes nothing and allocates nothing
+    /// once the slab has grown to the most records ever waiting.
+    fileprivate struct CandidateLists: Sendable {
+        private var slab: [Candidate] = []
+        private var free: Int32 = -1
+        /// Per profile id: its first and last slot, or -1.
+        private var ends: [(first: Int32, last: Int32)] = []
+
+        mutating func removeAll() { self = CandidateLists() }
+
+        /// Appends a candidate to its profile's list.
+        mutating func append(_ c: Candidate, profile: Name) {
+            let p = Int(profile.id)
+            if p >= ends.count { ends.append(contentsOf: repeatElement((first: Int32(-1), last: Int32(-1)), count: max(p + 1 - ends.count, ends.count))) }
+            var c = c
+            c.next = -1
+            let slot: Int32
+            if free >= 0 {
+                slot = free
+                free = slab[Int(slot)].next
+                slab[Int(slot)] = c
+            } else {
+                slot = Int32(slab.count)
+                slab.append(c)
+            }
+            if ends[p].last >= 0 { slab[Int(ends[p].last)].next = slot } else { ends[p].first = slot }
+            ends[p].last = slot
+        }
+
+        /// Removes and returns the profile's first candidate that `accepts`, oldest first.
+        mutating func remove(profile: Name, where accepts: (Candidate) -> Bool) -> Candidate? {
+            let p = Int(profile.id)
+            guard p < ends.count else { return nil }
+            var previous: Int32 = -1
+            var slot = ends[p].first
+            while slot >= 0 {
+                let c = slab[Int(slot)]
+                if accepts(c) {
+                    if previous >= 0 { slab[Int(previous)].next = c.next } else { ends[p].first = c.next }
+                    if ends[p].last == slot { ends[p].last = previous }
+                    slab[Int(slot)].next = free
+                    free = slot
+                    return c
+                }
+                previous = slot
+                slot = c.next
+            }
+            return nil
         }
     }
 
@@ -130,14 +184,14 @@ public struct AttemptPairer: Sendable {
         if r.kind == .failed || r.kind == .warning {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
             let profile = r.profileName
-            if let k = unpaired[profile]?.firstIndex(where: { $0.pairs(with: r, complement: complement, window: window) }) {
-                let at = unpaired[profile]!.remove(at: k).sequence - firstSequence
-                if unpaired[profile]!.isEmpty { unpaired[profile] = nil }
+            let window = window
+            if let c = unpaired.remove(profile: profile, where: { $0.pairs(with: r, complement: complement, window: window) }) {
+                let at = c.sequence - firstSequence
                 waiting[at].partner = r
                 waiting[at].complete = true
             } else {
                 waiting.append(Waiting(record: r, partner: nil, complete: false))
-                unpaired[profile, default: []].append(Candidate(r, sequence: firstSequence + waiting.count - 1))
+                unpaired.append(Candidate(r, sequence: firstSequence + waiting.count - 1), profile: profile)
             }
         } else {
             waiting.append(Waiting(record: r, partner: nil, complete: true))
@@ -162,9 +216,8 @@ public struct AttemptPairer: Sendable {
             let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
             guard head.complete || expired else { break }
             if !head.complete {
-                let profile = head.record.profileName
-                unpaired[profile]?.removeFirst()
-                if unpaired[profile]?.isEmpty ?? false { unpaired[profile] = nil }
+                // The head is its profile's oldest candidate: the first of its list.
+                _ = unpaired.remove(profile: head.record.profileName, where: { _ in true })
             }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1
@@ -184,9 +237,9 @@ public struct AttemptPairer: Sendable {
     mutating func restore(_ saved: [SavedWaiting]) {
         waiting = Deque(saved.map { Waiting(record: $0.record.record, partner: $0.partner?.record, complete: $0.complete) })
         firstSequence = 0
-        unpaired = [:]
+        unpaired.removeAll()
         for (k, w) in waiting.enumerated() where !w.complete {
-            unpaired[w.record.profileName, default: []].append(Candidate(w.record, sequence: k))
+            unpaired.append(Candidate(w.record, sequence: k), profile: w.record.profileName)
         }
     }
 

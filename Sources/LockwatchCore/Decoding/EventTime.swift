@@ -28,6 +28,32 @@ public struct EventTime: Comparable, Hashable, Sendable, CustomStringConvertible
 
     /// Appends the RFC 3339 form to bytes, without building a String.
     func appendRFC3339(to out: inout [UInt8]) {
+        var day = RFC3339Day()
+        appendRFC3339(to: &out, day: &day)
+    }
+
+    /// Appends the RFC 3339 form, the date taken from `day` when it is the same day (a printer
+    /// keeps one, so that consecutive events convert the calendar date once a day).
+    func appendRFC3339(to out: inout [UInt8], day: inout RFC3339Day) {
+        let millis = floorDiv(micros, 1000)
+        let secs = floorDiv(millis, 1000)
+        let days = floorDiv(secs, 86_400)
+        guard day.set(days) else { return appendRFC3339Wide(to: &out) }
+        let sod = Int(secs - days * 86_400)
+        let ms = Int(millis - secs * 1000)
+        // `hh:mm:ss.mmmZ`, 13 bytes, written into one buffer and appended once.
+        var clock: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &clock) { b in
+            func two(_ v: Int, _ at: Int) { b[at] = UInt8(48 + v / 10); b[at + 1] = UInt8(48 + v % 10) }
+            two(sod / 3600, 0); b[2] = 58; two(sod / 60 % 60, 3); b[5] = 58; two(sod % 60, 6); b[8] = 46
+            b[9] = UInt8(48 + ms / 100); two(ms % 100, 10); b[12] = 90
+        }
+        withUnsafeBytes(of: &day.prefix) { out.append(contentsOf: $0.prefix(11)) }
+        withUnsafeBytes(of: &clock) { out.append(contentsOf: $0.prefix(13)) }
+    }
+
+    /// Any year, digit by digit (years beyond 9999 or before 0).
+    private func appendRFC3339Wide(to out: inout [UInt8]) {
         let millis = floorDiv(micros, 1000)
         let secs = floorDiv(millis, 1000)
         let days = floorDiv(secs, 86_400)
@@ -44,6 +70,27 @@ public struct EventTime: Comparable, Hashable, Sendable, CustomStringConvertible
         out.append(UInt8(ascii: "T")); digits(sod / 3600, 2); out.append(UInt8(ascii: ":")); digits(sod / 60 % 60, 2)
         out.append(UInt8(ascii: ":")); digits(sod % 60, 2); out.append(UInt8(ascii: "."))
         digits(Int(millis - secs * 1000), 3); out.append(UInt8(ascii: "Z"))
+    }
+}
+
+/// The `YYYY-MM-DDT` of one day, kept by whoever writes many times of the same day.
+struct RFC3339Day {
+    private var days = Int64.min
+    fileprivate var prefix: (UInt64, UInt64) = (0, 0)
+
+    /// Makes this the given day (days since 1970-01-01); false when its year has not four digits.
+    mutating func set(_ d: Int64) -> Bool {
+        if d == days { return true }
+        let (y, m, day) = CivilCalendar.civil(fromDays: d)
+        guard y >= 0 && y <= 9999 else { return false }
+        days = d
+        let year = Int(y)
+        withUnsafeMutableBytes(of: &prefix) { b in
+            b[0] = UInt8(48 + year / 1000); b[1] = UInt8(48 + year / 100 % 10); b[2] = UInt8(48 + year / 10 % 10)
+            b[3] = UInt8(48 + year % 10); b[4] = 45; b[5] = UInt8(48 + m / 10); b[6] = UInt8(48 + m % 10)
+            b[7] = 45; b[8] = UInt8(48 + day / 10); b[9] = UInt8(48 + day % 10); b[10] = 84
+        }
+        return true
     }
 }
 
@@ -73,15 +120,36 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     static func secondsText(_ micros: Int64) -> String {
+        var out: [UInt8] = []
+        appendSeconds(micros, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `secondsText`, appended as bytes.
+    static func appendSeconds(_ micros: Int64, to out: inout [UInt8]) {
         let ms = roundedMillis(micros)
-        let sign = ms < 0 ? "-" : ""
-        let a = abs(ms)
-        let whole = a / 1000
-        var frac = a % 1000
-        if frac == 0 { return "\(sign)\(whole)" }
+        if ms < 0 { out.append(UInt8(ascii: "-")) }
+        let a = ms.magnitude
+        appendDecimal(a / 1000, to: &out)
+        var frac = Int(a % 1000)
+        guard frac != 0 else { return }
         var digits = 3
         while frac % 10 == 0 { frac /= 10; digits -= 1 }
-        return "\(sign)\(whole).\(pad(Int(frac), digits))"
+        out.append(UInt8(ascii: "."))
+        var div = 1
+        for _ in 1..<digits { div *= 10 }
+        while div > 0 { out.append(UInt8(48 + frac / div % 10)); div /= 10 }
+    }
+}
+
+/// Appends the decimal digits of `v`.
+func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    withUnsafeMutableBytes(of: &digits) { d in
+        var v = v
+        var n = 24
+        repeat { n -= 1; d[n] = UInt8(48 + v % 10); v /= 10 } while v > 0
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[n...]))
     }
 }
 

@@ -2,6 +2,8 @@
 struct JSONObjectText {
     private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var first = true
+    /// The date of the last time written.
+    private var day = RFC3339Day()
 
     init() { bytes.reserveCapacity(256) }
 
@@ -21,8 +23,6 @@ struct JSONObjectText {
     private mutating func put(_ s: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
-
-    private mutating func put(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     mutating func key(_ k: StaticString) {
         if !first { bytes.append(UInt8(ascii: ",")) }
@@ -57,25 +57,18 @@ struct JSONObjectText {
         key(k)
         guard let v else { put("null"); return }
         bytes.append(UInt8(ascii: "\""))
-        v.appendRFC3339(to: &bytes)
+        v.appendRFC3339(to: &bytes, day: &day)
         bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func int(_ k: StaticString, _ v: Int?) {
         key(k)
-        guard var v else { put("null"); return }
-        if v < 0 { bytes.append(UInt8(ascii: "-")); v = -v }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
-            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
-        }
+        guard let v else { put("null"); return }
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(UInt64(v.magnitude), to: &bytes)
     }
-    mutating func bool(_ k: StaticString, _ v: Bool?) { key(k); put(v.map { $0 ? "true" : "false" } ?? "null") }
-    mutating func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); put(v.description) }
+    mutating func bool(_ k: StaticString, _ v: Bool?) { key(k); if let v { v ? put("true") : put("false") } else { put("null") } }
+    mutating func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); TimeSpan.appendSeconds(v.micros, to: &bytes) }
     mutating func strings(_ k: StaticString, _ v: [String]) {
         key(k)
         bytes.append(UInt8(ascii: "["))
