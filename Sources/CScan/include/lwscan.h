@@ -32,6 +32,33 @@ size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 /* lw_find_literal, and the number of '\n' bytes before the result, counted in the same pass. */
 size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines);
 
+/* key=value pairs (kv.c). A table of the key names lockwatch knows, each with its field
+   number (< 32); keys are compared whole, byte for byte. */
+#define LW_KEY_MAX_LEN 32
+#define LW_KEYS_PER_LEN 12
+
+typedef struct {
+    uint8_t count[LW_KEY_MAX_LEN + 1];
+    struct { uint64_t head; uint8_t rest[LW_KEY_MAX_LEN - 8]; uint8_t field; } key[LW_KEY_MAX_LEN + 1][LW_KEYS_PER_LEN];
+} lw_keytable;
+
+/* Adds a key (looked up after the keys added before it); 0, or -1 when it cannot be held. */
+int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field);
+
+/* The field of a key, or -1. */
+int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len);
+
+/* A quoted value with backslash escapes, for the caller to unescape. */
+typedef struct { uint32_t field, start, end; } lw_kv_escaped;
+
+/* Finds the whitespace-separated `key=value` tokens of b[0..n) whose keys are in the table.
+   Values may be double-quoted (the range is inside the quotes). For each such pair whose
+   field's slot is still 0, the slot becomes (start + 1) | end << 32, with start and end
+   offsets in b plus `base`; a quoted value with escapes is written to `escaped` instead (once
+   per field, at most `max_escaped`). Returns the number of escaped values written. */
+int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
+               lw_kv_escaped *escaped, int max_escaped);
+
 /* The number of '\n' bytes in p[0..n). */
 size_t lw_count_newlines(const uint8_t *p, size_t n);
 

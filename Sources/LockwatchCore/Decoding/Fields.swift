@@ -1,3 +1,4 @@
+import CScan
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -74,39 +75,6 @@ public enum Field: Int, CaseIterable, Sendable {
         for f in Field.allCases { for a in f.aliases { table[a] = f } }
         return table
     }()
-
-    /// The aliases by length, each with its first eight bytes as one word, so that a key is
-    /// looked up from its bytes with a word compare (and a memcmp for longer aliases).
-    private static let byLength: [[(head: UInt64, bytes: [UInt8], field: Field)]] = {
-        var table = Array(repeating: [(head: UInt64, bytes: [UInt8], field: Field)](), count: 33)
-        for f in Field.allCases {
-            for a in f.aliases where a.utf8.count < 33 {
-                let bytes = Array(a.utf8)
-                table[bytes.count].append((bytes.withUnsafeBytes { head($0) }, bytes, f))
-            }
-        }
-        return table
-    }()
-
-    /// The first (up to) eight bytes of a key, little-endian, zero-padded.
-    @inline(__always) private static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        if b.count >= 8 { return b.loadUnaligned(as: UInt64.self) }
-        var v: UInt64 = 0
-        for i in 0..<b.count { v |= UInt64(b[i]) << (8 * UInt64(i)) }
-        return v
-    }
-
-    /// Looks up a key given as bytes; nil for keys lockwatch ignores.
-    static func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
-        guard key.count >= 1, key.count < 33 else { return nil }
-        let h = head(key)
-        for entry in byLength[key.count] where entry.head == h {
-            if key.count <= 8 { return entry.field }
-            let same = entry.bytes.withUnsafeBytes { memcmp($0.baseAddress! + 8, key.baseAddress! + 8, key.count - 8) == 0 }
-            if same { return entry.field }
-        }
-        return nil
-    }
 }
 
 /// The fields of one record, one optional slot per `Field`. The first value seen wins.
@@ -135,6 +103,11 @@ public struct FieldSet: Sendable, Equatable {
                 let v = newValue.map { UInt64($0.lowerBound + 1) | UInt64($0.upperBound) << 32 } ?? 0
                 withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: v, toByteOffset: f.rawValue * 8, as: UInt64.self) }
             }
+        }
+
+        /// The slots as memory, for the key=value scan, which fills them in C.
+        mutating func withUnsafeMutableSlots<R>(_ body: (UnsafeMutablePointer<UInt64>, Int) -> R) -> R {
+            withUnsafeMutableBytes(of: &slots) { body($0.baseAddress!.assumingMemoryBound(to: UInt64.self), Field.allCases.count) }
         }
 
         static func == (a: Spans, b: Spans) -> Bool {
@@ -199,62 +172,53 @@ public struct FieldSet: Sendable, Equatable {
 /// Values may be double-quoted with `\"` escapes (logfmt). `result=false_x` yields the value
 /// `false_x`, never `false`. Values are found as ranges: nothing is copied.
 enum KeyValueScanner {
-    /// Finds the pairs of `b` whose keys are known aliases; the first value wins. Ranges are
+    /// A table of key names and their fields, in C's form; built once, read-only afterwards.
+    final class Keys: @unchecked Sendable {
+        let table: UnsafeMutablePointer<lw_keytable>
+
+        /// Keys earlier in the list win when the same text is given twice.
+        init(_ keys: [(String, Field)]) {
+            table = .allocate(capacity: 1)
+            table.initialize(to: lw_keytable())
+            for (key, field) in keys {
+                var k = key
+                _ = k.withUTF8 { lw_keytable_add(table, $0.baseAddress, $0.count, Int32(field.rawValue)) }
+            }
+        }
+
+        deinit { table.deallocate() }
+
+        /// Every alias of every field (SPEC section 1).
+        static let aliases = Keys(Field.allCases.flatMap { f in f.aliases.map { ($0, f) } })
+
+        /// The field of a key given as bytes; nil for keys lockwatch ignores.
+        func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
+            guard let base = key.baseAddress else { return nil }
+            return Field(rawValue: Int(lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)))
+        }
+    }
+
+    /// Finds the pairs of `b` whose keys are in `keys`; the first value wins. Ranges are
     /// offsets into `b` plus `base`. Quoted values with escapes are returned apart, to be
     /// unescaped by the caller.
-    static func fill(_ spans: inout FieldSet.Spans, from b: UnsafeRawBufferPointer, base: Int,
-                     escaped: inout [(Field, Range<Int>)]) {
-        scan(b) { key, value, isEscaped in
-            guard let f = Field.lookup(key), spans[f] == nil else { return }
-            let r = (value.lowerBound + base)..<(value.upperBound + base)
-            if isEscaped {
-                if !escaped.contains(where: { $0.0 == f }) { escaped.append((f, r)) }
-            } else {
-                spans[f] = r
-            }
-        }
-    }
-
-    /// Calls `visit` with each key, the range of its value in `b` (inside the quotes for a
-    /// quoted value), and whether that value has backslash escapes.
     ///
     /// A pair is a whitespace-separated token `key=value` whose key is made of key bytes.
-    /// Rather than walking every token, the scan jumps from `=` to `=` (memchr) and checks
-    /// the key backwards: it must reach the start of its token. A quoted value is skipped
-    /// whole, so an `=` inside it is never taken for a pair.
-    static func scan(_ b: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer, Range<Int>, Bool) -> Void) {
-        guard let base = b.baseAddress, !b.isEmpty else { return }
-        let n = b.count
-        var from = 0
-        while from < n, let hit = memchr(base + from, Int32(UInt8(ascii: "=")), n - from) {
-            let eq = UnsafeRawPointer(hit) - base
-            var keyStart = eq
-            while keyStart > 0, isKeyByte(b[keyStart - 1]) { keyStart -= 1 }
-            from = eq + 1
-            guard keyStart < eq, keyStart == 0 || isSpace(b[keyStart - 1]) else { continue }
-            let key = UnsafeRawBufferPointer(rebasing: b[keyStart..<eq])
-            var i = eq + 1
-            if i < n, b[i] == UInt8(ascii: "\"") {
-                i += 1
-                let vStart = i
-                var escaped = false
-                while i < n, b[i] != UInt8(ascii: "\"") {
-                    if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
-                    i += 1
-                }
-                let vEnd = min(i, n)
-                i = min(i + 1, n)
-                if i == n || isSpace(b[i]) { visit(key, vStart..<vEnd, escaped) }
-            } else {
-                let vStart = i
-                while i < n, !isSpace(b[i]) { i += 1 }
-                visit(key, vStart..<i, false)
+    /// Rather than walking every token, the scan (`lw_kv_fill`) jumps from `=` to `=` (memchr)
+    /// and checks the key backwards: it must reach the start of its token. A quoted value is
+    /// skipped whole, so an `=` inside it is never taken for a pair.
+    static func fill(_ spans: inout FieldSet.Spans, from b: UnsafeRawBufferPointer, base: Int, keys: Keys,
+                     escaped: inout [(Field, Range<Int>)]) {
+        guard let start = b.baseAddress, !b.isEmpty else { return }
+        withUnsafeTemporaryAllocation(of: lw_kv_escaped.self, capacity: 32) { esc in
+            let n = spans.withUnsafeMutableSlots { slots, count in
+                lw_kv_fill(keys.table, start.assumingMemoryBound(to: UInt8.self), b.count, base, slots, Int32(count),
+                           esc.baseAddress, 32)
             }
-            from = i
+            for e in esc.prefix(Int(n)) {
+                if let f = Field(rawValue: Int(e.field)) { escaped.append((f, Int(e.start)..<Int(e.end))) }
+            }
         }
     }
-
-    @inline(__always) private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
     @inline(__always) static func isKeyByte(_ c: UInt8) -> Bool {
         (c | 0x20) &- 97 < 26 || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "@")

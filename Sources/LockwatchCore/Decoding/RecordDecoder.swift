@@ -103,6 +103,8 @@ public struct RecordDecoder: Sendable {
     public var year: Int?
     /// The provisional year of syslog timestamps until it is inferred.
     public var fallbackYear: Int
+    /// The alias table, held so that each line does not reach for the global.
+    private let keys = KeyValueScanner.Keys.aliases
 
     public init(format: InputFormat = .auto, timestamps: TimestampParser = TimestampParser(),
                 year: Int? = nil, fallbackYear: Int = 1970) {
@@ -290,7 +292,7 @@ public struct RecordDecoder: Sendable {
             return
         }
         var escaped: [(Field, Range<Int>)] = []
-        KeyValueScanner.fill(&rec.fields.spans, from: b, base: base, escaped: &escaped)
+        KeyValueScanner.fill(&rec.fields.spans, from: b, base: base, keys: keys, escaped: &escaped)
         for (f, r) in escaped where !rec.fields.has(f) {
             let value = KeyValueScanner.unescaped(rec.fields.bytes[r])
             let start = rec.fields.bytes.count

@@ -231,6 +231,8 @@ struct SyslogYear: Sendable {
     var fixed: Int?
     var current: Int?
     var lastMonth = 0
+    /// The day of the last full time observed, with its year and month (computed once a day).
+    var observed: (day: Int64, year: Int, month: Int) = (.min, 0, 0)
 
     mutating func year(for month: Int, fallback: () -> Int) -> Int {
         if let fixed { return fixed }
@@ -243,9 +245,13 @@ struct SyslogYear: Sendable {
 
     mutating func observe(fullTime t: EventTime) {
         guard fixed == nil else { return }
-        let (y, m, _) = CivilCalendar.civil(fromDays: floorDiv(t.micros, 86_400_000_000))
-        current = Int(y)
-        lastMonth = m
+        let day = floorDiv(t.micros, 86_400_000_000)
+        if day != observed.day {
+            let (y, m, _) = CivilCalendar.civil(fromDays: day)
+            observed = (day, Int(y), m)
+        }
+        current = observed.year
+        lastMonth = observed.month
     }
 }
 

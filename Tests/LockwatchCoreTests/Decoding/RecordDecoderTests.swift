@@ -157,20 +157,49 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
     }
 
     @Test func findsTheSamePairsAsTheTokenDefinition() {
+        // Short keys, keys longer than eight bytes (compared past their first word), and keys
+        // that share their first eight bytes.
+        let names: [(String, Field)] = [("a", .profile), ("b", .symbol), ("ab", .owner), ("a_b", .caller), ("_", .host),
+                                        (".b", .expires), ("aaaaaaaab", .latencyMs), ("aaaaaaaaa", .latencySeconds),
+                                        ("a.a.a.a.a.a", .time)]
+        let keys = KeyValueScanner.Keys(names)
+        let field = Dictionary(names, uniquingKeysWith: { a, _ in a })
         let alphabet = Array(#"ab_.=="\ (x"#.utf8) + [0x09]
         var g = SystemRandomNumberGenerator()
         for round in 0..<20_000 {
-            let line = (0..<Int.random(in: 0...24, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
-            var got: [(String, Range<Int>, Bool)] = []
-            line.withUnsafeBytes { b in
-                KeyValueScanner.scan(b) { key, value, escaped in
-                    got.append((String(decoding: key, as: UTF8.self), value, escaped))
+            var line = (0..<Int.random(in: 0...24, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
+            if round % 4 == 0 { line.insert(contentsOf: (Bool.random(using: &g) ? "aaaaaaaab=" : "a.a.a.a.a.a=").utf8, at: 0) }
+            // What the definition gives: per field the first plain value, or its first escaped one.
+            var want = FieldSet.Spans()
+            var wantEscaped: [(Field, Range<Int>)] = []
+            for (key, value, escaped) in Self.reference(line) {
+                guard let f = field[key], want[f] == nil else { continue }
+                let r = (value.lowerBound + 7)..<(value.upperBound + 7)
+                if escaped {
+                    if !wantEscaped.contains(where: { $0.0 == f }) { wantEscaped.append((f, r)) }
+                } else {
+                    want[f] = r
                 }
             }
-            let want = Self.reference(line)
-            let same = got.count == want.count && zip(got, want).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 }
+            var got = FieldSet.Spans()
+            var gotEscaped: [(Field, Range<Int>)] = []
+            line.withUnsafeBytes { KeyValueScanner.fill(&got, from: $0, base: 7, keys: keys, escaped: &gotEscaped) }
+            let same = got == want && gotEscaped.count == wantEscaped.count
+                && zip(gotEscaped, wantEscaped).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
             #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
             if !same { break }
+        }
+    }
+
+    @Test func looksUpEveryAliasAndNothingElse() {
+        let keys = KeyValueScanner.Keys.aliases
+        for f in Field.allCases {
+            for a in f.aliases {
+                var k = a
+                #expect(k.withUTF8 { keys.lookup(UnsafeRawBufferPointer($0)) } == f, "\(a)")
+                var longer = a + "x"
+                #expect(longer.withUTF8 { keys.lookup(UnsafeRawBufferPointer($0)) } == nil, "\(a)x")
+            }
         }
     }
 }
