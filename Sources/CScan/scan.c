@@ -224,17 +224,19 @@ static size_t count_avx2(const uint8_t *p, size_t n) {
     return total;
 }
 
-static int has_avx2(void) {
+int lw_has_avx2(void) {
     static int cached = -1;
     if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx2") ? 1 : 0; }
     return cached;
 }
+#else
+int lw_has_avx2(void) { return 0; }
 #endif
 
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
     if (set->count == 0) return 0;
 #if defined(__x86_64__)
-    if (has_avx2()) return find_avx2(set, p, n, NULL);
+    if (lw_has_avx2()) return find_avx2(set, p, n, NULL);
 #endif
     return find_scalar(set, p, n, 0);
 }
@@ -242,7 +244,7 @@ size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
 size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines) {
     if (set->count == 0) { *newlines = 0; return 0; }
 #if defined(__x86_64__)
-    if (has_avx2()) return find_avx2(set, p, n, newlines);
+    if (lw_has_avx2()) return find_avx2(set, p, n, newlines);
 #endif
     size_t r = find_scalar(set, p, n, 0);
     *newlines = lw_count_newlines(p, r);
@@ -251,7 +253,7 @@ size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t
 
 size_t lw_count_newlines(const uint8_t *p, size_t n) {
 #if defined(__x86_64__)
-    if (has_avx2()) return count_avx2(p, n);
+    if (lw_has_avx2()) return count_avx2(p, n);
 #endif
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += p[i] == '\n';

@@ -35,11 +35,11 @@ size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t
 /* key=value pairs (kv.c). A table of the key names lockwatch knows, each with its field
    number (< 32); keys are compared whole, byte for byte. */
 #define LW_KEY_MAX_LEN 32
-#define LW_KEYS_PER_LEN 12
+#define LW_KEY_SLOTS 256
 
 typedef struct {
-    uint8_t count[LW_KEY_MAX_LEN + 1];
-    struct { uint64_t head; uint8_t rest[LW_KEY_MAX_LEN - 8]; uint8_t field; } key[LW_KEY_MAX_LEN + 1][LW_KEYS_PER_LEN];
+    struct { uint64_t head; uint8_t len, field, rest[LW_KEY_MAX_LEN - 8]; } slot[LW_KEY_SLOTS];   /* len 0: empty */
+    int count;
 } lw_keytable;
 
 /* Adds a key (looked up after the keys added before it); 0, or -1 when it cannot be held. */
@@ -58,6 +58,13 @@ typedef struct { uint32_t field, start, end; } lw_kv_escaped;
    per field, at most `max_escaped`). Returns the number of escaped values written. */
 int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                lw_kv_escaped *escaped, int max_escaped);
+
+/* The same, a byte at a time whatever the processor (the definition, for tests). */
+int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
+                      lw_kv_escaped *escaped, int max_escaped);
+
+/* Whether the processor has AVX2 (always 0 off x86-64). */
+int lw_has_avx2(void);
 
 /* The number of '\n' bytes in p[0..n). */
 size_t lw_count_newlines(const uint8_t *p, size_t n);

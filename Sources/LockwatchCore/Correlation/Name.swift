@@ -145,7 +145,7 @@ final class NameCache {
         var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
         while slots[i].used {
             if slots[i].hash == h, Int(slots[i].count) == bytes.count, bytes.isEmpty || arena.withUnsafeBytes({ a in
-                memcmp(a.baseAddress! + Int(slots[i].start), bytes.baseAddress!, bytes.count) == 0
+                Self.same(UnsafeRawBufferPointer(rebasing: a[Int(slots[i].start)...]), bytes)
             }) {
                 return Name(id: slots[i].name)
             }
@@ -173,6 +173,23 @@ final class NameCache {
             while slots[i].used { i = (i + 1) & (slots.count - 1) }
             slots[i] = s
         }
+    }
+
+    /// Whether `b` is the start of `a`: eight bytes at a time (names are short; a call to
+    /// memcmp cost more than the compare).
+    @inline(__always) private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let n = b.count
+        guard a.count >= n else { return false }
+        var i = 0
+        while i + 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// A fast hash of short byte strings: eight bytes at a time, multiplied and folded.

@@ -26,6 +26,9 @@ final class ChunkWorker {
     let keepsCursor: Bool
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
+    /// Records the last chunk gave: the next chunk's array is made that large at once, so that
+    /// a storm's records are not copied as the array grows.
+    private var lastRecords = 0
 
     init(configuration: Configuration, environment: RunEnvironment) {
         scanner = ChunkScanner(prefilter: configuration.prefilter, maxLineBytes: configuration.maxLineBytes)
@@ -39,6 +42,8 @@ final class ChunkWorker {
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
         var result = ChunkResult()
+        result.records.reserveCapacity(lastRecords + lastRecords / 8)
+        defer { lastRecords = result.records.count }
         // A local record, so that each line is decoded and matched in place, not copied.
         var rec = LogRecord()
         swap(&rec, &scratch)

@@ -1,3 +1,4 @@
+import CScan
 import Testing
 @testable import LockwatchCore
 
@@ -186,6 +187,30 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
             line.withUnsafeBytes { KeyValueScanner.fill(&got, from: $0, base: 7, keys: keys, escaped: &gotEscaped) }
             let same = got == want && gotEscaped.count == wantEscaped.count
                 && zip(gotEscaped, wantEscaped).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+            #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
+            if !same { break }
+        }
+    }
+
+    /// The vector scan (lines up to 4 KiB) against the byte-at-a-time one, on lines long enough
+    /// to cross its 32- and 64-byte blocks, with real aliases and runs of key bytes.
+    @Test func vectorScanFindsWhatTheByteScanFinds() {
+        let keys = KeyValueScanner.Keys.aliases
+        let pieces = ["profile_id=", "symbol=", "owner_token=", "caller", "=", "\"", "\\", " ", "\t", "x", "ab-c.d@e_f",
+                      "expires_at=\"2026 x\"", "lock_owner=w", "é", "\u{7F}", "0"].map { Array($0.utf8) }
+        var g = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            var line: [UInt8] = []
+            let target = round % 50 == 0 ? Int.random(in: 4000...4200, using: &g) : Int.random(in: 0...300, using: &g)
+            while line.count < target { line += pieces.randomElement(using: &g)! }
+            func fill(_ f: (UnsafePointer<lw_keytable>?, UnsafePointer<UInt8>?, Int, Int, UnsafeMutablePointer<UInt64>?, Int32,
+                            UnsafeMutablePointer<lw_kv_escaped>?, Int32) -> Int32) -> [UInt64] {
+                var slots = [UInt64](repeating: 0, count: 20)
+                var esc = [lw_kv_escaped](repeating: lw_kv_escaped(), count: 32)
+                let n = line.withUnsafeBufferPointer { b in f(keys.table, b.baseAddress, b.count, 3, &slots, 20, &esc, 32) }
+                return slots + esc.prefix(Int(n)).flatMap { [UInt64($0.field), UInt64($0.start), UInt64($0.end)] }
+            }
+            let same = fill(lw_kv_fill) == fill(lw_kv_fill_scalar)
             #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
             if !same { break }
         }
