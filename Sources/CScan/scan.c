@@ -29,6 +29,11 @@ int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold
     if (set->count >= LW_MAX_LITERALS || len == 0 || len > LW_MAX_LITERAL_LEN) return -1;
     int k = set->count;
     memcpy(set->bytes[k], bytes, len);
+    for (size_t i = 0; i < len; i++) {
+        int folded = fold && is_letter(bytes[i]);
+        set->cmask[k][i] = folded ? 0x20 : 0;
+        set->lower[k][i] = folded ? (uint8_t)(bytes[i] | 0x20) : bytes[i];
+    }
     set->len[k] = (uint8_t)len;
     set->fold[k] = (uint8_t)(fold != 0);
     size_t a = 0, b = len > 1 ? 1 : 0;
@@ -75,16 +80,16 @@ int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold
     return 0;
 }
 
-static int matches_at(const lw_literals *set, int k, const uint8_t *p, size_t avail) {
-    size_t len = set->len[k];
+static inline int matches_at(const lw_literals *set, int k, const uint8_t *p, size_t avail) {
+    size_t len = set->len[k], i = 0;
     if (avail < len) return 0;
-    if (!set->fold[k]) return memcmp(p, set->bytes[k], len) == 0;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t a = p[i], b = set->bytes[k][i];
-        if (a == b) continue;
-        if (is_letter(a) && is_letter(b) && (a | 0x20) == (b | 0x20)) continue;
-        return 0;
+    const uint8_t *lower = set->lower[k], *cmask = set->cmask[k];
+    for (; i + 8 <= len; i += 8) {
+        uint64_t a, m, l;
+        memcpy(&a, p + i, 8); memcpy(&m, cmask + i, 8); memcpy(&l, lower + i, 8);
+        if ((a | m) != l) return 0;
     }
+    for (; i < len; i++) if ((uint8_t)(p[i] | cmask[i]) != lower[i]) return 0;
     return 1;
 }
 

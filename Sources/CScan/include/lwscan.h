@@ -17,6 +17,10 @@ typedef struct {
     uint8_t byte1[LW_MAX_LITERALS], byte2[LW_MAX_LITERALS];   /* lower case when folded */
     uint8_t mask1[LW_MAX_LITERALS], mask2[LW_MAX_LITERALS];   /* 0x20 when the anchor is a folded letter */
     uint8_t bytes[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
+    /* For the full compare, a word at a time: a text byte OR its mask must equal the literal's
+       byte (the mask is 0x20 at folded letters, which are kept in lower case). */
+    uint8_t lower[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
+    uint8_t cmask[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
     /* Teddy: each literal's rarest window of up to 3 bytes, at offset woff, is looked up by
        nibbles in these tables; bit (k % 8) stands for literal k. */
     uint8_t woff[LW_MAX_LITERALS];
