@@ -117,20 +117,26 @@ public struct AttemptPairer: Sendable {
         }
     }
 
-    /// The candidates of every profile as lists linked through one slab, reached by the
-    /// profile's id: finding, adding and removing one hashes nothing and allocates nothing
-    /// once the slab has grown to the most records ever waiting.
+    /// The candidates of every profile and kind (failed, warning) as lists linked through one
+    /// slab, reached by the profile's id: finding, adding and removing one hashes nothing and
+    /// allocates nothing once the slab has grown to the most records ever waiting, and a record
+    /// looking for its partner walks only the records of the other kind.
     fileprivate struct CandidateLists: Sendable {
         private var slab: [Candidate] = []
         private var free: Int32 = -1
-        /// Per profile id: its first and last slot, or -1.
+        /// Per profile id and kind (failed at 2 × id, warning at 2 × id + 1): its first and last
+        /// slot, or -1.
         private var ends: [(first: Int32, last: Int32)] = []
+
+        @inline(__always) private static func list(_ profile: Name, _ kind: RecordKind) -> Int {
+            Int(profile.id) * 2 + (kind == .failed ? 0 : 1)
+        }
 
         mutating func removeAll() { self = CandidateLists() }
 
-        /// Appends a candidate to its profile's list.
+        /// Appends a candidate to its profile's list of its kind.
         mutating func append(_ c: Candidate, profile: Name) {
-            let p = Int(profile.id)
+            let p = Self.list(profile, c.kind)
             if p >= ends.count { ends.append(contentsOf: repeatElement((first: Int32(-1), last: Int32(-1)), count: max(p + 1 - ends.count, ends.count))) }
             var c = c
             c.next = -1
@@ -147,9 +153,9 @@ public struct AttemptPairer: Sendable {
             ends[p].last = slot
         }
 
-        /// Removes and returns the profile's first candidate that `accepts`, oldest first.
-        mutating func remove(profile: Name, where accepts: (Candidate) -> Bool) -> Candidate? {
-            let p = Int(profile.id)
+        /// Removes and returns the first candidate of the profile and kind that `accepts`, oldest first.
+        mutating func remove(profile: Name, kind: RecordKind, where accepts: (Candidate) -> Bool) -> Candidate? {
+            let p = Self.list(profile, kind)
             guard p < ends.count else { return nil }
             var previous: Int32 = -1
             var slot = ends[p].first
@@ -185,7 +191,9 @@ public struct AttemptPairer: Sendable {
             let complement: RecordKind = r.kind == .failed ? .warning : .failed
             let profile = r.profileName
             let window = window
-            if let c = unpaired.remove(profile: profile, where: { $0.pairs(with: r, complement: complement, window: window) }) {
+            if let c = unpaired.remove(profile: profile, kind: complement, where: {
+                $0.pairs(with: r, complement: complement, window: window)
+            }) {
                 let at = c.sequence - firstSequence
                 waiting[at].partner = r
                 waiting[at].complete = true
@@ -216,8 +224,8 @@ public struct AttemptPairer: Sendable {
             let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
             guard head.complete || expired else { break }
             if !head.complete {
-                // The head is its profile's oldest candidate: the first of its list.
-                _ = unpaired.remove(profile: head.record.profileName, where: { _ in true })
+                // The head is the oldest candidate of its profile and kind: the first of its list.
+                _ = unpaired.remove(profile: head.record.profileName, kind: head.record.kind, where: { _ in true })
             }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1
