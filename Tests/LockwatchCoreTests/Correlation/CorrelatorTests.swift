@@ -188,6 +188,83 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(out.map(\.time) == [at(0), at(0.5)])
     }
 
+    /// The pairing rule written plainly (SPEC section 3): every waiting record in one list, a
+    /// record pairs with the earliest waiting record of the other kind that fits.
+    struct ReferencePairer {
+        let window: TimeSpan
+        var waiting: [(record: LockRecord, partner: LockRecord?, complete: Bool)] = []
+        var out: [CorrelationInput] = []
+
+        mutating func push(_ r: LockRecord) {
+            release(before: r.time)
+            if r.kind == .failed || r.kind == .warning {
+                let complement: RecordKind = r.kind == .failed ? .warning : .failed
+                if let j = waiting.firstIndex(where: { w in
+                    !w.complete && w.record.profileName == r.profileName && w.record.kind == complement
+                        && abs((r.time - w.record.time).micros) <= window.micros
+                        && (w.record.symbolName == nil || r.symbolName == nil || w.record.symbolName == r.symbolName)
+                        && (w.record.hostName == nil || r.hostName == nil || w.record.hostName == r.hostName)
+                }) {
+                    waiting[j].partner = r
+                    waiting[j].complete = true
+                } else {
+                    waiting.append((r, nil, false))
+                }
+            } else {
+                waiting.append((r, nil, true))
+            }
+            release(before: nil)
+        }
+
+        mutating func release(before now: EventTime?) {
+            while let head = waiting.first {
+                let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
+                guard head.complete || expired else { break }
+                waiting.removeFirst()
+                out.append(Self.input(head.record, head.partner))
+            }
+        }
+
+        mutating func flush() {
+            for w in waiting { out.append(Self.input(w.record, w.partner)) }
+            waiting = []
+        }
+
+        static func input(_ r: LockRecord, _ partner: LockRecord?) -> CorrelationInput {
+            switch r.kind {
+            case .failed, .warning: .attempt(Attempt(r, partner))
+            case .acquired: .acquired(r)
+            case .released: .released(r)
+            case .health: .health(r)
+            }
+        }
+    }
+
+    @Test func pairsAsThePlainRuleDoes() {
+        var g = SystemRandomNumberGenerator()
+        let kinds: [RecordKind] = [.failed, .failed, .warning, .warning, .acquired]
+        for round in 0..<3_000 {
+            var t = 0.0
+            var records: [LockRecord] = []
+            for _ in 0..<Int.random(in: 1...40, using: &g) {
+                t += Bool.random(using: &g) ? Double.random(in: 0...0.6, using: &g) : 0
+                if Int.random(in: 0..<30, using: &g) == 0 { t -= 5 }
+                records.append(rec(kinds.randomElement(using: &g)!, t, ["A", "B", "C"].randomElement(using: &g)!,
+                                   symbol: [nil, "ETH", "BTC"].randomElement(using: &g)!,
+                                   host: [nil, nil, "h1", "h2"].randomElement(using: &g)!))
+            }
+            var pairer = AttemptPairer(window: .seconds(1))
+            var got: [CorrelationInput] = []
+            for r in records { got += pairer.push(r) }
+            got += pairer.flush()
+            var want = ReferencePairer(window: .seconds(1))
+            for r in records { want.push(r) }
+            want.flush()
+            #expect(got == want.out, "round \(round)")
+            if got != want.out { break }
+        }
+    }
+
     /// A record from far back (later than the lateness allows) ends the wait of everything
     /// before it: nothing is held until time catches up, and memory stays flat.
     @Test func timeGoingBackEndsTheWait() {
