@@ -213,6 +213,36 @@ static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size
     return r;
 }
 
+/* One literal (a rule's gate, the skip phrase): its two rarest bytes compared at their
+   distance, 32 positions at a time — two loads and two compares where Teddy needs three loads
+   and six shuffles — then the full compare. */
+__attribute__((target("avx2")))
+static size_t find_pair_avx2(const lw_literals *set, const uint8_t *p, size_t n) {
+    size_t o1 = set->off1[0], o2 = set->off2[0], len = set->len[0];
+    if (n < len) return n;
+    const __m256i m1 = _mm256_set1_epi8((char)set->mask1[0]), m2 = _mm256_set1_epi8((char)set->mask2[0]);
+    const __m256i b1 = _mm256_set1_epi8((char)set->byte1[0]), b2 = _mm256_set1_epi8((char)set->byte2[0]);
+    if (n < o2 + 32) return find_scalar(set, p, n, 0);
+    /* Blocks of 32 start positions, then one block ending where the second anchor meets the
+       end, overlapping what was searched (positions before i masked off): every start up to
+       n - len is covered. */
+    size_t i = 0, last = n - o2 - 32;
+    for (;;) {
+        size_t at0 = i <= last ? i : last;
+        __m256i x = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + at0 + o1)), m1);
+        __m256i y = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + at0 + o2)), m2);
+        uint32_t bits = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(x, b1), _mm256_cmpeq_epi8(y, b2)));
+        if (at0 < i) bits &= ~((1u << (i - at0)) - 1u);
+        while (bits) {
+            size_t at = at0 + (size_t)__builtin_ctz(bits);
+            if (matches_at(set, 0, p + at, n - at)) return at;
+            bits &= bits - 1;
+        }
+        if (at0 == last) return n;
+        i += 32;
+    }
+}
+
 __attribute__((target("avx2")))
 static size_t count_avx2(const uint8_t *p, size_t n) {
     size_t i = 0, total = 0;
@@ -241,7 +271,7 @@ int lw_has_avx2(void) { return 0; }
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
     if (set->count == 0) return 0;
 #if defined(__x86_64__)
-    if (lw_has_avx2()) return find_avx2(set, p, n, NULL);
+    if (lw_has_avx2()) return set->count == 1 ? find_pair_avx2(set, p, n) : find_avx2(set, p, n, NULL);
 #endif
     return find_scalar(set, p, n, 0);
 }
