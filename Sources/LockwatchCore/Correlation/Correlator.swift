@@ -154,8 +154,10 @@ public struct Correlator: Sendable {
     private mutating func attempt(_ a: Attempt, _ alerts: inout [Alert]) {
         let t = a.time
         let i = slot(a.key, at: t)
-        if let ep = states[i].episode, t - ep.lastFailure > thresholds.episodeGap {
-            close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: t)
+        // The episode's fields are read in place: binding the episode would copy it (and
+        // retain its holders) for every record.
+        if let last = states[i].episode?.lastFailure, t - last > thresholds.episodeGap {
+            close(i, as: .quiet, duration: last - states[i].episode!.start, at: t)
         }
         let thresholds = thresholds
         let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, alerts: &alerts)
@@ -307,14 +309,16 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard let i = slots[key], let ep = states[i].episode else { return }
-        if r.time - ep.lastFailure > thresholds.episodeGap {
-            close(i, as: .quiet, duration: ep.lastFailure - ep.start, at: r.time)
+        guard let i = slots[key], let start = states[i].episode?.start else { return }
+        let last = states[i].episode!.lastFailure
+        if r.time - last > thresholds.episodeGap {
+            close(i, as: .quiet, duration: last - start, at: r.time)
         } else {
-            let duration = r.time - ep.start
+            let duration = r.time - start
+            let failures = states[i].episode!.failures, escalated = !states[i].episode!.fired.isEmpty
             close(i, as: .recovered, duration: duration, at: r.time)
-            alerts.append(.recovered(at: r.time, key: key, since: ep.start, duration: duration,
-                                     failures: ep.failures, escalated: !ep.fired.isEmpty))
+            alerts.append(.recovered(at: r.time, key: key, since: start, duration: duration,
+                                     failures: failures, escalated: escalated))
         }
         expireActivity(at: r.time)
     }
@@ -338,9 +342,12 @@ public struct Correlator: Sendable {
         if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
         // The profile stays active only through its other open episodes; a failure still within
         // the window still has its entry in the activity queue, which will expire it.
-        let latest = (openSymbols[profile] ?? []).compactMap { s in
-            slots[LockKey(profile: profile, symbol: s)].flatMap { states[$0].episode?.lastFailure }
-        }.max()
+        var latest: EventTime? = nil
+        for s in openSymbols[profile] ?? [] {
+            if let t = slots[LockKey(profile: profile, symbol: s)].flatMap({ states[$0].episode?.lastFailure }) {
+                latest = max(latest ?? t, t)
+            }
+        }
         if let latest, activity[profile] != nil, now - latest <= activityWindow {
             activity[profile] = latest
         } else {
