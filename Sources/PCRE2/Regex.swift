@@ -103,28 +103,26 @@ public final class Regex: @unchecked Sendable {
     /// - Returns: true on a match, false on no match.
     /// - Throws: `RegexMatchError.limitExceeded` when a limit stopped the search.
     public func matches(_ subject: UnsafeRawBufferPointer, with data: MatchData) throws -> Bool {
-        let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            ?? UnsafePointer<UInt8>(bitPattern: 1)!
-        let rc = pcre2_match_8(code, base, subject.count, 0, 0, data.pointer, matchContext)
+        let rc = Regex.rawMatch(code: code, context: matchContext, data: data.pointer, jit: isJIT, subject)
         if rc >= 0 { return true }
         if rc == PCRE2_ERROR_NOMATCH { return false }
-        if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT
-            || rc == PCRE2_ERROR_JIT_STACKLIMIT {
-            throw RegexMatchError.limitExceeded
-        }
+        if Regex.isLimit(rc) { throw RegexMatchError.limitExceeded }
         throw RegexMatchError.failed(code: rc, message: Regex.message(for: rc))
     }
 
     /// The compiled code and match context, for a caller that keeps the regex alive and
     /// matches through `rawMatch` without reference counting on each call.
-    package var handles: (code: OpaquePointer, context: OpaquePointer?) { (code, matchContext) }
+    package var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, isJIT) }
 
     /// `matches(_:with:)` on raw handles (see `handles`): the PCRE2 return code, negative
     /// when there is no match or an error.
     @inline(__always)
-    package static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer,
+    package static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer, jit: Bool,
                                  _ subject: UnsafeRawBufferPointer) -> Int32 {
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer<UInt8>(bitPattern: 1)!
+        // A JIT-compiled pattern goes straight to its machine code (PCRE2's fast path, which
+        // skips the checks of options this library never passes).
+        if jit { return pcre2_jit_match_8(code, base, subject.count, 0, 0, data, context) }
         return pcre2_match_8(code, base, subject.count, 0, 0, data, context)
     }
 

@@ -141,6 +141,7 @@ public final class Matcher {
         var code: OpaquePointer
         var context: OpaquePointer?
         var data: OpaquePointer
+        var jit: Bool
         var gate: Int
         /// The gate's search tables; nil admits every record.
         var tables: UnsafeMutablePointer<lw_literals>?
@@ -161,7 +162,7 @@ public final class Matcher {
         plan = .allocate(capacity: rules.count)
         for (k, rule) in rules.enumerated() {
             let h = rule.regex.handles
-            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, gate: gate[k],
+            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit, gate: gate[k],
                                   tables: gates[gate[k]].rawTables)
         }
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
@@ -198,7 +199,7 @@ public final class Matcher {
                 } else if !Self.admits(r.tables, subject) {
                     k += 1; continue
                 }
-                let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, subject)
+                let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, jit: r.jit, subject)
                 if rc >= 0 { return (k, false) }
                 if Regex.isLimit(rc) { return (k, true) }
                 k += 1
