@@ -118,14 +118,20 @@ final class ScanPool: @unchecked Sendable {
     let condition = NSCondition()
     private(set) var inputs: [InputStream] = []
     private var stopping = false
-    /// Chunks an input may be read ahead of its consumer.
-    let window: Int
+    /// Chunks read ahead of the consumer, shared by the inputs.
+    let readAhead: Int
+    /// Chunks an input may be read ahead of its consumer: its share of `readAhead`, at least 2.
+    private(set) var window = 2
 
-    init(window: Int = 4) { self.window = window }
+    /// A deep read-ahead lets the workers run on while the consumer works through a burst of
+    /// events (a storm ran 9 % faster with 16 chunks than with 4); shared between inputs, so that
+    /// merging many files does not multiply the results held.
+    init(readAhead: Int = 16) { self.readAhead = readAhead }
 
     /// Starts `workers` threads over the inputs.
     func start(_ inputs: [InputStream], workers: Int, configuration: Configuration, environment: RunEnvironment) {
         self.inputs = inputs
+        window = max(2, readAhead / max(1, inputs.count))
         let capacity = inputs.map(\.reader.bufferCapacity).max() ?? 0
         for _ in 0..<workers {
             let worker = ChunkWorker(configuration: configuration, environment: environment)
