@@ -67,6 +67,11 @@ int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, ui
 int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                       lw_kv_escaped *escaped, int max_escaped);
 
+/* The common timestamp layout YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)digits] at the start of p: 1 with
+   the wall-clock seconds since 1970 as if in UTC, the microseconds and where it ended (before
+   any zone); 0 when p does not start with that layout (the caller's general parser decides). */
+int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros, size_t *end);
+
 /* Whether the processor has AVX2 (always 0 off x86-64). */
 int lw_has_avx2(void);
 

@@ -1,3 +1,4 @@
+import CScan
 import Foundation
 
 /// How to read a timestamp that carries no zone of its own (`--tz`).
@@ -84,6 +85,18 @@ public struct TimestampParser: Sendable {
 
     /// Parses an ISO 8601 / RFC 3339 or Go-style timestamp starting at `i`; returns where it ended.
     public func parseISO(_ b: UnsafeRawBufferPointer, at i0: Int) -> (time: EventTime, end: Int)? {
+        // The common layout in one C call; anything else (Go's slashes, no seconds, a short
+        // text) through the general parse below.
+        var local: Int64 = 0, fraction: Int32 = 0, length = 0
+        if i0 < b.count, let base = b.baseAddress,
+           lw_iso_prefix(base.assumingMemoryBound(to: UInt8.self) + i0, b.count - i0, &local, &fraction, &length) != 0 {
+            return zoned(b, localSeconds: local, micros: Int(fraction), at: i0 + length)
+        }
+        return parseISOGeneral(b, at: i0)
+    }
+
+    /// `parseISO` for every layout it takes, a field at a time.
+    func parseISOGeneral(_ b: UnsafeRawBufferPointer, at i0: Int) -> (time: EventTime, end: Int)? {
         var i = i0
         guard let year = digits(b, &i, 4) else { return nil }
         guard i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "/") else { return nil }
@@ -97,6 +110,12 @@ public struct TimestampParser: Sendable {
         guard (1...12).contains(month), day >= 1,
               day <= CivilCalendar.daysInMonth(year: Int64(year), month: month) else { return nil }
         let localSeconds = CivilCalendar.days(year: Int64(year), month: month, day: day) * 86_400 + Int64(sod)
+        return zoned(b, localSeconds: localSeconds, micros: micros, at: i)
+    }
+
+    /// The zone after a timestamp's clock at `i` (`Z`, an offset, or none: `--tz`), applied.
+    private func zoned(_ b: UnsafeRawBufferPointer, localSeconds: Int64, micros: Int, at i0: Int) -> (time: EventTime, end: Int) {
+        var i = i0
         var utc: Int64
         if i < b.count, b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
             utc = localSeconds; i += 1

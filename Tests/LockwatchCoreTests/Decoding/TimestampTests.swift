@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LockwatchCore
 
@@ -55,5 +56,34 @@ let base: Int64 = 1_795_701_600_000_000
         #expect(TimeSpan.seconds(90.5).description == "90.5")
         #expect(TimeSpan.seconds(91).description == "91")
         #expect(TimeSpan(micros: 1_234_567).description == "1.235")
+    }
+
+    /// The one-call layout against the field-by-field parse, on texts made near that layout:
+    /// valid and invalid dates (leap days, day 31 of short months, hour 24, second 60), every
+    /// separator, fractions of any length, zones, and cut short anywhere.
+    @Test func theCommonLayoutParsesAsTheGeneralParseDoes() {
+        var g = SystemRandomNumberGenerator()
+        let parser = TimestampParser(zone: .fixed(seconds: 3600))
+        func two(_ range: ClosedRange<Int>) -> String { String(format: "%02d", Int.random(in: range, using: &g)) }
+        for round in 0..<50_000 {
+            var t = ["1999", "2000", "2024", "2026", "2100", "0000", "9999", "20x6"].randomElement(using: &g)!
+            t += ["-", "-", "-", "/", "."].randomElement(using: &g)! + two(0...13)
+            t += ["-", "-", "-", "/"].randomElement(using: &g)! + two(0...32)
+            t += ["T", " ", "t", "_"].randomElement(using: &g)! + two(0...24) + [":", ":", "."].randomElement(using: &g)! + two(0...60)
+            t += [":", ":", ":", "", "-"].randomElement(using: &g)! + two(0...61)
+            t += ["", ".", ",", ".5", ",25", ".123456", ".123456789", ".x"].randomElement(using: &g)!
+            t += ["", "Z", "z", "+02:00", "-0530", "+01", " rest"].randomElement(using: &g)!
+            if round % 5 == 0 { t = String(t.prefix(Int.random(in: 0...t.count, using: &g))) }
+            let start = round % 3
+            let text = String(repeating: " ", count: start) + t
+            var copy = text
+            let (fast, general) = copy.withUTF8 { b in
+                let raw = UnsafeRawBufferPointer(b)
+                return (parser.parseISO(raw, at: start), parser.parseISOGeneral(raw, at: start))
+            }
+            let same = fast?.time == general?.time && fast?.end == general?.end
+            #expect(same, "\(text.debugDescription): \(String(describing: fast)) against \(String(describing: general))")
+            if !same { break }
+        }
     }
 }
