@@ -141,6 +141,12 @@ public struct Correlator: Sendable {
         }
     }
 
+    /// Reads a key's state in place: an element read through the array's getter is a copy,
+    /// its holders retained and released, for every record.
+    @inline(__always) private func peek<T>(_ i: Int, _ read: (borrowing KeyState) -> T) -> T {
+        states.withUnsafeBufferPointer { read($0[i]) }
+    }
+
     /// The slot of a key's state, made on first sight (evicting others when the table is full).
     private mutating func slot(_ key: LockKey, at now: EventTime) -> Int {
         if let i = slots[key] { return i }
@@ -156,13 +162,13 @@ public struct Correlator: Sendable {
         let i = slot(a.key, at: t)
         // The episode's fields are read in place: binding the episode would copy it (and
         // retain its holders) for every record.
-        if let last = states[i].episode?.lastFailure, t - last > thresholds.episodeGap {
-            close(i, as: .quiet, duration: last - states[i].episode!.start, at: t)
+        if let (start, last) = peek(i, { $0.episode.map { ($0.start, $0.lastFailure) } }), t - last > thresholds.episodeGap {
+            close(i, as: .quiet, duration: last - start, at: t)
         }
         let thresholds = thresholds
         let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, alerts: &alerts)
         escalations += fired
-        states[i].lastSeen = max(states[i].lastSeen, t)
+        if t > peek(i, { $0.lastSeen }) { states[i].lastSeen = t }
         if !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
             openSymbols[a.key.profileName, default: []].append(a.key.symbolName)
         }
@@ -309,13 +315,13 @@ public struct Correlator: Sendable {
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard let i = slots[key], let start = states[i].episode?.start else { return }
-        let last = states[i].episode!.lastFailure
+        guard let i = slots[key],
+              let (start, last, failures, escalated) = peek(i, { $0.episode.map { ($0.start, $0.lastFailure, $0.failures, !$0.fired.isEmpty) } })
+        else { return }
         if r.time - last > thresholds.episodeGap {
             close(i, as: .quiet, duration: last - start, at: r.time)
         } else {
             let duration = r.time - start
-            let failures = states[i].episode!.failures, escalated = !states[i].episode!.fired.isEmpty
             close(i, as: .recovered, duration: duration, at: r.time)
             alerts.append(.recovered(at: r.time, key: key, since: start, duration: duration,
                                      failures: failures, escalated: escalated))
@@ -329,9 +335,9 @@ public struct Correlator: Sendable {
             closedEpisodes.append(EpisodeRecord(key: keyOf[i], ep, end: state == .recovered ? now : ep.lastFailure, state: state))
         }
         states[i].episode = nil
-        states[i].lastSeen = max(states[i].lastSeen, now)
+        if now > peek(i, { $0.lastSeen }) { states[i].lastSeen = now }
         states[i].state = state
-        states[i].longest = max(states[i].longest, duration)
+        if duration > peek(i, { $0.longest }) { states[i].longest = duration }
         closedEpisode(key: keyOf[i], at: now)
     }
 
@@ -344,7 +350,7 @@ public struct Correlator: Sendable {
         // the window still has its entry in the activity queue, which will expire it.
         var latest: EventTime? = nil
         for s in openSymbols[profile] ?? [] {
-            if let t = slots[LockKey(profile: profile, symbol: s)].flatMap({ states[$0].episode?.lastFailure }) {
+            if let t = slots[LockKey(profile: profile, symbol: s)].flatMap({ k in peek(k, { $0.episode?.lastFailure }) }) {
                 latest = max(latest ?? t, t)
             }
         }
