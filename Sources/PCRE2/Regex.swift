@@ -52,6 +52,10 @@ public final class Regex: @unchecked Sendable {
     public let pattern: String
     /// Whether PCRE2's JIT compiled this pattern (it is absent on some platforms).
     public let isJIT: Bool
+    /// Whether matches may take PCRE2's JIT fast path, which checks no subject for UTF
+    /// validity: JIT code, and either no UTF mode or one that copes with invalid UTF (the
+    /// pattern's final options, so that a `(*UTF)` in the pattern counts too).
+    private let jitFastPath: Bool
     /// Named groups and their group numbers, in the order they appear in the name table.
     public let groupNames: [(name: String, number: Int)]
 
@@ -76,6 +80,9 @@ public final class Regex: @unchecked Sendable {
         self.code = compiled
         self.pattern = pattern
         self.isJIT = pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
+        var all: UInt32 = 0
+        let known = pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_ALLOPTIONS), &all) == 0
+        self.jitFastPath = isJIT && known && (all & PCRE2_UTF == 0 || all & PCRE2_MATCH_INVALID_UTF != 0)
         let context = pcre2_match_context_create_8(nil)
         if let context {
             pcre2_set_match_limit_8(context, matchLimit)
@@ -103,7 +110,7 @@ public final class Regex: @unchecked Sendable {
     /// - Returns: true on a match, false on no match.
     /// - Throws: `RegexMatchError.limitExceeded` when a limit stopped the search.
     public func matches(_ subject: UnsafeRawBufferPointer, with data: MatchData) throws -> Bool {
-        let rc = Regex.rawMatch(code: code, context: matchContext, data: data.pointer, jit: isJIT, subject)
+        let rc = Regex.rawMatch(code: code, context: matchContext, data: data.pointer, jit: jitFastPath, subject)
         if rc >= 0 { return true }
         if rc == PCRE2_ERROR_NOMATCH { return false }
         if Regex.isLimit(rc) { throw RegexMatchError.limitExceeded }
@@ -112,7 +119,7 @@ public final class Regex: @unchecked Sendable {
 
     /// The compiled code and match context, for a caller that keeps the regex alive and
     /// matches through `rawMatch` without reference counting on each call.
-    package var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, isJIT) }
+    package var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, jitFastPath) }
 
     /// `matches(_:with:)` on raw handles (see `handles`): the PCRE2 return code, negative
     /// when there is no match or an error.
@@ -120,8 +127,8 @@ public final class Regex: @unchecked Sendable {
     package static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer, jit: Bool,
                                  _ subject: UnsafeRawBufferPointer) -> Int32 {
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer<UInt8>(bitPattern: 1)!
-        // A JIT-compiled pattern goes straight to its machine code (PCRE2's fast path, which
-        // skips the checks of options this library never passes).
+        // JIT code that copes with any subject goes straight to it (PCRE2's fast path, which
+        // skips the checks of options this library never passes); see `jitFastPath`.
         if jit { return pcre2_jit_match_8(code, base, subject.count, 0, 0, data, context) }
         return pcre2_match_8(code, base, subject.count, 0, 0, data, context)
     }

@@ -36,6 +36,16 @@ import Testing
         #expect(throws: RegexMatchError.limitExceeded) { try re.matches(subject, with: re.makeMatchData()) }
     }
 
+    /// A `(*UTF)` inside the pattern turns UTF mode on without the option that makes invalid
+    /// subjects safe for the JIT fast path: such a pattern takes PCRE2's checked path, which
+    /// reports the invalid subject instead of reading it.
+    @Test func utfInThePatternTakesTheCheckedPath() throws {
+        let re = try Regex("(*UTF)false")
+        let bytes: [UInt8] = [0xFF, 0xFE, 0x20] + Array("returned false".utf8)
+        #expect(throws: RegexMatchError.self) { try bytes.withUnsafeBytes { try re.matches($0, with: re.makeMatchData()) } }
+        #expect(try re.matches("returned false", with: re.makeMatchData()))
+    }
+
     @Test func invalidUTF8SubjectsDoNotFail() throws {
         let re = try Regex("false", options: [.utf])
         let bytes: [UInt8] = [0xFF, 0xFE, 0x20] + Array("returned false".utf8)
