@@ -142,6 +142,10 @@ public final class Matcher {
         var context: OpaquePointer?
         var data: OpaquePointer
         var jit: Bool
+        var kind: RecordKind
+        /// Whether the pattern has named groups, and whether one of them is the time.
+        var hasGroups: Bool
+        var capturesTime: Bool
         var gate: Int
         /// The gate's search tables; nil admits every record.
         var tables: UnsafeMutablePointer<lw_literals>?
@@ -162,7 +166,9 @@ public final class Matcher {
         plan = .allocate(capacity: rules.count)
         for (k, rule) in rules.enumerated() {
             let h = rule.regex.handles
-            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit, gate: gate[k],
+            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit, kind: rule.kind,
+                                  hasGroups: !rule.groups.isEmpty, capturesTime: rule.groups.contains { $0.field == .time },
+                                  gate: gate[k],
                                   tables: gates[gate[k]].rawTables)
         }
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
@@ -181,7 +187,7 @@ public final class Matcher {
     }
 
     /// Matches a decoded record and builds the lock record.
-    public func match(_ record: LogRecord, origin: Origin) -> MatchOutcome {
+    public func match(_ record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
         let plan = plan
@@ -208,23 +214,24 @@ public final class Matcher {
         }
         if limited { return .limitExceeded(rule: rules[found].name) }
         guard found >= 0 else { return .none }
-        let rule = rules[k]
-        // Captures win over the decoder's fields; most rules have none, and then nothing is copied.
-        guard !rule.groups.isEmpty else { return build(rule: rule, fields: record.fields, record: record, origin: origin) }
+        // Captures win over the decoder's fields; most rules have none, and then nothing is
+        // copied (nor is the rule object touched: what building needs is in the plan).
+        guard plan[found].hasGroups else { return build(found, fields: record.fields, record: record, origin: origin) }
         var fields = record.fields
-        for g in rule.groups {
-            guard let r = matchData[k].range(ofGroup: g.number) else { continue }
+        for g in rules[found].groups {
+            guard let r = matchData[found].range(ofGroup: g.number) else { continue }
             fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
         }
-        return build(rule: rule, fields: fields, record: record, origin: origin)
+        return build(found, fields: fields, record: record, origin: origin)
     }
 
-    private func build(rule: Rule, fields: FieldSet, record: LogRecord, origin: Origin) -> MatchOutcome {
+    /// The lock record of rule `k`'s match.
+    private func build(_ k: Int, fields: borrowing FieldSet, record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
+        let kind = plan[k].kind
         let profile = name(fields, .profile)
-        if profile == nil && rule.kind != .health { return .noProfile(rule: rule.name) }
+        if profile == nil && kind != .health { return .noProfile(rule: rules[k].name) }
         var time = record.time
-        if rule.groups.contains(where: { $0.field == .time }),
-           let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
+        if plan[k].capturesTime, let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
             time = t
         }
         var latency: Double? = nil
@@ -232,7 +239,7 @@ public final class Matcher {
         else if let s = fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
         var skipped = false
         var health: HealthReport? = nil
-        switch rule.kind {
+        switch kind {
         case .failed, .warning:
             skipped = self.skipped(fields, record)
         case .health:
@@ -247,7 +254,7 @@ public final class Matcher {
             host = fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
         }
         let out = LockRecord(
-            kind: rule.kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
+            kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
             symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
             expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == record.time ? record.syslogStamp : nil)
@@ -255,17 +262,17 @@ public final class Matcher {
     }
 
     /// The interned name of a field's value; nil when absent or empty.
-    private func name(_ fields: FieldSet, _ f: Field) -> Name? {
+    private func name(_ fields: borrowing FieldSet, _ f: Field) -> Name? {
         fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
     }
 
-    private func skipped(_ fields: FieldSet, _ record: LogRecord) -> Bool {
+    private func skipped(_ fields: borrowing FieldSet, _ record: borrowing LogRecord) -> Bool {
         if let r = fields.spans[.skipped], !r.isEmpty, !fields.isFalse(.skipped) { return true }
         if fields.valueEquals(.action, "skip_signal") || fields.isTrue(.signalSkipped) { return true }
         return record.withSubject { skipGate.admits($0) && ((try? skipPhrase.matches($0, with: skipData)) ?? false) }
     }
 
-    private func boolean(_ fields: FieldSet, _ f: Field) -> Bool? {
+    private func boolean(_ fields: borrowing FieldSet, _ f: Field) -> Bool? {
         fields.isTrue(f) ? true : fields.isFalse(f) ? false : nil
     }
 }
