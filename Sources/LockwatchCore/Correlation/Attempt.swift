@@ -118,26 +118,41 @@ public struct AttemptPairer: Sendable {
     }
 
     /// The candidates of every profile and kind (failed, warning) as lists linked through one
-    /// slab, reached by the profile's id: finding, adding and removing one hashes nothing and
-    /// allocates nothing once the slab has grown to the most records ever waiting, and a record
-    /// looking for its partner walks only the records of the other kind.
+    /// slab: adding and removing one allocates nothing once the slab has grown to the most
+    /// records ever waiting, and a record looking for its partner walks only the records of the
+    /// other kind. A profile has its pair of lists while it has records waiting; the pair is
+    /// then reused, so that memory follows the records waiting, not the profiles ever seen.
     fileprivate struct CandidateLists: Sendable {
         private var slab: [Candidate] = []
         private var free: Int32 = -1
-        /// Per profile id and kind (failed at 2 × id, warning at 2 × id + 1): its first and last
-        /// slot, or -1.
+        /// Per pair of lists (failed at 2 × pair, warning at 2 × pair + 1): first and last slot, or -1.
         private var ends: [(first: Int32, last: Int32)] = []
+        /// The pair of each profile with records waiting, by the profile's id; pairs to reuse.
+        private var pairs: [UInt32: Int32] = [:]
+        private var freePairs: [Int32] = []
 
-        @inline(__always) private static func list(_ profile: Name, _ kind: RecordKind) -> Int {
-            Int(profile.id) * 2 + (kind == .failed ? 0 : 1)
+        @inline(__always) private static func list(_ pair: Int32, _ kind: RecordKind) -> Int {
+            Int(pair) * 2 + (kind == .failed ? 0 : 1)
         }
 
         mutating func removeAll() { self = CandidateLists() }
 
         /// Appends a candidate to its profile's list of its kind.
         mutating func append(_ c: Candidate, profile: Name) {
-            let p = Self.list(profile, c.kind)
-            if p >= ends.count { ends.append(contentsOf: repeatElement((first: Int32(-1), last: Int32(-1)), count: max(p + 1 - ends.count, ends.count))) }
+            let pair: Int32
+            if let known = pairs[profile.id] {
+                pair = known
+            } else {
+                if let reused = freePairs.popLast() {
+                    pair = reused
+                } else {
+                    pair = Int32(ends.count / 2)
+                    ends.append((-1, -1))
+                    ends.append((-1, -1))
+                }
+                pairs[profile.id] = pair
+            }
+            let p = Self.list(pair, c.kind)
             var c = c
             c.next = -1
             let slot: Int32
@@ -155,8 +170,8 @@ public struct AttemptPairer: Sendable {
 
         /// Removes and returns the first candidate of the profile and kind that `accepts`, oldest first.
         mutating func remove(profile: Name, kind: RecordKind, where accepts: (Candidate) -> Bool) -> Candidate? {
-            let p = Self.list(profile, kind)
-            guard p < ends.count else { return nil }
+            guard let pair = pairs[profile.id] else { return nil }
+            let p = Self.list(pair, kind)
             var previous: Int32 = -1
             var slot = ends[p].first
             while slot >= 0 {
@@ -166,6 +181,10 @@ public struct AttemptPairer: Sendable {
                     if ends[p].last == slot { ends[p].last = previous }
                     slab[Int(slot)].next = free
                     free = slot
+                    if ends[Int(pair) * 2].first < 0 && ends[Int(pair) * 2 + 1].first < 0 {
+                        pairs[profile.id] = nil
+                        freePairs.append(pair)
+                    }
                     return c
                 }
                 previous = slot
