@@ -203,9 +203,10 @@ enum KeyValueScanner {
     /// unescaped by the caller.
     ///
     /// A pair is a whitespace-separated token `key=value` whose key is made of key bytes.
-    /// Rather than walking every token, the scan (`lw_kv_fill`) jumps from `=` to `=` (memchr)
-    /// and checks the key backwards: it must reach the start of its token. A quoted value is
-    /// skipped whole, so an `=` inside it is never taken for a pair.
+    /// Rather than walking every token, the scan (`lw_kv_fill`) jumps from `=` to `=` and checks
+    /// the key backwards: it must reach the start of its token (each step a bit search in masks
+    /// of the line's `=`, spaces and key bytes; memchr and byte loops past 4 KiB or without
+    /// AVX2). A quoted value is skipped whole, so an `=` inside it is never taken for a pair.
     static func fill(_ spans: inout FieldSet.Spans, from b: UnsafeRawBufferPointer, base: Int, keys: Keys,
                      escaped: inout [(Field, Range<Int>)]) {
         guard let start = b.baseAddress, !b.isEmpty else { return }

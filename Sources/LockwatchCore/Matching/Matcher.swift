@@ -141,6 +141,7 @@ public final class Matcher {
         var code: OpaquePointer
         var context: OpaquePointer?
         var data: OpaquePointer
+        /// Whether matching may take PCRE2's JIT fast path (see `Regex.handles`).
         var jit: Bool
         var kind: RecordKind
         /// Whether the pattern has named groups, and whether one of them is the time.

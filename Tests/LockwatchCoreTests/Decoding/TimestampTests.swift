@@ -50,6 +50,37 @@ let base: Int64 = 1_795_701_600_000_000
         #expect(seen.year(for: 11, fallback: { 1999 }) == 2026)
     }
 
+    /// Times written one after another keep the day's date between them: a run of times
+    /// hopping between days, years and centuries (before 1970 too) must each read as the
+    /// calendar says, and the seconds of a span as the shortest decimal.
+    @Test func timesWrittenInARowKeepTheRightDay() {
+        var g = SystemRandomNumberGenerator()
+        var day = RFC3339Day()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var t: Int64 = base
+        for _ in 0..<20_000 {
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0: t += Int64.random(in: 0..<5_000_000, using: &g)
+            case 1: t += Int64.random(in: -90_000_000_000...90_000_000_000, using: &g)
+            default: t = Int64.random(in: -2_000_000_000_000_000...250_000_000_000_000_000, using: &g)
+            }
+            var out: [UInt8] = []
+            EventTime(micros: t).appendRFC3339(to: &out, day: &day)
+            let ms = t >= 0 ? t / 1000 : (t - 999) / 1000
+            let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second],
+                                            from: Date(timeIntervalSince1970: TimeInterval(secs)))
+            let want = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!,
+                              c.second!, Int(ms - secs * 1000))
+            #expect(String(decoding: out, as: UTF8.self) == want, "\(t)")
+            if String(decoding: out, as: UTF8.self) != want { break }
+        }
+        var seconds: [UInt8] = []
+        TimeSpan.appendSeconds(-1_500, to: &seconds)
+        #expect(String(decoding: seconds, as: UTF8.self) == "-0.002")
+    }
+
     @Test func formatsRFC3339WithMilliseconds() {
         #expect(EventTime(micros: base + 123_999).rfc3339 == "2026-11-26T14:00:00.123Z")
         #expect(EventTime(micros: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
