@@ -10,7 +10,7 @@ static inline int two_digits(const uint8_t *p, int *v) {
     return 1;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d) {
+int64_t lw_days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;
@@ -38,7 +38,7 @@ int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *m
         int32_t scale = 100000;
         while (i < n && (unsigned)(p[i] - '0') <= 9) { us += (int32_t)(p[i] - '0') * scale; scale /= 10; i++; }
     }
-    *local_seconds = days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
+    *local_seconds = lw_days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
     *micros = us;
     *end = i;
     return 1;

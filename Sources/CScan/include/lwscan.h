@@ -67,6 +67,9 @@ int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, ui
 int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                       lw_kv_escaped *escaped, int max_escaped);
 
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar (any year; month 1-12). */
+int64_t lw_days_from_civil(int64_t year, int month, int day);
+
 /* The common timestamp layout YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)digits] at the start of p: 1 with
    the wall-clock seconds since 1970 as if in UTC, the microseconds and where it ended (before
    any zone); 0 when p does not start with that layout (the caller's general parser decides). */

@@ -1,3 +1,4 @@
+import CScan
 
 
 /// A point in event time: microseconds since the Unix epoch, UTC.
@@ -166,13 +167,7 @@ func pad(_ v: Int, _ width: Int) -> String {
 /// Proleptic Gregorian calendar arithmetic (Howard Hinnant's algorithms), free of Foundation.
 enum CivilCalendar {
     static func days(year: Int64, month: Int, day: Int) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        lw_days_from_civil(year, Int32(month), Int32(day))
     }
 
     static func civil(fromDays z0: Int64) -> (Int64, Int, Int) {
