@@ -117,8 +117,9 @@ public final class Regex: @unchecked Sendable {
         throw RegexMatchError.failed(code: rc, message: Regex.message(for: rc))
     }
 
-    /// The compiled code and match context, for a caller that keeps the regex alive and
-    /// matches through `rawMatch` without reference counting on each call.
+    /// The compiled code, the match context and whether the JIT fast path may be taken, for a
+    /// caller that keeps the regex alive and matches through `rawMatch` without reference
+    /// counting on each call.
     package var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, jitFastPath) }
 
     /// `matches(_:with:)` on raw handles (see `handles`): the PCRE2 return code, negative
