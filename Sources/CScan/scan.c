@@ -28,14 +28,12 @@ static int is_letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold) {
     if (set->count >= LW_MAX_LITERALS || len == 0 || len > LW_MAX_LITERAL_LEN) return -1;
     int k = set->count;
-    memcpy(set->bytes[k], bytes, len);
     for (size_t i = 0; i < len; i++) {
         int folded = fold && is_letter(bytes[i]);
         set->cmask[k][i] = folded ? 0x20 : 0;
         set->lower[k][i] = folded ? (uint8_t)(bytes[i] | 0x20) : bytes[i];
     }
     set->len[k] = (uint8_t)len;
-    set->fold[k] = (uint8_t)(fold != 0);
     size_t a = 0, b = len > 1 ? 1 : 0;
     for (size_t i = 0; i < len; i++) if (rank(bytes[i], fold) < rank(bytes[a], fold)) a = i;
     if (len > 1) {

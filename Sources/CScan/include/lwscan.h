@@ -12,11 +12,9 @@
 typedef struct {
     int count;
     uint8_t len[LW_MAX_LITERALS];
-    uint8_t fold[LW_MAX_LITERALS];     /* 1: ASCII letters match in any case */
     uint8_t off1[LW_MAX_LITERALS], off2[LW_MAX_LITERALS];   /* the plain-C search: two rare anchors */
     uint8_t byte1[LW_MAX_LITERALS], byte2[LW_MAX_LITERALS];   /* lower case when folded */
     uint8_t mask1[LW_MAX_LITERALS], mask2[LW_MAX_LITERALS];   /* 0x20 when the anchor is a folded letter */
-    uint8_t bytes[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
     /* For the full compare, a word at a time: a text byte OR its mask must equal the literal's
        byte (the mask is 0x20 at folded letters, which are kept in lower case). */
     uint8_t lower[LW_MAX_LITERALS][LW_MAX_LITERAL_LEN];
