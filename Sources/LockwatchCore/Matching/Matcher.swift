@@ -119,6 +119,17 @@ public enum MatchOutcome: Sendable {
     case limitExceeded(rule: String)
 }
 
+/// What matching one decoded line gave, when the record itself went into the caller's array.
+enum MatchStatus {
+    /// A lock record, appended; `timeless` as in `MatchOutcome.record`.
+    case record(timeless: Bool)
+    /// Rule k matched, but the line has no profile id.
+    case noProfile(rule: Int)
+    case none
+    /// Rule k hit its match limit on this line.
+    case limitExceeded(rule: Int)
+}
+
 /// Runs the rules over decoded records. Holds match data: one per thread.
 public final class Matcher {
     public let rules: [Rule]
@@ -189,6 +200,18 @@ public final class Matcher {
 
     /// Matches a decoded record and builds the lock record.
     public func match(_ record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
+        var out: [LockRecord] = []
+        switch match(record, origin: origin, appendingTo: &out) {
+        case .record(let timeless): return .record(out[0], timeless: timeless)
+        case .noProfile(let k): return .noProfile(rule: rules[k].name)
+        case .none: return .none
+        case .limitExceeded(let k): return .limitExceeded(rule: rules[k].name)
+        }
+    }
+
+    /// Matches a decoded record and appends its lock record to `records`: the record is built
+    /// once, where it stays (a returned record was copied at each step of the way).
+    func match(_ record: borrowing LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
         let plan = plan
@@ -213,24 +236,25 @@ public final class Matcher {
             }
             return (-1, false)
         }
-        if limited { return .limitExceeded(rule: rules[found].name) }
+        if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return .none }
         // Captures win over the decoder's fields; most rules have none, and then nothing is
         // copied (nor is the rule object touched: what building needs is in the plan).
-        guard plan[found].hasGroups else { return build(found, fields: record.fields, record: record, origin: origin) }
+        guard plan[found].hasGroups else { return build(found, fields: record.fields, record: record, origin: origin, into: &records) }
         var fields = record.fields
         for g in rules[found].groups {
             guard let r = matchData[found].range(ofGroup: g.number) else { continue }
             fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
         }
-        return build(found, fields: fields, record: record, origin: origin)
+        return build(found, fields: fields, record: record, origin: origin, into: &records)
     }
 
     /// The lock record of rule `k`'s match.
-    private func build(_ k: Int, fields: borrowing FieldSet, record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
+    private func build(_ k: Int, fields: borrowing FieldSet, record: borrowing LogRecord, origin: Origin,
+                       into records: inout [LockRecord]) -> MatchStatus {
         let kind = plan[k].kind
         let profile = name(fields, .profile)
-        if profile == nil && kind != .health { return .noProfile(rule: rules[k].name) }
+        if profile == nil && kind != .health { return .noProfile(rule: k) }
         var time = record.time
         if plan[k].capturesTime, let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
             time = t
@@ -254,12 +278,12 @@ public final class Matcher {
         if host == nil, let r = record.envelopeHostRange, !r.isEmpty {
             host = fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
         }
-        let out = LockRecord(
+        records.append(LockRecord(
             kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
             symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
             expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
-            health: health, syslogStamp: time == record.time ? record.syslogStamp : nil)
-        return .record(out, timeless: time == nil)
+            health: health, syslogStamp: time == record.time ? record.syslogStamp : nil))
+        return .record(timeless: time == nil)
     }
 
     /// The interned name of a field's value; nil when absent or empty.

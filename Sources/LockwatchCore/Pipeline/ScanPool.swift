@@ -89,20 +89,19 @@ final class ChunkWorker {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
         } else {
-            switch matcher.match(scratch, origin: Origin(input: input, line: number)) {
-            case .record(var r, let timeless):
+            switch matcher.match(scratch, origin: Origin(input: input, line: number), appendingTo: &result.records) {
+            case .record(let timeless):
                 result.counts.matched += 1
                 if timeless {
-                    r.time = readClock()
+                    result.records[result.records.count - 1].time = readClock()
                     result.counts.timeless += 1
                 }
-                result.records.append(r)
             case .noProfile:
                 result.counts.noProfile += 1
-            case .limitExceeded(let rule):
+            case .limitExceeded(let k):
                 result.counts.limitExceeded += 1
                 result.counts.unparsed += 1
-                result.notes.append((number, "rule \(rule) hit the PCRE2 match limit; line counted as unparsed"))
+                result.notes.append((number, "rule \(matcher.rules[k].name) hit the PCRE2 match limit; line counted as unparsed"))
             case .none:
                 break
             }
