@@ -201,7 +201,8 @@ public final class Matcher {
     /// Matches a decoded record and builds the lock record.
     public func match(_ record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
         var out: [LockRecord] = []
-        switch match(record, origin: origin, appendingTo: &out) {
+        var record = copy record
+        switch match(&record, origin: origin, appendingTo: &out) {
         case .record(let timeless): return .record(out[0], timeless: timeless)
         case .noProfile(let k): return .noProfile(rule: rules[k].name)
         case .none: return .none
@@ -210,8 +211,9 @@ public final class Matcher {
     }
 
     /// Matches a decoded record and appends its lock record to `records`: the record is built
-    /// once, where it stays (a returned record was copied at each step of the way).
-    func match(_ record: borrowing LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
+    /// once, where it stays (a returned record was copied at each step of the way). A rule's
+    /// captures are written over the decoded record's fields.
+    func match(_ record: inout LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
         let plan = plan
@@ -238,67 +240,67 @@ public final class Matcher {
         }
         if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return .none }
-        // Captures win over the decoder's fields; most rules have none, and then nothing is
-        // copied (nor is the rule object touched: what building needs is in the plan).
-        guard plan[found].hasGroups else { return build(found, fields: record.fields, record: record, origin: origin, into: &records) }
-        var fields = record.fields
-        for g in rules[found].groups {
-            guard let r = matchData[found].range(ofGroup: g.number) else { continue }
-            fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
+        // Captures win over the decoder's fields, written over them in place; most rules have
+        // none (and then the rule object is not touched: what building needs is in the plan).
+        if plan[found].hasGroups {
+            for g in rules[found].groups {
+                guard let r = matchData[found].range(ofGroup: g.number) else { continue }
+                record.fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
+            }
         }
-        return build(found, fields: fields, record: record, origin: origin, into: &records)
+        return build(found, record, origin: origin, into: &records)
     }
 
     /// The lock record of rule `k`'s match.
-    private func build(_ k: Int, fields: borrowing FieldSet, record: borrowing LogRecord, origin: Origin,
+    private func build(_ k: Int, _ record: borrowing LogRecord, origin: Origin,
                        into records: inout [LockRecord]) -> MatchStatus {
         let kind = plan[k].kind
-        let profile = name(fields, .profile)
+        let profile = name(record, .profile)
         if profile == nil && kind != .health { return .noProfile(rule: k) }
         var time = record.time
-        if plan[k].capturesTime, let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
+        if plan[k].capturesTime, let t = record.fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
             time = t
         }
         var latency: Double? = nil
-        if let ms = fields.withValue(.latencyMs, parseNumber) ?? nil { latency = ms / 1000 }
-        else if let s = fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
+        if let ms = record.fields.withValue(.latencyMs, parseNumber) ?? nil { latency = ms / 1000 }
+        else if let s = record.fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
         var skipped = false
         var health: HealthReport? = nil
         switch kind {
         case .failed, .warning:
-            skipped = self.skipped(fields, record)
+            skipped = self.skipped(record)
         case .health:
             health = HealthReport(
-                lockContentionCount: integer(fields.withValue(.lockContentionCount, parseNumber) ?? nil),
-                tradingLoopHealthy: boolean(fields, .tradingLoopHealthy),
-                reconciliationLoopHealthy: boolean(fields, .reconciliationLoopHealthy))
+                lockContentionCount: integer(record.fields.withValue(.lockContentionCount, parseNumber) ?? nil),
+                tradingLoopHealthy: boolean(record, .tradingLoopHealthy),
+                reconciliationLoopHealthy: boolean(record, .reconciliationLoopHealthy))
         default: break
         }
-        var host = name(fields, .host)
+        var host = name(record, .host)
         if host == nil, let r = record.envelopeHostRange, !r.isEmpty {
-            host = fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
+            host = record.fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
         }
         records.append(LockRecord(
             kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
-            symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
-            expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
+            symbol: name(record, .symbol), owner: name(record, .owner), caller: name(record, .caller), host: host,
+            expires: record.fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == record.time ? record.syslogStamp : nil))
         return .record(timeless: time == nil)
     }
 
     /// The interned name of a field's value; nil when absent or empty.
-    private func name(_ fields: borrowing FieldSet, _ f: Field) -> Name? {
-        fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
+    private func name(_ record: borrowing LogRecord, _ f: Field) -> Name? {
+        record.fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
     }
 
-    private func skipped(_ fields: borrowing FieldSet, _ record: borrowing LogRecord) -> Bool {
-        if let r = fields.spans[.skipped], !r.isEmpty, !fields.isFalse(.skipped) { return true }
-        if fields.valueEquals(.action, "skip_signal") || fields.isTrue(.signalSkipped) { return true }
+    private func skipped(_ record: borrowing LogRecord) -> Bool {
+        if let r = record.fields.spans[.skipped], !r.isEmpty, !record.fields.isFalse(.skipped) { return true }
+        if record.fields.valueEquals(.action, "skip_signal") || record.fields.isTrue(.signalSkipped) { return true }
         return record.withSubject { skipGate.admits($0) && ((try? skipPhrase.matches($0, with: skipData)) ?? false) }
     }
 
-    private func boolean(_ fields: borrowing FieldSet, _ f: Field) -> Bool? {
-        fields.isTrue(f) ? true : fields.isFalse(f) ? false : nil
+    private func boolean(_ record: borrowing LogRecord, _ f: Field) -> Bool? {
+        record.fields.isTrue(f) ? true : record.fields.isFalse(f) ? false : nil
     }
 }
 

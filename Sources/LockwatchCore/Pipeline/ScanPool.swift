@@ -89,7 +89,7 @@ final class ChunkWorker {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
         } else {
-            switch matcher.match(scratch, origin: Origin(input: input, line: number), appendingTo: &result.records) {
+            switch matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records) {
             case .record(let timeless):
                 result.counts.matched += 1
                 if timeless {
