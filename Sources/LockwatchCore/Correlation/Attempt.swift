@@ -127,8 +127,9 @@ public struct AttemptPairer: Sendable {
         private var free: Int32 = -1
         /// Per pair of lists (failed at 2 × pair, warning at 2 × pair + 1): first and last slot, or -1.
         private var ends: [(first: Int32, last: Int32)] = []
-        /// The pair of each profile with records waiting, by the profile's id; pairs to reuse.
-        private var pairs: [UInt32: Int32] = [:]
+        /// The pair of each profile with records waiting; pairs to reuse. (Keyed by the name,
+        /// whose hash is a multiply-fold: an integer key is hashed by SipHash.)
+        private var pairs: [Name: Int32] = [:]
         private var freePairs: [Int32] = []
 
         @inline(__always) private static func list(_ pair: Int32, _ kind: RecordKind) -> Int {
@@ -140,7 +141,7 @@ public struct AttemptPairer: Sendable {
         /// Appends a candidate to its profile's list of its kind.
         mutating func append(_ c: Candidate, profile: Name) {
             let pair: Int32
-            if let known = pairs[profile.id] {
+            if let known = pairs[profile] {
                 pair = known
             } else {
                 if let reused = freePairs.popLast() {
@@ -150,7 +151,7 @@ public struct AttemptPairer: Sendable {
                     ends.append((-1, -1))
                     ends.append((-1, -1))
                 }
-                pairs[profile.id] = pair
+                pairs[profile] = pair
             }
             let p = Self.list(pair, c.kind)
             var c = c
@@ -170,7 +171,7 @@ public struct AttemptPairer: Sendable {
 
         /// Removes and returns the first candidate of the profile and kind that `accepts`, oldest first.
         mutating func remove(profile: Name, kind: RecordKind, where accepts: (Candidate) -> Bool) -> Candidate? {
-            guard let pair = pairs[profile.id] else { return nil }
+            guard let pair = pairs[profile] else { return nil }
             let p = Self.list(pair, kind)
             var previous: Int32 = -1
             var slot = ends[p].first
@@ -182,7 +183,7 @@ public struct AttemptPairer: Sendable {
                     slab[Int(slot)].next = free
                     free = slot
                     if ends[Int(pair) * 2].first < 0 && ends[Int(pair) * 2 + 1].first < 0 {
-                        pairs[profile.id] = nil
+                        pairs[profile] = nil
                         freePairs.append(pair)
                     }
                     return c
