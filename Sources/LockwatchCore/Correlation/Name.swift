@@ -1,3 +1,4 @@
+import CScan
 import Foundation
 
 /// An interned string: a profile id, symbol, lock holder or host, as a small integer.
@@ -118,22 +119,17 @@ final class NameTable: @unchecked Sendable {
 
 /// One thread's cache in front of the shared table, so that a worker takes the lock only for
 /// names it has not seen lately, and looks the others up from their bytes without making a
-/// String: an open-addressing table of byte strings kept in one arena. It holds at most
-/// `limit` names and starts over when full, so that its memory does not grow with the input.
+/// String: open addressing over byte strings kept in one arena, in C (`lw_names`). It holds at
+/// most `limit` names and starts over when full, so that its memory does not grow with the input.
 final class NameCache {
-    private struct Slot {
-        var hash: UInt64 = 0
-        var start: UInt32 = 0
-        var count: UInt32 = 0
-        var name: UInt32 = 0
-        var used = false
-    }
-    private var slots = [Slot](repeating: Slot(), count: 64)
-    private var arena: [UInt8] = []
-    private var used = 0
-    let limit: Int
+    private let cache: UnsafeMutablePointer<lw_names>
 
-    init(limit: Int = 1 << 16) { self.limit = limit }
+    init(limit: Int = 1 << 16) {
+        guard let c = lw_names_new(limit) else { fatalError("out of memory for the name cache") }
+        cache = c
+    }
+
+    deinit { lw_names_free(cache) }
 
     func name(_ text: String) -> Name {
         var copy = text
@@ -141,70 +137,17 @@ final class NameCache {
     }
 
     func name(_ bytes: UnsafeRawBufferPointer) -> Name {
-        let h = Self.hash(bytes)
-        var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
-        while slots[i].used {
-            if slots[i].hash == h, Int(slots[i].count) == bytes.count, bytes.isEmpty || arena.withUnsafeBytes({ a in
-                Self.same(UnsafeRawBufferPointer(rebasing: a[Int(slots[i].start)...]), bytes)
-            }) {
-                return Name(id: slots[i].name)
-            }
-            i = (i + 1) & (slots.count - 1)
-        }
+        let p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var h: UInt64 = 0
+        let cached = lw_names_find(cache, p, bytes.count, &h)
+        if cached != .max { return Name(id: cached) }
         let n = NameTable.shared.name(bytes)
-        if used >= limit {
-            slots = [Slot](repeating: Slot(), count: slots.count)
-            arena.removeAll(keepingCapacity: true)
-            used = 0
-            i = Int(truncatingIfNeeded: h) & (slots.count - 1)
-        }
-        slots[i] = Slot(hash: h, start: UInt32(arena.count), count: UInt32(bytes.count), name: n.id, used: true)
-        arena.append(contentsOf: bytes)
-        used += 1
-        if used * 2 > slots.count { grow() }
+        _ = lw_names_put(cache, p, bytes.count, h, n.id)
         return n
-    }
-
-    private func grow() {
-        let old = slots
-        slots = [Slot](repeating: Slot(), count: old.count * 2)
-        for s in old where s.used {
-            var i = Int(truncatingIfNeeded: s.hash) & (slots.count - 1)
-            while slots[i].used { i = (i + 1) & (slots.count - 1) }
-            slots[i] = s
-        }
-    }
-
-    /// Whether `b` is the start of `a`: eight bytes at a time (names are short; a call to
-    /// memcmp cost more than the compare).
-    @inline(__always) private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        let n = b.count
-        guard a.count >= n else { return false }
-        var i = 0
-        while i + 8 <= n {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-            i += 8
-        }
-        while i < n {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
-        return true
     }
 
     /// A fast hash of short byte strings: eight bytes at a time, multiplied and folded.
     static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 29
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < b.count { tail |= UInt64(b[i]) << shift; shift += 8; i += 1 }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 31)
+        lw_name_hash(b.baseAddress?.assumingMemoryBound(to: UInt8.self), b.count)
     }
 }
