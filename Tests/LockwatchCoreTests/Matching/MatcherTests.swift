@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LockwatchCore
+import PCRE2
 
 /// Decodes and matches one line, as a worker does.
 func recognise(_ line: String, rules: [Rule] = DefaultRules.rules()) -> MatchOutcome {
@@ -122,6 +123,33 @@ func kind(_ line: String) -> RecordKind? {
             let got = copy.withUTF8 { parseNumber(UnsafeRawBufferPointer($0)) }
             #expect(got == Double(t), "\(t)")
         }
+    }
+
+    /// The built-in `*-fields` patterns step over whole tokens; they match exactly where the
+    /// plain form (`.*` then "no non-space before") does: random lines of tokens near and far
+    /// from the real ones, joined by every kind of blank, newlines included.
+    @Test func fieldsPatternsMatchTheirPlainForm() throws {
+        let plain = try Regex(#"^(?=.*(?<!\S)fn="?fn_try_acquire_entry_lock_row"?(?!\S))(?=.*(?<!\S)(?:result|acquired|ok)="?false"?(?!\S))"#,
+                              options: [.utf])
+        let rule = try #require(DefaultRules.rules().first { $0.name == "failed-fields" })
+        let (a, b) = (plain.makeMatchData(), rule.regex.makeMatchData())
+        let tokens = ["fn=fn_try_acquire_entry_lock_row", #"fn="fn_try_acquire_entry_lock_row""#, "fn=fn_try_acquire_entry_lock_row_x",
+                      "xfn=fn_try_acquire_entry_lock_row", "result=false", #"ok="false""#, "acquired=false", "result=falsey",
+                      "result=false\"", "=", "fn=", "profile_id=p1", "\"", "é", "a=b=c", ""]
+        let blanks = [" ", "  ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", " \n "]
+        var g = SystemRandomNumberGenerator()
+        var matched = 0
+        for _ in 0..<20_000 {
+            var line = Bool.random(using: &g) ? blanks.randomElement(using: &g)! : ""
+            for _ in 0..<Int.random(in: 0...6, using: &g) {
+                line += tokens.randomElement(using: &g)! + blanks.randomElement(using: &g)!
+            }
+            if !line.isEmpty, Bool.random(using: &g) { line.removeLast() }
+            let want = try plain.matches(line, with: a)
+            #expect(try rule.regex.matches(line, with: b) == want, "\(line.debugDescription)")
+            if want { matched += 1 }
+        }
+        #expect(matched > 500)
     }
 
     /// The byte-keyed cache gives one name per text, across its growth.
