@@ -20,6 +20,9 @@ public struct LockKey: Hashable, Comparable, Sendable {
         mixHash(UInt64(profileName.id) << 32 | UInt64(symbolName.id), seed: seed)
     }
 
+    /// The key as one integer, for `IntMap`.
+    var packed: UInt64 { UInt64(profileName.id) << 32 | UInt64(symbolName.id) }
+
     /// `profile / symbol` (`-` for no symbol), for people.
     var label: String { "\(profile) / \(symbol.isEmpty ? "-" : symbol)" }
 
@@ -127,9 +130,8 @@ public struct AttemptPairer: Sendable {
         private var free: Int32 = -1
         /// Per pair of lists (failed at 2 × pair, warning at 2 × pair + 1): first and last slot, or -1.
         private var ends: [(first: Int32, last: Int32)] = []
-        /// The pair of each profile with records waiting; pairs to reuse. (Keyed by the name,
-        /// whose hash is a multiply-fold: an integer key is hashed by SipHash.)
-        private var pairs: [Name: Int32] = [:]
+        /// The pair of each profile with records waiting, by the profile's id; pairs to reuse.
+        private var pairs = IntMap<Int32>()
         private var freePairs: [Int32] = []
 
         @inline(__always) private static func list(_ pair: Int32, _ kind: RecordKind) -> Int {
@@ -141,7 +143,7 @@ public struct AttemptPairer: Sendable {
         /// Appends a candidate to its profile's list of its kind.
         mutating func append(_ c: Candidate, profile: Name) {
             let pair: Int32
-            if let known = pairs[profile] {
+            if let known = pairs[profile.key] {
                 pair = known
             } else {
                 if let reused = freePairs.popLast() {
@@ -151,7 +153,7 @@ public struct AttemptPairer: Sendable {
                     ends.append((-1, -1))
                     ends.append((-1, -1))
                 }
-                pairs[profile] = pair
+                pairs[profile.key] = pair
             }
             let p = Self.list(pair, c.kind)
             var c = c
@@ -171,7 +173,7 @@ public struct AttemptPairer: Sendable {
 
         /// Removes and returns the first candidate of the profile and kind that `accepts`, oldest first.
         mutating func remove(profile: Name, kind: RecordKind, where accepts: (Candidate) -> Bool) -> Candidate? {
-            guard let pair = pairs[profile] else { return nil }
+            guard let pair = pairs[profile.key] else { return nil }
             let p = Self.list(pair, kind)
             var previous: Int32 = -1
             var slot = ends[p].first
@@ -183,7 +185,7 @@ public struct AttemptPairer: Sendable {
                     slab[Int(slot)].next = free
                     free = slot
                     if ends[Int(pair) * 2].first < 0 && ends[Int(pair) * 2 + 1].first < 0 {
-                        pairs[profile] = nil
+                        pairs[profile.key] = nil
                         freePairs.append(pair)
                     }
                     return c

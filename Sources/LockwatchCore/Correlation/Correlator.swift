@@ -88,13 +88,13 @@ public struct Correlator: Sendable {
     public private(set) var evicted = 0
     /// Per key, its place in `states` and `keyOf`: the states live in an array and change in
     /// place, with one hash lookup per record.
-    var slots: [LockKey: Int] = [:]
+    var slots = IntMap<Int>()
     var states: [KeyState] = []
     var keyOf: [LockKey] = []
     /// Per profile, its symbols with an open episode.
     var openSymbols: [Name: [Name]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
-    var activity: [Name: EventTime] = [:]
+    var activity = IntMap<EventTime>()
     var activityQueue: Deque<(time: EventTime, profile: Name)> = []
     /// The latest event time applied so far.
     var latest: EventTime?
@@ -149,9 +149,9 @@ public struct Correlator: Sendable {
 
     /// The slot of a key's state, made on first sight (evicting others when the table is full).
     private mutating func slot(_ key: LockKey, at now: EventTime) -> Int {
-        if let i = slots[key] { return i }
+        if let i = slots[key.packed] { return i }
         if states.count >= maxKeys { evict(at: now) }
-        slots[key] = states.count
+        slots[key.packed] = states.count
         states.append(KeyState())
         keyOf.append(key)
         return states.count - 1
@@ -175,7 +175,7 @@ public struct Correlator: Sendable {
         // A failure already outside the window of the latest time (a record later than the
         // lateness allows) does not make its profile active.
         if (latest.map { $0 - t <= activityWindow } ?? true) {
-            activity[a.key.profileName] = t
+            activity[a.key.profileName.key] = t
             activityQueue.append((t, a.key.profileName))
         }
         expireActivity(at: t)
@@ -265,9 +265,9 @@ public struct Correlator: Sendable {
         var keptStates: [KeyState] = [], keptKeys: [LockKey] = []
         keptStates.reserveCapacity(states.count)
         keptKeys.reserveCapacity(states.count)
-        slots.removeAll(keepingCapacity: true)
+        slots.removeAll()
         for i in states.indices where !drop[i] {
-            slots[keyOf[i]] = keptStates.count
+            slots[keyOf[i].packed] = keptStates.count
             keptStates.append(states[i])
             keptKeys.append(keyOf[i])
         }
@@ -275,6 +275,9 @@ public struct Correlator: Sendable {
         states = keptStates
         keyOf = keptKeys
     }
+
+    /// The profiles active now.
+    private var activeProfiles: [Name] { activity.entries.map { Name(id: UInt32($0.key)) } }
 
     /// Fires multi_profile when the active profiles first reach the threshold.
     private mutating func multiProfile(at t: EventTime, _ alerts: inout [Alert]) {
@@ -284,9 +287,9 @@ public struct Correlator: Sendable {
         var since: EventTime? = nil
         var failures = 0
         var owners: Set<Name> = []
-        for p in activity.keys {
+        for p in activeProfiles {
             for s in openSymbols[p] ?? [] {
-                guard let i = slots[LockKey(profile: p, symbol: s)], let ep = states[i].episode,
+                guard let i = slots[LockKey(profile: p, symbol: s).packed], let ep = states[i].episode,
                       t - ep.lastFailure <= activityWindow else { continue }
                 since = min(since ?? ep.start, ep.start)
                 failures += ep.failures
@@ -295,7 +298,7 @@ public struct Correlator: Sendable {
                 states[i].escalated = true
             }
         }
-        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: Self.texts(activity.keys),
+        alerts.append(.escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: Self.texts(activeProfiles),
                                              since: since ?? t, failures: failures, owners: Self.texts(owners))))
     }
 
@@ -308,14 +311,14 @@ public struct Correlator: Sendable {
         let now = latest!
         while let head = activityQueue.first, now - head.time > activityWindow {
             activityQueue.removeFirst()
-            if activity[head.profile] == head.time { activity[head.profile] = nil }
+            if activity[head.profile.key] == head.time { activity[head.profile.key] = nil }
         }
         if activity.count < thresholds.multiProfile { incident = false }
     }
 
     private mutating func acquired(_ r: LockRecord, _ alerts: inout [Alert]) {
         let key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
-        guard let i = slots[key],
+        guard let i = slots[key.packed],
               let (start, last, failures, escalated) = peek(i, { $0.episode.map { ($0.start, $0.lastFailure, $0.failures, !$0.fired.isEmpty) } })
         else { return }
         if r.time - last > thresholds.episodeGap {
@@ -350,14 +353,14 @@ public struct Correlator: Sendable {
         // the window still has its entry in the activity queue, which will expire it.
         var latest: EventTime? = nil
         for s in openSymbols[profile] ?? [] {
-            if let t = slots[LockKey(profile: profile, symbol: s)].flatMap({ k in peek(k, { $0.episode?.lastFailure }) }) {
+            if let t = slots[LockKey(profile: profile, symbol: s).packed].flatMap({ k in peek(k, { $0.episode?.lastFailure }) }) {
                 latest = max(latest ?? t, t)
             }
         }
-        if let latest, activity[profile] != nil, now - latest <= activityWindow {
-            activity[profile] = latest
+        if let latest, activity[profile.key] != nil, now - latest <= activityWindow {
+            activity[profile.key] = latest
         } else {
-            activity[profile] = nil
+            activity[profile.key] = nil
         }
     }
 
@@ -414,10 +417,11 @@ extension Correlator {
         }
         return SavedCorrelator(
             evicted: evicted, escalations: escalations, latest: latest?.micros, incident: incident, keys: keys,
-            activity: activity.map { SavedActivity(profile: $0.key.string, time: $0.value.micros) }.sorted { $0.profile < $1.profile },
+            activity: activity.entries.map { SavedActivity(profile: Name(id: UInt32($0.key)).string, time: $0.value.micros) }
+                .sorted { $0.profile < $1.profile },
             // Only the entries that can still expire a profile: the others have been superseded
             // by a later failure of theirs, and their expiry changes nothing.
-            activityQueue: activityQueue.filter { activity[$0.profile] == $0.time }
+            activityQueue: activityQueue.filter { activity[$0.profile.key] == $0.time }
                 .map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
             hosts: hosts.map { SavedHost(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host })
     }
@@ -432,7 +436,7 @@ extension Correlator {
         incident = saved.incident
         for k in saved.keys {
             let key = LockKey(profile: k.profile, symbol: k.symbol)
-            guard slots[key] == nil else { continue }
+            guard slots[key.packed] == nil else { continue }
             var ks = KeyState()
             ks.failures = k.failures; ks.skipped = k.skipped; ks.episodes = k.episodes
             ks.escalations = k.escalations; ks.escalated = k.escalated; ks.longest = TimeSpan(micros: k.longest)
@@ -446,11 +450,11 @@ extension Correlator {
                                      fired: ReasonSet(e.fired))
                 openSymbols[key.profileName, default: []].append(key.symbolName)
             }
-            slots[key] = states.count
+            slots[key.packed] = states.count
             states.append(ks)
             keyOf.append(key)
         }
-        for a in saved.activity { activity[Name(a.profile)] = EventTime(micros: a.time) }
+        for a in saved.activity { activity[Name(a.profile).key] = EventTime(micros: a.time) }
         activityQueue = Deque(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
         for h in saved.hosts { hosts[Name(h.host)] = h.health }
     }

@@ -20,6 +20,9 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 
     public var description: String { string }
 
+    /// The name as a key of an `IntMap`.
+    var key: UInt64 { UInt64(id) }
+
     /// The empty name: a key's symbol when no record had one.
     public static let empty = Name("")
 

@@ -5,7 +5,7 @@ import CScan
 ///
 /// Everything lockwatch decides runs on this clock, never on the wall clock, so that a live
 /// pipe, a batch run and a replay of the same lines give the same answers.
-public struct EventTime: Comparable, Hashable, Sendable, CustomStringConvertible {
+public struct EventTime: Comparable, Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// Microseconds since 1970-01-01T00:00:00Z.
     public var micros: Int64
 

@@ -277,3 +277,43 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(out.map(\.time) == [at(3600), at(0)], "the late pair is still one attempt")
     }
 }
+
+@Suite struct IntMapTests {
+    /// Random inserts, updates and removals over a few keys that collide (small key range, keys
+    /// spread and packed like lock keys) give what a Dictionary gives, through growth, removal's
+    /// back-shifting and copies that must not share changes.
+    @Test func behavesAsADictionary() {
+        var g = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            var map = IntMap<Int>()
+            var reference: [UInt64: Int] = [:]
+            let range = UInt64(round % 2 == 0 ? 40 : 3000)
+            var snapshot: (IntMap<Int>, [UInt64: Int])? = nil
+            for step in 0..<20_000 {
+                let id = UInt64.random(in: 0..<range, using: &g)
+                let key = round % 3 == 0 ? id << 32 | (id * 7 % 5) : id
+                switch Int.random(in: 0..<10, using: &g) {
+                case 0..<5:
+                    let v = Int.random(in: 0..<1000, using: &g)
+                    map[key] = v; reference[key] = v
+                case 5..<8:
+                    map[key] = nil; reference[key] = nil
+                default:
+                    #expect(map[key] == reference[key])
+                }
+                if step == 10_000 { snapshot = (map, reference) }
+                if step % 4096 == 0 {
+                    #expect(map.count == reference.count)
+                    #expect(Dictionary(uniqueKeysWithValues: map.entries.map { ($0.key, $0.value) }) == reference)
+                }
+            }
+            #expect(map.count == reference.count)
+            for k in 0..<range { #expect(map[k] == reference[k]) }
+            if let (m, r) = snapshot {
+                #expect(Dictionary(uniqueKeysWithValues: m.entries.map { ($0.key, $0.value) }) == r)
+            }
+            map.removeAll()
+            #expect(map.isEmpty && map.entries.isEmpty && map[1] == nil)
+        }
+    }
+}
