@@ -166,10 +166,13 @@ public struct Correlator: Sendable {
             close(i, as: .quiet, duration: last - start, at: t)
         }
         let thresholds = thresholds
+        let opening = peek(i, { $0.episode == nil })
         let (fired, stuck) = Self.apply(a, to: &states[i], thresholds: thresholds, alerts: &alerts)
         escalations += fired
         if t > peek(i, { $0.lastSeen }) { states[i].lastSeen = t }
-        if !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
+        // A key is among its profile's open symbols exactly while it has an open episode: only
+        // an episode opening adds it (closing one removes it).
+        if opening, !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
             openSymbols[a.key.profileName, default: []].append(a.key.symbolName)
         }
         // A failure already outside the window of the latest time (a record later than the
