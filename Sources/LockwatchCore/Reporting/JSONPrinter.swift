@@ -41,7 +41,7 @@ struct JSONObjectText {
     }
 
     /// A name, quoted once per printer and then copied.
-    mutating func name(_ k: StaticString, _ v: Name?, _ names: inout QuotedNames) {
+    mutating func name(_ k: StaticString, _ v: Name?, _ names: inout EncodedNames) {
         key(k)
         guard let v else { put("null"); return }
         names.append(v, to: &bytes)
@@ -125,21 +125,28 @@ struct JSONObjectText {
     }
 }
 
-/// The JSON-quoted bytes of recent names: a name is looked up and escaped once, then copied.
-/// Direct-mapped by id, so that it stays the same size however many names there are.
-struct QuotedNames {
+/// The encoded bytes of recent names (JSON-quoted, or escaped for a terminal): a name is
+/// looked up and encoded once, then copied. Direct-mapped by id, so that it stays the same size
+/// however many names there are.
+struct EncodedNames {
     private static let size = 1 << 14
     private var ids = [UInt32](repeating: .max, count: size)
-    private var quoted = [[UInt8]](repeating: [], count: size)
+    private var encoded = [[UInt8]](repeating: [], count: size)
+    private let encode: (String, inout [UInt8]) -> Void
+
+    init(_ encode: @escaping (String, inout [UInt8]) -> Void) { self.encode = encode }
+
+    /// Names as JSON strings, quotes included.
+    static var json: EncodedNames { EncodedNames(JSONObjectText.appendQuoted) }
 
     mutating func append(_ n: Name, to out: inout [UInt8]) {
         let i = Int(n.id) & (Self.size - 1)
         if ids[i] != n.id {
             ids[i] = n.id
-            quoted[i].removeAll(keepingCapacity: true)
-            JSONObjectText.appendQuoted(n.string, to: &quoted[i])
+            encoded[i].removeAll(keepingCapacity: true)
+            encode(n.string, &encoded[i])
         }
-        out.append(contentsOf: quoted[i])
+        out.append(contentsOf: encoded[i])
     }
 }
 
@@ -147,7 +154,7 @@ struct QuotedNames {
 public final class JSONPrinter: Sink {
     let out: ByteSink
     private var scratch = JSONObjectText()
-    private var names = QuotedNames()
+    private var names = EncodedNames.json
 
     public init(out: ByteSink) { self.out = out }
 
@@ -163,12 +170,12 @@ public final class JSONPrinter: Sink {
     /// The NDJSON line of one event, newline included.
     public static func line(_ alert: Alert) -> [UInt8] {
         var o = JSONObjectText()
-        var names = QuotedNames()
+        var names = EncodedNames.json
         write(alert, into: &o, names: &names)
         return o.bytes
     }
 
-    private static func write(_ alert: Alert, into o: inout JSONObjectText, names: inout QuotedNames) {
+    private static func write(_ alert: Alert, into o: inout JSONObjectText, names: inout EncodedNames) {
         o.literal("type", alert.type)
         o.time("at", alert.at)
         switch alert {
@@ -199,7 +206,7 @@ public final class JSONPrinter: Sink {
         o.close(newline: true)
     }
 
-    private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey, _ names: inout QuotedNames) {
+    private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey, _ names: inout EncodedNames) {
         o.name("profile_id", key.profileName, &names)
         o.name("symbol", key.symbolName == Name.empty ? nil : key.symbolName, &names)
     }

@@ -7,6 +7,10 @@ public final class TextPrinter: Sink {
     let out: ByteSink
     let color: Bool
     private var escalations: [Escalation] = []
+    /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
+    private var bytes: [UInt8] = []
+    private var day = RFC3339Day()
+    private var names = EncodedNames { s, out in out.append(contentsOf: TextPrinter.escaped(s).utf8) }
 
     public init(out: ByteSink, color: Bool) {
         self.out = out
@@ -48,7 +52,49 @@ public final class TextPrinter: Sink {
     private func opt(_ s: String?) -> String { s.map(Self.escaped) ?? "-" }
 
     public func emit(_ alert: Alert) {
-        out.write(line(alert))
+        bytes.removeAll(keepingCapacity: true)
+        write(alert, into: &bytes)
+        bytes.withUnsafeBytes { out.write($0) }
+    }
+
+    /// The line of an event, as `line` writes it, built from bytes: times with the day kept,
+    /// names escaped once, no String on the way (escalations, rare and long, through `line`).
+    private func write(_ alert: Alert, into b: inout [UInt8]) {
+        if case .escalation = alert { b.append(contentsOf: line(alert).utf8); return }
+        func text(_ s: StaticString) { b.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func painted(_ s: StaticString, _ code: StaticString) {
+            if color { text("\u{1B}["); text(code); text("m") }
+            text(s)
+            if color { text("\u{1B}[0m") }
+        }
+        func name(_ n: Name?) { if let n { names.append(n, to: &b) } else { text("-") } }
+        func key(_ k: LockKey) {
+            text(" profile="); names.append(k.profileName, to: &b)
+            text(" symbol="); name(k.symbolName == Name.empty ? nil : k.symbolName)
+        }
+        alert.at.appendRFC3339(to: &b, day: &day)
+        text(" ")
+        switch alert {
+        case let .contentionStarted(_, k, owner, caller, host):
+            painted("contention started", "33"); key(k)
+            text(" owner="); name(owner); text(" caller="); name(caller); text(" host="); name(host)
+        case let .ownerStuck(_, k, owner, held):
+            painted("owner stuck", "35"); key(k)
+            text(" owner="); name(owner); text(" held "); TimeSpan.appendSeconds(held.micros, to: &b)
+            text("s (more than one TTL: check the owner is alive, wait for TTL expiry)")
+        case let .recovered(_, k, since, duration, failures, escalated):
+            painted("recovered", "32"); key(k)
+            text(" after "); TimeSpan.appendSeconds(duration.micros, to: &b)
+            text("s since="); since.appendRFC3339(to: &b, day: &day)
+            text(" failures="); if failures < 0 { text("-") }; appendDecimal(UInt64(failures.magnitude), to: &b)
+            if escalated { text(" (had escalated)") }
+        case let .loopUnhealthy(_, host, loop):
+            painted("loop unhealthy", "31"); text(" host="); names.append(host, to: &b)
+            text(" loop="); b.append(contentsOf: loop.rawValue.utf8)
+        case .escalation:
+            break
+        }
+        text("\n")
     }
 
     func line(_ alert: Alert) -> String {
