@@ -42,15 +42,20 @@ struct ConfigLayers {
     /// before the user's own (the last of repeated options wins); records where each came from.
     /// - Throws: `RulesFileError` (file, line, message) for a config file that cannot be used.
     static func apply(_ args: [String], environment: [String: String]) throws -> [String] {
-        let names = Set(options.map(\.name))
-        var settings: [String: Setting] = [:]
-        var injected: [String] = []
         // The config file: --config FILE on the command line, else LOCKWATCH_CONFIG.
         var configPath = environment["LOCKWATCH_CONFIG"]
         for (k, a) in args.enumerated() {
             if a == "--config", k + 1 < args.count { configPath = args[k + 1] }
             if a.hasPrefix("--config=") { configPath = String(a.dropFirst("--config=".count)) }
         }
+        // With no file, no LOCKWATCH_ variable and no --print-config there is nothing to layer:
+        // the table of options (built from the parser's help dump) is not built — it was a
+        // fifth of the start-up, which counts on small inputs.
+        guard configPath != nil || args.contains("--print-config")
+                || environment.keys.contains(where: { $0.hasPrefix("LOCKWATCH_") }) else { return args }
+        let names = Set(options.map(\.name))
+        var settings: [String: Setting] = [:]
+        var injected: [String] = []
         if let path = configPath {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
