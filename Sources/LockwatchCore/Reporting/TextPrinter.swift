@@ -49,22 +49,19 @@ public final class TextPrinter: Sink {
         "profile=\(Self.escaped(key.profile)) symbol=\(key.symbol.isEmpty ? "-" : Self.escaped(key.symbol))"
     }
 
-    private func opt(_ s: String?) -> String { s.map(Self.escaped) ?? "-" }
-
     public func emit(_ alert: Alert) {
         bytes.removeAll(keepingCapacity: true)
         write(alert, into: &bytes)
         bytes.withUnsafeBytes { out.write($0) }
     }
 
-    /// The line of an event, as `line` writes it, built from bytes: times with the day kept,
-    /// names escaped once, no String on the way (escalations, rare and long, through `line`).
+    /// The line of an event (an escalation's followed by the runbook's advice), built from
+    /// bytes: times with the day kept, names escaped once, no String per event.
     private func write(_ alert: Alert, into b: inout [UInt8]) {
-        if case .escalation = alert { b.append(contentsOf: line(alert).utf8); return }
         func text(_ s: StaticString) { b.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
-        func painted(_ s: StaticString, _ code: StaticString) {
+        func painted(_ code: StaticString, _ body: () -> Void) {
             if color { text("\u{1B}["); text(code); text("m") }
-            text(s)
+            body()
             if color { text("\u{1B}[0m") }
         }
         func name(_ n: Name?) { if let n { names.append(n, to: &b) } else { text("-") } }
@@ -72,50 +69,42 @@ public final class TextPrinter: Sink {
             text(" profile="); names.append(k.profileName, to: &b)
             text(" symbol="); name(k.symbolName == Name.empty ? nil : k.symbolName)
         }
+        func decimal(_ v: Int) {
+            if v < 0 { text("-") }
+            appendDecimal(UInt64(v.magnitude), to: &b)
+        }
         alert.at.appendRFC3339(to: &b, day: &day)
         text(" ")
         switch alert {
         case let .contentionStarted(_, k, owner, caller, host):
-            painted("contention started", "33"); key(k)
+            painted("33") { text("contention started") }; key(k)
             text(" owner="); name(owner); text(" caller="); name(caller); text(" host="); name(host)
+        case let .escalation(e):
+            escalations.append(e)
+            painted("1;31") { text("ESCALATION "); b.append(contentsOf: e.reason.rawValue.utf8) }
+            text(" "); b.append(contentsOf: escalationSubject(e).utf8)
+            text(" since="); e.since.appendRFC3339(to: &b, day: &day)
+            text(" ("); TimeSpan.appendSeconds((e.at - e.since).micros, to: &b); text("s) failures="); decimal(e.failures)
+            text(" owners=")
+            if e.owners.isEmpty { text("-") } else { b.append(contentsOf: e.owners.map(Self.escaped).joined(separator: ",").utf8) }
+            text("\n")
+            for advice in runbookAdvice { text("    - "); b.append(contentsOf: advice.utf8); text("\n") }
+            return
         case let .ownerStuck(_, k, owner, held):
-            painted("owner stuck", "35"); key(k)
+            painted("35") { text("owner stuck") }; key(k)
             text(" owner="); name(owner); text(" held "); TimeSpan.appendSeconds(held.micros, to: &b)
             text("s (more than one TTL: check the owner is alive, wait for TTL expiry)")
         case let .recovered(_, k, since, duration, failures, escalated):
-            painted("recovered", "32"); key(k)
+            painted("32") { text("recovered") }; key(k)
             text(" after "); TimeSpan.appendSeconds(duration.micros, to: &b)
             text("s since="); since.appendRFC3339(to: &b, day: &day)
-            text(" failures="); if failures < 0 { text("-") }; appendDecimal(UInt64(failures.magnitude), to: &b)
+            text(" failures="); decimal(failures)
             if escalated { text(" (had escalated)") }
         case let .loopUnhealthy(_, host, loop):
-            painted("loop unhealthy", "31"); text(" host="); names.append(host, to: &b)
+            painted("31") { text("loop unhealthy") }; text(" host="); names.append(host, to: &b)
             text(" loop="); b.append(contentsOf: loop.rawValue.utf8)
-        case .escalation:
-            break
         }
         text("\n")
-    }
-
-    func line(_ alert: Alert) -> String {
-        let at = alert.at.rfc3339
-        switch alert {
-        case let .contentionStarted(_, key, owner, caller, host):
-            return "\(at) \(paint("contention started", "33")) \(keyText(key)) owner=\(opt(owner?.string)) caller=\(opt(caller?.string)) host=\(opt(host?.string))\n"
-        case let .escalation(e):
-            escalations.append(e)
-            var s = "\(at) \(paint("ESCALATION \(e.reason.rawValue)", "1;31")) \(escalationSubject(e))"
-            s += " since=\(e.since.rfc3339) (\((e.at - e.since).description)s) failures=\(e.failures)"
-            s += " owners=\(e.owners.isEmpty ? "-" : e.owners.map(Self.escaped).joined(separator: ","))\n"
-            for advice in runbookAdvice { s += "    - \(advice)\n" }
-            return s
-        case let .ownerStuck(_, key, owner, held):
-            return "\(at) \(paint("owner stuck", "35")) \(keyText(key)) owner=\(Self.escaped(owner.string)) held \(held.description)s (more than one TTL: check the owner is alive, wait for TTL expiry)\n"
-        case let .recovered(_, key, since, duration, failures, escalated):
-            return "\(at) \(paint("recovered", "32")) \(keyText(key)) after \(duration.description)s since=\(since.rfc3339) failures=\(failures)\(escalated ? " (had escalated)" : "")\n"
-        case let .loopUnhealthy(_, host, loop):
-            return "\(at) \(paint("loop unhealthy", "31")) host=\(Self.escaped(host.string)) loop=\(loop.rawValue)\n"
-        }
     }
 
     private func escalationSubject(_ e: Escalation) -> String {
