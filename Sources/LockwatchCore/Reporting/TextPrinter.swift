@@ -23,10 +23,13 @@ public final class TextPrinter: Sink {
     private func paint(_ s: String, _ code: String) -> String { Self.paint(s, code, when: color) }
 
     /// `s` in the SGR attributes `code` (`1;31`: bold red) when `on`; every coloured output
-    /// of lockwatch goes through this.
+    /// of lockwatch goes through this, or through `sgr` for text built as bytes.
     public static func paint(_ s: String, _ code: String, when on: Bool) -> String {
-        on ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s
+        on ? sgr(code) + s + sgr("0") : s
     }
+
+    /// The escape sequence that sets the SGR attributes `code` (`0` resets them).
+    static func sgr(_ code: String) -> String { "\u{1B}[\(code)m" }
 
     /// Escapes control characters (C0, DEL, C1) so that log text cannot drive the terminal.
     public static func escaped(_ s: String) -> String {
@@ -59,10 +62,10 @@ public final class TextPrinter: Sink {
     /// bytes: times with the day kept, names escaped once, no String per event.
     private func write(_ alert: Alert, into b: inout [UInt8]) {
         func text(_ s: StaticString) { b.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
-        func painted(_ code: StaticString, _ body: () -> Void) {
-            if color { text("\u{1B}["); text(code); text("m") }
+        func painted(_ code: String, _ body: () -> Void) {
+            if color { b.append(contentsOf: Self.sgr(code).utf8) }
             body()
-            if color { text("\u{1B}[0m") }
+            if color { b.append(contentsOf: Self.sgr("0").utf8) }
         }
         func name(_ n: Name?) { if let n { names.append(n, to: &b) } else { text("-") } }
         func key(_ k: LockKey) {
