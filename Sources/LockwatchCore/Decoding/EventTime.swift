@@ -22,39 +22,37 @@ public struct EventTime: Comparable, Hashable, Sendable, BitwiseCopyable, Custom
 
     /// RFC 3339 in UTC with exactly three fractional digits, e.g. `2026-11-26T14:00:00.000Z`.
     public var rfc3339: String {
-        var out: [UInt8] = []
-        appendRFC3339(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        let out = ByteBuffer(capacity: 32)
+        appendRFC3339(to: out)
+        return out.string
     }
 
     /// Appends the RFC 3339 form to bytes, without building a String.
-    func appendRFC3339(to out: inout [UInt8]) {
+    func appendRFC3339(to out: ByteBuffer) {
         var day = RFC3339Day()
-        appendRFC3339(to: &out, day: &day)
+        appendRFC3339(to: out, day: &day)
     }
 
     /// Appends the RFC 3339 form, the date taken from `day` when it is the same day (a printer
     /// keeps one, so that consecutive events convert the calendar date once a day).
-    func appendRFC3339(to out: inout [UInt8], day: inout RFC3339Day) {
+    func appendRFC3339(to out: ByteBuffer, day: inout RFC3339Day) {
         let millis = floorDiv(micros, 1000)
         let secs = floorDiv(millis, 1000)
         let days = floorDiv(secs, 86_400)
-        guard day.set(days) else { return appendRFC3339Wide(to: &out) }
+        guard day.set(days) else { return appendRFC3339Wide(to: out) }
         let sod = Int(secs - days * 86_400)
         let ms = Int(millis - secs * 1000)
-        // `hh:mm:ss.mmmZ`, 13 bytes, written into one buffer and appended once.
-        var clock: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &clock) { b in
-            func two(_ v: Int, _ at: Int) { b[at] = UInt8(48 + v / 10); b[at + 1] = UInt8(48 + v % 10) }
-            two(sod / 3600, 0); b[2] = 58; two(sod / 60 % 60, 3); b[5] = 58; two(sod % 60, 6); b[8] = 46
-            b[9] = UInt8(48 + ms / 100); two(ms % 100, 10); b[12] = 90
-        }
-        withUnsafeBytes(of: &day.prefix) { out.append(contentsOf: $0.prefix(11)) }
-        withUnsafeBytes(of: &clock) { out.append(contentsOf: $0.prefix(13)) }
+        // `YYYY-MM-DDThh:mm:ss.mmmZ`, 24 bytes written in place: the date from `day`, then the clock.
+        let b = out.reserve(24)
+        withUnsafeBytes(of: &day.prefix) { b.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 11) }
+        func two(_ v: Int, _ at: Int) { b[at] = UInt8(48 + v / 10); b[at + 1] = UInt8(48 + v % 10) }
+        two(sod / 3600, 11); b[13] = 58; two(sod / 60 % 60, 14); b[16] = 58; two(sod % 60, 17); b[19] = 46
+        b[20] = UInt8(48 + ms / 100); two(ms % 100, 21); b[23] = 90
+        out.advance(by: 24)
     }
 
     /// Any year, digit by digit (years beyond 9999 or before 0).
-    private func appendRFC3339Wide(to out: inout [UInt8]) {
+    private func appendRFC3339Wide(to out: ByteBuffer) {
         let millis = floorDiv(micros, 1000)
         let secs = floorDiv(millis, 1000)
         let days = floorDiv(secs, 86_400)
@@ -66,7 +64,7 @@ public struct EventTime: Comparable, Hashable, Sendable, BitwiseCopyable, Custom
             var v = v
             for _ in 0..<width { out.append(UInt8(48 + v / div % 10)); v %= div; div /= 10 }
         }
-        if y < 0 || y > 9999 { out.append(contentsOf: String(y).utf8) } else { digits(Int(y), 4) }
+        if y < 0 || y > 9999 { out.append(string: String(y)) } else { digits(Int(y), 4) }
         out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
         out.append(UInt8(ascii: "T")); digits(sod / 3600, 2); out.append(UInt8(ascii: ":")); digits(sod / 60 % 60, 2)
         out.append(UInt8(ascii: ":")); digits(sod % 60, 2); out.append(UInt8(ascii: "."))
@@ -121,17 +119,17 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     static func secondsText(_ micros: Int64) -> String {
-        var out: [UInt8] = []
-        appendSeconds(micros, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        let out = ByteBuffer(capacity: 32)
+        appendSeconds(micros, to: out)
+        return out.string
     }
 
     /// `secondsText`, appended as bytes.
-    static func appendSeconds(_ micros: Int64, to out: inout [UInt8]) {
+    static func appendSeconds(_ micros: Int64, to out: ByteBuffer) {
         let ms = roundedMillis(micros)
         if ms < 0 { out.append(UInt8(ascii: "-")) }
         let a = ms.magnitude
-        appendDecimal(a / 1000, to: &out)
+        appendDecimal(a / 1000, to: out)
         var frac = Int(a % 1000)
         guard frac != 0 else { return }
         var digits = 3
@@ -144,13 +142,13 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// Appends the decimal digits of `v`.
-func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
+func appendDecimal(_ v: UInt64, to out: ByteBuffer) {
     var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
     withUnsafeMutableBytes(of: &digits) { d in
         var v = v
         var n = 24
         repeat { n -= 1; d[n] = UInt8(48 + v % 10); v /= 10 } while v > 0
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[n...]))
+        out.append(UnsafeRawBufferPointer(rebasing: d[n...]))
     }
 }
 

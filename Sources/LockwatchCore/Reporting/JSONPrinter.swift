@@ -1,84 +1,85 @@
 /// Builds one JSON object as UTF-8 bytes, with keys in the order they are added.
-struct JSONObjectText {
-    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+final class JSONObjectText: ByteBuffer {
     private var first = true
     /// The date of the last time written.
     private var day = RFC3339Day()
 
-    init() { bytes.reserveCapacity(256) }
+    init() {
+        super.init()
+        append(UInt8(ascii: "{"))
+    }
 
     /// Starts a new object in the same storage (the printer reuses one per line).
-    mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(UInt8(ascii: "{"))
+    func reset() {
+        removeAll()
+        append(UInt8(ascii: "{"))
         first = true
     }
 
     /// Closes the object in place.
-    mutating func close(newline: Bool) {
-        bytes.append(UInt8(ascii: "}"))
-        if newline { bytes.append(0x0A) }
+    func close(newline: Bool) {
+        append(UInt8(ascii: "}"))
+        if newline { append(0x0A) }
     }
 
-    private mutating func put(_ s: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    mutating func key(_ k: StaticString) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
+    func key(_ k: StaticString) {
+        if !first { append(UInt8(ascii: ",")) }
         first = false
-        bytes.append(UInt8(ascii: "\""))
-        put(k)
-        put("\":")
+        append(UInt8(ascii: "\""))
+        append(k)
+        append("\":")
     }
 
     /// A value known to need no escaping.
-    mutating func literal(_ k: StaticString, _ v: StaticString) {
+    func literal(_ k: StaticString, _ v: StaticString) {
         key(k)
-        bytes.append(UInt8(ascii: "\""))
-        put(v)
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
+        append(v)
+        append(UInt8(ascii: "\""))
     }
 
     /// A name, quoted once per printer and then copied.
-    mutating func name(_ k: StaticString, _ v: Name?, _ names: inout EncodedNames) {
+    func name(_ k: StaticString, _ v: Name?, _ names: inout EncodedNames) {
         key(k)
-        guard let v else { put("null"); return }
-        names.append(v, to: &bytes)
+        guard let v else { append("null"); return }
+        names.append(v, to: self)
     }
 
-    mutating func string(_ k: StaticString, _ v: String?) {
+    func string(_ k: StaticString, _ v: String?) {
         key(k)
-        guard let v else { put("null"); return }
-        JSONObjectText.appendQuoted(v, to: &bytes)
+        guard let v else { append("null"); return }
+        JSONObjectText.appendQuoted(v, to: self)
     }
 
-    mutating func time(_ k: StaticString, _ v: EventTime?) {
+    func time(_ k: StaticString, _ v: EventTime?) {
         key(k)
-        guard let v else { put("null"); return }
-        bytes.append(UInt8(ascii: "\""))
-        v.appendRFC3339(to: &bytes, day: &day)
-        bytes.append(UInt8(ascii: "\""))
+        guard let v else { append("null"); return }
+        append(UInt8(ascii: "\""))
+        v.appendRFC3339(to: self, day: &day)
+        append(UInt8(ascii: "\""))
     }
 
-    mutating func int(_ k: StaticString, _ v: Int?) {
+    func int(_ k: StaticString, _ v: Int?) {
         key(k)
-        guard let v else { put("null"); return }
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDecimal(UInt64(v.magnitude), to: &bytes)
+        guard let v else { append("null"); return }
+        if v < 0 { append(UInt8(ascii: "-")) }
+        appendDecimal(UInt64(v.magnitude), to: self)
     }
-    mutating func bool(_ k: StaticString, _ v: Bool?) { key(k); if let v { v ? put("true") : put("false") } else { put("null") } }
-    mutating func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); TimeSpan.appendSeconds(v.micros, to: &bytes) }
-    mutating func strings(_ k: StaticString, _ v: [String]) {
+    func bool(_ k: StaticString, _ v: Bool?) {
         key(k)
-        bytes.append(UInt8(ascii: "["))
+        if let v { append(v ? "true" : "false") } else { append("null") }
+    }
+    func seconds(_ k: StaticString, _ v: TimeSpan) { key(k); TimeSpan.appendSeconds(v.micros, to: self) }
+    func strings(_ k: StaticString, _ v: [String]) {
+        key(k)
+        append(UInt8(ascii: "["))
         for (i, s) in v.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONObjectText.appendQuoted(s, to: &bytes)
+            if i > 0 { append(UInt8(ascii: ",")) }
+            JSONObjectText.appendQuoted(s, to: self)
         }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
     }
-    mutating func raw(_ k: StaticString, _ json: [UInt8]) { key(k); bytes.append(contentsOf: json) }
+    func raw(_ k: StaticString, _ json: [UInt8]) { key(k); append(json) }
 
     /// The object, closed, with a newline when it is a line of NDJSON.
     func closed(newline: Bool = false) -> [UInt8] {
@@ -101,23 +102,23 @@ struct JSONObjectText {
 
     /// Appends `s` as a JSON string; control characters (C0, DEL, C1) are escaped, so none
     /// reach a terminal raw. Strings with nothing to escape are copied whole.
-    static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+    static func appendQuoted(_ s: String, to out: ByteBuffer) {
         out.append(UInt8(ascii: "\""))
         let plain = s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 }
         if plain {
-            out.append(contentsOf: s.utf8)
+            out.append(string: s)
         } else {
             for u in s.unicodeScalars {
                 switch u {
-                case "\"": out.append(contentsOf: #"\""#.utf8)
-                case "\\": out.append(contentsOf: #"\\"#.utf8)
-                case "\n": out.append(contentsOf: #"\n"#.utf8)
-                case "\r": out.append(contentsOf: #"\r"#.utf8)
-                case "\t": out.append(contentsOf: #"\t"#.utf8)
+                case "\"": out.append(#"\""#)
+                case "\\": out.append(#"\\"#)
+                case "\n": out.append(#"\n"#)
+                case "\r": out.append(#"\r"#)
+                case "\t": out.append(#"\t"#)
                 case _ where u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value):
                     let hex = String(u.value, radix: 16)
-                    out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                default: out.append(contentsOf: String(u).utf8)
+                    out.append(string: "\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+                default: out.append(string: String(u))
                 }
             }
         }
@@ -126,27 +127,36 @@ struct JSONObjectText {
 }
 
 /// The encoded bytes of recent names (JSON-quoted, or escaped for a terminal): a name is
-/// looked up and encoded once, then copied. Direct-mapped by id, so that it stays the same size
-/// however many names there are.
+/// looked up and encoded once, then copied. Direct-mapped by id, the bytes in one arena that
+/// starts over when it is full, so that it stays the same size however many names there are.
 struct EncodedNames {
     private static let size = 1 << 14
+    private static let arenaLimit = 1 << 20
+    /// Per slot: the id held, and where its bytes are in the arena (start, length).
     private var ids = [UInt32](repeating: .max, count: size)
-    private var encoded = [[UInt8]](repeating: [], count: size)
-    private let encode: (String, inout [UInt8]) -> Void
+    private var places = [(start: Int32, count: Int32)](repeating: (0, 0), count: size)
+    private let arena = ByteBuffer(capacity: 64 << 10)
+    private let encode: (String, ByteBuffer) -> Void
 
-    init(_ encode: @escaping (String, inout [UInt8]) -> Void) { self.encode = encode }
+    init(_ encode: @escaping (String, ByteBuffer) -> Void) { self.encode = encode }
 
     /// Names as JSON strings, quotes included.
     static var json: EncodedNames { EncodedNames(JSONObjectText.appendQuoted) }
 
-    mutating func append(_ n: Name, to out: inout [UInt8]) {
+    mutating func append(_ n: Name, to out: ByteBuffer) {
         let i = Int(n.id) & (Self.size - 1)
         if ids[i] != n.id {
+            if arena.count > Self.arenaLimit {
+                arena.removeAll()
+                for k in ids.indices { ids[k] = .max }
+            }
+            let start = arena.count
+            encode(n.string, arena)
             ids[i] = n.id
-            encoded[i].removeAll(keepingCapacity: true)
-            encode(n.string, &encoded[i])
+            places[i] = (Int32(start), Int32(arena.count - start))
         }
-        out.append(contentsOf: encoded[i])
+        let (start, count) = places[i]
+        out.append(arena.start + Int(start), count: Int(count))
     }
 }
 
@@ -163,38 +173,38 @@ public final class JSONPrinter: Sink {
 
     public func emit(_ alert: Alert) {
         scratch.reset()
-        JSONPrinter.write(alert, into: &scratch, names: &names)
-        scratch.bytes.withUnsafeBytes { out.write($0) }
+        JSONPrinter.write(alert, into: scratch, names: &names)
+        scratch.withUnsafeBytes { out.write($0) }
     }
 
     /// The NDJSON line of one event, newline included.
     public static func line(_ alert: Alert) -> [UInt8] {
-        var o = JSONObjectText()
+        let o = JSONObjectText()
         var names = EncodedNames.json
-        write(alert, into: &o, names: &names)
+        write(alert, into: o, names: &names)
         return o.bytes
     }
 
-    private static func write(_ alert: Alert, into o: inout JSONObjectText, names: inout EncodedNames) {
+    private static func write(_ alert: Alert, into o: JSONObjectText, names: inout EncodedNames) {
         o.literal("type", alert.type)
         o.time("at", alert.at)
         switch alert {
         case let .contentionStarted(_, key, owner, caller, host):
-            keyFields(&o, key, &names)
+            keyFields(o, key, &names)
             o.name("owner", owner, &names); o.name("caller", caller, &names); o.name("host", host, &names)
         case let .escalation(e):
             o.string("reason", e.reason.rawValue)
-            if let key = e.key { keyFields(&o, key, &names) } else { o.strings("profiles", e.profiles) }
+            if let key = e.key { keyFields(o, key, &names) } else { o.strings("profiles", e.profiles) }
             o.time("since", e.since)
             o.int("failures", e.failures)
             o.strings("owners", e.owners)
             o.strings("advice", runbookAdvice)
         case let .ownerStuck(_, key, owner, held):
-            keyFields(&o, key, &names)
+            keyFields(o, key, &names)
             o.name("owner", owner, &names)
             o.seconds("held_s", held)
         case let .recovered(_, key, since, duration, failures, escalated):
-            keyFields(&o, key, &names)
+            keyFields(o, key, &names)
             o.time("since", since)
             o.seconds("duration_s", duration)
             o.int("failures", failures)
@@ -206,7 +216,7 @@ public final class JSONPrinter: Sink {
         o.close(newline: true)
     }
 
-    private static func keyFields(_ o: inout JSONObjectText, _ key: LockKey, _ names: inout EncodedNames) {
+    private static func keyFields(_ o: JSONObjectText, _ key: LockKey, _ names: inout EncodedNames) {
         o.name("profile_id", key.profileName, &names)
         o.name("symbol", key.symbolName == Name.empty ? nil : key.symbolName, &names)
     }
@@ -226,7 +236,7 @@ public final class JSONPrinter: Sink {
     /// Hands on the summary line in pieces, a profile at a time: with tens of thousands of
     /// profiles the line is tens of megabytes, and is never held whole.
     static func writeSummary(_ s: Summary, _ write: ([UInt8]) -> Void) {
-        var o = JSONObjectText()
+        let o = JSONObjectText()
         o.string("type", "summary")
         o.time("at", s.lastAt)
         o.int("lines", s.counts.lines)
@@ -252,7 +262,7 @@ public final class JSONPrinter: Sink {
     }
 
     private static func profile(_ p: Summary.Profile) -> [UInt8] {
-        var o = JSONObjectText()
+        let o = JSONObjectText()
         o.string("profile_id", p.profileID)
         o.int("failures", p.failures)
         o.int("skipped_signals", p.skippedSignals)
@@ -263,7 +273,7 @@ public final class JSONPrinter: Sink {
     }
 
     private static func symbol(_ s: Summary.Symbol) -> [UInt8] {
-        var o = JSONObjectText()
+        let o = JSONObjectText()
         o.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
         o.int("failures", s.failures)
         o.int("skipped_signals", s.skippedSignals)
@@ -271,7 +281,7 @@ public final class JSONPrinter: Sink {
         o.int("escalations", s.escalations)
         o.seconds("max_contention_s", s.maxContention)
         o.raw("owners", JSONObjectText.array(s.owners.map { w in
-            var x = JSONObjectText()
+            let x = JSONObjectText()
             x.string("owner", w.owner)
             x.int("failures", w.failures)
             x.bool("self_held", w.selfHeld)
@@ -282,7 +292,7 @@ public final class JSONPrinter: Sink {
     }
 
     private static func host(_ h: Summary.Host) -> [UInt8] {
-        var o = JSONObjectText()
+        let o = JSONObjectText()
         o.string("host", h.host)
         o.int("lock_contention_count", h.health.lockContentionCount)
         o.bool("trading_loop_healthy", h.health.tradingLoopHealthy)

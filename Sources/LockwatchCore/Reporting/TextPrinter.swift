@@ -8,9 +8,9 @@ public final class TextPrinter: Sink {
     let color: Bool
     private var escalations: [Escalation] = []
     /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
-    private var bytes: [UInt8] = []
+    private let bytes = ByteBuffer()
     private var day = RFC3339Day()
-    private var names = EncodedNames { s, out in out.append(contentsOf: TextPrinter.escaped(s).utf8) }
+    private var names = EncodedNames { s, out in out.append(string: TextPrinter.escaped(s)) }
 
     public init(out: ByteSink, color: Bool) {
         self.out = out
@@ -53,30 +53,30 @@ public final class TextPrinter: Sink {
     }
 
     public func emit(_ alert: Alert) {
-        bytes.removeAll(keepingCapacity: true)
-        write(alert, into: &bytes)
+        bytes.removeAll()
+        write(alert, into: bytes)
         bytes.withUnsafeBytes { out.write($0) }
     }
 
     /// The line of an event (an escalation's followed by the runbook's advice), built from
     /// bytes: times with the day kept, names escaped once, no String per event.
-    private func write(_ alert: Alert, into b: inout [UInt8]) {
-        func text(_ s: StaticString) { b.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+    private func write(_ alert: Alert, into b: ByteBuffer) {
+        func text(_ s: StaticString) { b.append(s) }
         func painted(_ code: String, _ body: () -> Void) {
-            if color { b.append(contentsOf: Self.sgr(code).utf8) }
+            if color { b.append(string: Self.sgr(code)) }
             body()
-            if color { b.append(contentsOf: Self.sgr("0").utf8) }
+            if color { b.append(string: Self.sgr("0")) }
         }
-        func name(_ n: Name?) { if let n { names.append(n, to: &b) } else { text("-") } }
+        func name(_ n: Name?) { if let n { names.append(n, to: b) } else { text("-") } }
         func key(_ k: LockKey) {
-            text(" profile="); names.append(k.profileName, to: &b)
+            text(" profile="); names.append(k.profileName, to: b)
             text(" symbol="); name(k.symbolName == Name.empty ? nil : k.symbolName)
         }
         func decimal(_ v: Int) {
             if v < 0 { text("-") }
-            appendDecimal(UInt64(v.magnitude), to: &b)
+            appendDecimal(UInt64(v.magnitude), to: b)
         }
-        alert.at.appendRFC3339(to: &b, day: &day)
+        alert.at.appendRFC3339(to: b, day: &day)
         text(" ")
         switch alert {
         case let .contentionStarted(_, k, owner, caller, host):
@@ -84,28 +84,28 @@ public final class TextPrinter: Sink {
             text(" owner="); name(owner); text(" caller="); name(caller); text(" host="); name(host)
         case let .escalation(e):
             escalations.append(e)
-            painted("1;31") { text("ESCALATION "); b.append(contentsOf: e.reason.rawValue.utf8) }
-            text(" "); b.append(contentsOf: escalationSubject(e).utf8)
-            text(" since="); e.since.appendRFC3339(to: &b, day: &day)
-            text(" ("); TimeSpan.appendSeconds((e.at - e.since).micros, to: &b); text("s) failures="); decimal(e.failures)
+            painted("1;31") { text("ESCALATION "); b.append(string: e.reason.rawValue) }
+            text(" "); b.append(string: escalationSubject(e))
+            text(" since="); e.since.appendRFC3339(to: b, day: &day)
+            text(" ("); TimeSpan.appendSeconds((e.at - e.since).micros, to: b); text("s) failures="); decimal(e.failures)
             text(" owners=")
-            if e.owners.isEmpty { text("-") } else { b.append(contentsOf: e.owners.map(Self.escaped).joined(separator: ",").utf8) }
+            if e.owners.isEmpty { text("-") } else { b.append(string: e.owners.map(Self.escaped).joined(separator: ",")) }
             text("\n")
-            for advice in runbookAdvice { text("    - "); b.append(contentsOf: advice.utf8); text("\n") }
+            for advice in runbookAdvice { text("    - "); b.append(string: advice); text("\n") }
             return
         case let .ownerStuck(_, k, owner, held):
             painted("35") { text("owner stuck") }; key(k)
-            text(" owner="); name(owner); text(" held "); TimeSpan.appendSeconds(held.micros, to: &b)
+            text(" owner="); name(owner); text(" held "); TimeSpan.appendSeconds(held.micros, to: b)
             text("s (more than one TTL: check the owner is alive, wait for TTL expiry)")
         case let .recovered(_, k, since, duration, failures, escalated):
             painted("32") { text("recovered") }; key(k)
-            text(" after "); TimeSpan.appendSeconds(duration.micros, to: &b)
-            text("s since="); since.appendRFC3339(to: &b, day: &day)
+            text(" after "); TimeSpan.appendSeconds(duration.micros, to: b)
+            text("s since="); since.appendRFC3339(to: b, day: &day)
             text(" failures="); decimal(failures)
             if escalated { text(" (had escalated)") }
         case let .loopUnhealthy(_, host, loop):
-            painted("31") { text("loop unhealthy") }; text(" host="); names.append(host, to: &b)
-            text(" loop="); b.append(contentsOf: loop.rawValue.utf8)
+            painted("31") { text("loop unhealthy") }; text(" host="); names.append(host, to: b)
+            text(" loop="); b.append(string: loop.rawValue)
         }
         text("\n")
     }

@@ -22,6 +22,45 @@ import Testing
         #expect(line.contains(#""profile_id":"p\u001b]0;pwned\u0007\u001b[2J""#))
     }
 
+    /// Lines are built in a `ByteBuffer`: random appends of every kind, across many growths,
+    /// give the bytes an array gives.
+    @Test func byteBufferHoldsWhatWasAppended() {
+        var g = SystemRandomNumberGenerator()
+        let buffer = ByteBuffer(capacity: 16)
+        var want: [UInt8] = []
+        for _ in 0..<5_000 {
+            let piece = (0..<Int.random(in: 0..<300, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0: for b in piece { buffer.append(b) }
+            case 1: buffer.append(piece)
+            case 2: piece.withUnsafeBytes { buffer.append($0) }
+            default:
+                let room = buffer.reserve(piece.count)
+                for (k, b) in piece.enumerated() { room[k] = b }
+                buffer.advance(by: piece.count)
+            }
+            want.append(contentsOf: piece)
+            if Int.random(in: 0..<500, using: &g) == 0 { buffer.removeAll(); want.removeAll() }
+        }
+        #expect(buffer.bytes == want)
+        #expect(buffer.count == want.count)
+    }
+
+    /// The printer's cache of encoded names starts over when its arena is full: names printed
+    /// before and after, and again after they were dropped, come out right.
+    @Test func encodedNamesSurviveTheArenaStartingOver() {
+        let out = MemorySink()
+        let printer = JSONPrinter(out: out)
+        let names = (0..<1_500).map { k in "profile-\(k)-" + String(repeating: "x", count: 1_000) }
+        for n in names + names.prefix(20) {
+            printer.emit(.contentionStarted(at: t0, key: LockKey(profile: n, symbol: "S"), owner: nil, caller: nil, host: nil))
+        }
+        let lines = out.text.split(separator: "\n")
+        #expect(lines.count == names.count + 20)
+        let wrong = lines.indices.first { !lines[$0].contains("\"profile_id\":\"\(names[$0 % names.count])\"") }
+        #expect(wrong == nil, "line \(wrong ?? 0) has the wrong name")
+    }
+
     @Test func colourOnlyWhenAsked() {
         let plain = MemorySink(), coloured = MemorySink()
         let alert = Alert.recovered(at: t0, key: LockKey(profile: "p", symbol: "s"), since: t0, duration: .seconds(3),
