@@ -174,6 +174,40 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(elapsed < 1.0, "escalation took \(elapsed) s to appear")
     }
 
+    /// Records that ordering releases as the input goes on (not at an idle flush) reach the
+    /// output while the pipe is still open: the consumer's batches end at each chunk.
+    @Test func livePipeWritesEventsTheWatermarkReleases() throws {
+        let fixture = fixturesRoot.appendingPathComponent("persistent-91s/input.log")
+        var log = try String(contentsOf: fixture, encoding: .utf8)
+        // A record 14 s after the last moves the watermark past the escalating attempt.
+        let last = log.split(separator: "\n").last.map(String.init) ?? ""
+        log += last.replacingOccurrences(of: "2026-11-26T14:01:31.200000Z", with: "2026-11-26T14:01:45.000000Z")
+            .replacingOccurrences(of: "1795701691203000", with: "1795701705000000")
+            .replacingOccurrences(of: "3f0a9b44", with: "0000aaaa") + "\n"
+        let live = try LiveProcess(["--format", "json", "--idle-flush", "1h"])
+        let (process, input, out) = (live.process, live.input, live.out)
+        // Read aside, so that output that never comes fails the test instead of hanging it.
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var data = Data()
+            var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+        }
+        let seen = Seen()
+        out.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            seen.lock.withLock { seen.data.append(d) }
+        }
+        let started = Date()
+        input.fileHandleForWriting.write(Data(log.utf8))
+        while !seen.text.contains("\"persistent\""), Date().timeIntervalSince(started) < 5 { usleep(2_000) }
+        let elapsed = Date().timeIntervalSince(started)
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        out.fileHandleForReading.readabilityHandler = nil
+        #expect(seen.text.contains("\"persistent\""))
+        #expect(elapsed < 1.0, "escalation took \(elapsed) s to appear")
+    }
+
     @Test func closedStdoutEndsQuietly() throws {
         let big = (0..<20000).map { i in
             "2026-11-26 14:00:\(String(format: "%02d", i % 60)),000 WARNING trading_loop: lock acquisition failed profile_id=p\(i)"

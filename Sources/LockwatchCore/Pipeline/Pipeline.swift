@@ -92,7 +92,12 @@ public final class Pipeline {
         for s in streams {
             s.onIdle = { [unowned self] in self.inputIdle(keepsState: keepsState) }
             s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
-            if keepsState { s.atBoundary = { [unowned self] in self.checkpoint(waiting: false) } }
+            // What ordering released goes on at each chunk boundary, before the input can wait:
+            // a live pipe's events are never held back by the batching below.
+            s.atBoundary = { [unowned self] in
+                self.drainReleased()
+                if keepsState { self.checkpoint(waiting: false) }
+            }
         }
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
@@ -104,7 +109,8 @@ public final class Pipeline {
             lastAt = max(lastAt ?? r.time, r.time)
             appliedSinceSave = true
             reorderer.push(r, into: &released)
-            drainReleased()
+            // Released records go on in batches: per record, the stages' calls cost more than their work.
+            if released.count >= 1024 { drainReleased() }
             recordsSinceClock += 1
             if recordsSinceClock >= (observer == nil ? 4096 : 256), metrics != nil || observer != nil {
                 recordsSinceClock = 0
@@ -113,6 +119,7 @@ public final class Pipeline {
         }
         for s in streams { s.onIdle = nil; s.beforeWait = nil; s.atBoundary = nil }
         pool.stop()
+        drainReleased()
         if keepsState {
             // What ordering and pairing hold, and episodes not yet quiet, belong to the input's
             // continuation: they go into the state instead of being decided now.
