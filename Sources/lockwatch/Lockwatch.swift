@@ -202,7 +202,9 @@ struct InputOptions: ParsableArguments {
 }
 
 struct Scan: ParsableCommand {
+    // Names given, not derived from the type's name at every start (the parser demangles it).
     static let configuration = CommandConfiguration(
+        commandName: "scan",
         abstract: "Analyse logs for ENTRY lock contention (the default command).")
 
     @OptionGroup var input: InputOptions

@@ -12,6 +12,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check rules files without running: YAML, keys, kinds, patterns (with the offset of an error), and each rule's examples.",
             discussion: "Exit status: 0 when every file is usable and every example is recognised by its rule, 2 otherwise.")
 
@@ -58,6 +59,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the built-in rules as a rules file (a starting point for --rules).")
 
         func run() throws { print(DefaultRules.asRulesFile, terminator: "") }
@@ -66,6 +68,7 @@ struct RulesCommand: ParsableCommand {
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract: "Explain one line: envelope and shape, event time and its source, fields, and which rule matched — or the nearest miss and why.",
         discussion: """
             Examples:
