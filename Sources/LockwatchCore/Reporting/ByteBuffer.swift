@@ -39,8 +39,6 @@ class ByteBuffer {
 
     final func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
-    final func append(_ other: ByteBuffer) { append(other.start, count: other.count) }
-
     /// A String's UTF-8 (named apart, so that a literal picks the `StaticString` append).
     final func append(string s: String) {
         var s = s

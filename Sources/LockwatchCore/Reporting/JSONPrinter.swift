@@ -39,7 +39,7 @@ final class JSONObjectText: ByteBuffer {
     }
 
     /// A name, quoted once per printer and then copied.
-    func name(_ k: StaticString, _ v: Name?, _ names: inout EncodedNames) {
+    func name(_ k: StaticString, _ v: Name?, _ names: EncodedNames) {
         key(k)
         guard let v else { append("null"); return }
         names.append(v, to: self)
@@ -129,7 +129,8 @@ final class JSONObjectText: ByteBuffer {
 /// The encoded bytes of recent names (JSON-quoted, or escaped for a terminal): a name is
 /// looked up and encoded once, then copied. Direct-mapped by id, the bytes in one arena that
 /// starts over when it is full, so that it stays the same size however many names there are.
-struct EncodedNames {
+/// A class: its arena is one buffer, which copies of a struct would share.
+final class EncodedNames {
     private static let size = 1 << 14
     private static let arenaLimit = 1 << 20
     /// Per slot: the id held, and where its bytes are in the arena (start, length).
@@ -143,7 +144,7 @@ struct EncodedNames {
     /// Names as JSON strings, quotes included.
     static var json: EncodedNames { EncodedNames(JSONObjectText.appendQuoted) }
 
-    mutating func append(_ n: Name, to out: ByteBuffer) {
+    func append(_ n: Name, to out: ByteBuffer) {
         let i = Int(n.id) & (Self.size - 1)
         if ids[i] != n.id {
             if arena.count > Self.arenaLimit {
@@ -164,7 +165,7 @@ struct EncodedNames {
 public final class JSONPrinter: Sink {
     let out: ByteSink
     private var scratch = JSONObjectText()
-    private var names = EncodedNames.json
+    private let names = EncodedNames.json
 
     public init(out: ByteSink) { self.out = out }
 
@@ -173,52 +174,52 @@ public final class JSONPrinter: Sink {
 
     public func emit(_ alert: Alert) {
         scratch.reset()
-        JSONPrinter.write(alert, into: scratch, names: &names)
+        JSONPrinter.write(alert, into: scratch, names: names)
         scratch.withUnsafeBytes { out.write($0) }
     }
 
     /// The NDJSON line of one event, newline included.
     public static func line(_ alert: Alert) -> [UInt8] {
         let o = JSONObjectText()
-        var names = EncodedNames.json
-        write(alert, into: o, names: &names)
+        let names = EncodedNames.json
+        write(alert, into: o, names: names)
         return o.bytes
     }
 
-    private static func write(_ alert: Alert, into o: JSONObjectText, names: inout EncodedNames) {
+    private static func write(_ alert: Alert, into o: JSONObjectText, names: EncodedNames) {
         o.literal("type", alert.type)
         o.time("at", alert.at)
         switch alert {
         case let .contentionStarted(_, key, owner, caller, host):
-            keyFields(o, key, &names)
-            o.name("owner", owner, &names); o.name("caller", caller, &names); o.name("host", host, &names)
+            keyFields(o, key, names)
+            o.name("owner", owner, names); o.name("caller", caller, names); o.name("host", host, names)
         case let .escalation(e):
             o.string("reason", e.reason.rawValue)
-            if let key = e.key { keyFields(o, key, &names) } else { o.strings("profiles", e.profiles) }
+            if let key = e.key { keyFields(o, key, names) } else { o.strings("profiles", e.profiles) }
             o.time("since", e.since)
             o.int("failures", e.failures)
             o.strings("owners", e.owners)
             o.strings("advice", runbookAdvice)
         case let .ownerStuck(_, key, owner, held):
-            keyFields(o, key, &names)
-            o.name("owner", owner, &names)
+            keyFields(o, key, names)
+            o.name("owner", owner, names)
             o.seconds("held_s", held)
         case let .recovered(_, key, since, duration, failures, escalated):
-            keyFields(o, key, &names)
+            keyFields(o, key, names)
             o.time("since", since)
             o.seconds("duration_s", duration)
             o.int("failures", failures)
             o.bool("escalated", escalated)
         case let .loopUnhealthy(_, host, loop):
-            o.name("host", host, &names)
+            o.name("host", host, names)
             o.string("loop", loop.rawValue)
         }
         o.close(newline: true)
     }
 
-    private static func keyFields(_ o: JSONObjectText, _ key: LockKey, _ names: inout EncodedNames) {
-        o.name("profile_id", key.profileName, &names)
-        o.name("symbol", key.symbolName == Name.empty ? nil : key.symbolName, &names)
+    private static func keyFields(_ o: JSONObjectText, _ key: LockKey, _ names: EncodedNames) {
+        o.name("profile_id", key.profileName, names)
+        o.name("symbol", key.symbolName == Name.empty ? nil : key.symbolName, names)
     }
 
     public func finish(_ s: Summary) {

@@ -10,7 +10,7 @@ public final class TextPrinter: Sink {
     /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
     private let bytes = ByteBuffer()
     private var day = RFC3339Day()
-    private var names = EncodedNames { s, out in out.append(string: TextPrinter.escaped(s)) }
+    private let names = EncodedNames { s, out in out.append(string: TextPrinter.escaped(s)) }
 
     public init(out: ByteSink, color: Bool) {
         self.out = out
