@@ -94,6 +94,38 @@ uint32_t lw_names_find(const lw_names *c, const uint8_t *p, size_t n, uint64_t *
    memory runs out (the name is then not cached). */
 int lw_names_put(lw_names *c, const uint8_t *p, size_t n, uint64_t hash, uint32_t name);
 
+/* The plain lane (lane.c): a plain text line whose time starts it and whose fields are
+   key=value pairs, decoded in place and its lock record's values read, in one pass of C.
+   Each function returns 0 when the line is not of that shape; the general decoder and
+   matcher then take it. Field numbers are those of `Field` (a test checks them). */
+enum {
+    LW_F_PROFILE = 0, LW_F_SYMBOL = 1, LW_F_OWNER = 2, LW_F_CALLER = 3, LW_F_EXPIRES = 4, LW_F_LATENCY_MS = 5,
+    LW_F_LATENCY_S = 6, LW_F_HOST = 7, LW_F_ACTION = 14, LW_F_SIGNAL_SKIPPED = 15, LW_F_SKIPPED = 16
+};
+
+/* Fills `slots` (as lw_kv_fill, base 0) and the event time in microseconds since 1970, UTC:
+   timestamps without a zone are `zone_offset` seconds east of UTC. `check_envelopes`: the
+   line is given to the general decoder when it might carry a text envelope. */
+int lw_lane_decode(const lw_keytable *keys, const uint8_t *b, size_t n, int check_envelopes, int64_t zone_offset,
+                   uint64_t *slots, int nslots, int64_t *time_micros);
+
+#define LW_NO_NAME UINT32_MAX
+#define LW_NAME_MISS (UINT32_MAX - 1)
+
+typedef struct {
+    /* profile, symbol, owner, caller, host: a cached name id, LW_NO_NAME (absent or empty),
+       or LW_NAME_MISS (not in the cache: the caller interns it) */
+    uint32_t names[5];
+    int64_t expires;   /* INT64_MIN: none */
+    double latency;    /* seconds; NaN: none */
+    int skipped;       /* 0 no, 1 yes, 2 the caller searches the line for the phrase */
+} lw_lane_record;
+
+/* Reads a record's values from the line `b` and the slots lw_lane_decode filled; with
+   `skip_check` (failed records and warnings), whether the trading loop skipped a signal. */
+int lw_lane_build(const lw_names *cache, const uint8_t *b, const uint64_t *slots, int skip_check, int64_t zone_offset,
+                  lw_lane_record *out);
+
 /* Whether the processor has AVX2 (always 0 off x86-64). */
 int lw_has_avx2(void);
 

@@ -125,7 +125,8 @@ final class NameTable: @unchecked Sendable {
 /// String: open addressing over byte strings kept in one arena, in C (`lw_names`). It holds at
 /// most `limit` names and starts over when full, so that its memory does not grow with the input.
 final class NameCache {
-    private let cache: UnsafeMutablePointer<lw_names>
+    /// The C cache, which the plain lane looks names up in.
+    let cache: UnsafeMutablePointer<lw_names>
 
     init(limit: Int = 1 << 16) {
         guard let c = lw_names_new(limit) else { fatalError("out of memory for the name cache") }

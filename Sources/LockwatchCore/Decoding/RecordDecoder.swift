@@ -1,5 +1,7 @@
 // Decoding: one line of bytes → one LogRecord, in two layers (envelope, then app record).
 
+import CScan
+
 /// Who wrote a line and when it was received (SPEC section 1, envelopes).
 public enum Envelope: String, CaseIterable, Sendable {
     case journaldJSON = "journald-json"
@@ -112,6 +114,30 @@ public struct RecordDecoder: Sendable {
         self.timestamps = timestamps
         self.year = year
         self.fallbackYear = fallbackYear
+    }
+
+    /// The plain lane's zone (seconds east of UTC for timestamps without one); nil when the
+    /// lane is closed: a forced envelope, or a named zone, whose offset depends on the date.
+    var laneZone: Int64? {
+        guard case .fixed(let seconds) = timestamps.zone else { return nil }
+        switch format {
+        case .auto, .forced(.none): return Int64(seconds)
+        default: return nil
+        }
+    }
+
+    /// The plain lane's half of `decode`: a plain text line (no envelope, not JSON) whose time
+    /// starts it, its fields found in place, as ranges of the line. Returns the event time, or
+    /// nil when `decode` must take the line (any other shape, an escaped value, another time
+    /// layout); where it returns a time, `decode` gives the same fields and time.
+    func decodeInPlace(_ line: UnsafeRawBufferPointer, zone: Int64, spans: inout FieldSet.Spans) -> EventTime? {
+        guard let base = line.baseAddress else { return nil }
+        var micros: Int64 = 0
+        let ok = spans.withUnsafeMutableSlots { slots, count in
+            lw_lane_decode(keys.table, base.assumingMemoryBound(to: UInt8.self), line.count, format == .auto ? 1 : 0, zone,
+                           slots, Int32(count), &micros)
+        }
+        return ok != 0 ? EventTime(micros: micros) : nil
     }
 
     /// Decodes one line (without its newline).

@@ -100,6 +100,17 @@ public struct LockRecord: Equatable, Sendable {
         self.skipped = skipped; self.health = health
     }
 
+    /// A record the plain lane read: names as ids, no health report, no syslog stamp.
+    init(kind: RecordKind, time: EventTime, origin: Origin, names: (UInt32, UInt32, UInt32, UInt32, UInt32),
+         expires: EventTime?, latency: Double?, skipped: Bool) {
+        self.kind = kind; self.time = time; self.origin = origin
+        expiresRaw = expires?.micros ?? Self.noTime
+        latencyRaw = latency ?? .nan
+        stampRaw = 0
+        self.names = names
+        self.skipped = skipped; health = nil
+    }
+
     public static func == (a: LockRecord, b: LockRecord) -> Bool {
         a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.origin == b.origin
             && a.stampRaw == b.stampRaw && a.names == b.names && a.kind == b.kind && a.skipped == b.skipped
@@ -214,30 +225,7 @@ public final class Matcher {
     /// once, where it stays (a returned record was copied at each step of the way). A rule's
     /// captures are written over the decoded record's fields.
     func match(_ record: inout LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
-        var k = 0
-        var tested: UInt64 = 0, admitted: UInt64 = 0
-        let plan = plan
-        // The rule that matched (or hit a limit), or -1; then whether a limit stopped it.
-        let (found, limited) = record.withSubject { subject -> (Int, Bool) in
-            while k < plan.count {
-                let r = plan[k]
-                let g = r.gate
-                if g < 64 {
-                    if tested & (1 << g) == 0 {
-                        tested |= 1 << g
-                        if Self.admits(r.tables, subject) { admitted |= 1 << g }
-                    }
-                    if admitted & (1 << g) == 0 { k += 1; continue }
-                } else if !Self.admits(r.tables, subject) {
-                    k += 1; continue
-                }
-                let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, jit: r.jit, subject)
-                if rc >= 0 { return (k, false) }
-                if Regex.isLimit(rc) { return (k, true) }
-                k += 1
-            }
-            return (-1, false)
-        }
+        let (found, limited) = record.withSubject { firstRule($0) }
         if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return .none }
         // Captures win over the decoder's fields, written over them in place; most rules have
@@ -250,6 +238,72 @@ public final class Matcher {
         }
         return build(found, record, origin: origin, into: &records)
     }
+
+    /// The first rule whose gate admits `subject` and whose pattern matches it (or that hit a
+    /// limit), or -1; then whether a limit stopped it.
+    @inline(__always)
+    private func firstRule(_ subject: UnsafeRawBufferPointer) -> (Int, Bool) {
+        var k = 0
+        var tested: UInt64 = 0, admitted: UInt64 = 0
+        let plan = plan
+        while k < plan.count {
+            let r = plan[k]
+            let g = r.gate
+            if g < 64 {
+                if tested & (1 << g) == 0 {
+                    tested |= 1 << g
+                    if Self.admits(r.tables, subject) { admitted |= 1 << g }
+                }
+                if admitted & (1 << g) == 0 { k += 1; continue }
+            } else if !Self.admits(r.tables, subject) {
+                k += 1; continue
+            }
+            let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, jit: r.jit, subject)
+            if rc >= 0 { return (k, false) }
+            if Regex.isLimit(rc) { return (k, true) }
+            k += 1
+        }
+        return (-1, false)
+    }
+
+    /// The plain lane's half of `match`: matches a line that `RecordDecoder.decodeInPlace`
+    /// decoded (its subject is the whole line, its fields `spans`) and appends its lock record,
+    /// read in C (`lw_lane_build`). Returns nil when `match` must take the decoded record: a
+    /// rule with groups or a limit, a health record, no profile, or a value the lane does not
+    /// read (another time layout, a number it does not parse directly); where it returns a
+    /// status, `match` gives the same status and record.
+    func matchInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, time: EventTime, zone: Int64,
+                      origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus? {
+        let (found, limited) = firstRule(line)
+        if limited { return nil }
+        guard found >= 0 else { return MatchStatus.none }
+        let kind = plan[found].kind
+        guard !plan[found].hasGroups, kind != .health, let base = line.baseAddress else { return nil }
+        let b = base.assumingMemoryBound(to: UInt8.self)
+        var out = lw_lane_record()
+        let built = spans.withUnsafeMutableSlots { slots, _ in
+            lw_lane_build(names.cache, b, slots, kind == .failed || kind == .warning ? 1 : 0, zone, &out)
+        }
+        guard built != 0 else { return nil }
+        // Names the thread's cache did not hold are interned as `match` interns them.
+        let ids = withUnsafeMutableBytes(of: &out.names) { raw -> (UInt32, UInt32, UInt32, UInt32, UInt32) in
+            let ids = raw.bindMemory(to: UInt32.self)
+            for k in 0..<5 where ids[k] == LW_NAME_MISS {
+                guard let r = spans[Self.laneNameFields[k]] else { continue }
+                ids[k] = names.name(UnsafeRawBufferPointer(rebasing: line[r])).id
+            }
+            return (ids[0], ids[1], ids[2], ids[3], ids[4])
+        }
+        let skipped = out.skipped == 2 ? skipGate.admits(line) && ((try? skipPhrase.matches(line, with: skipData)) ?? false)
+                                       : out.skipped == 1
+        records.append(LockRecord(kind: kind, time: time, origin: origin, names: ids,
+                                  expires: out.expires == .min ? nil : EventTime(micros: out.expires),
+                                  latency: out.latency.isNaN ? nil : out.latency, skipped: skipped))
+        return .record(timeless: false)
+    }
+
+    /// The fields of `lw_lane_record.names`, in order.
+    private static let laneNameFields: [Field] = [.profile, .symbol, .owner, .caller, .host]
 
     /// The lock record of rule `k`'s match.
     private func build(_ k: Int, _ record: borrowing LogRecord, origin: Origin,

@@ -15,6 +15,9 @@ public struct Configuration: Sendable {
     public var readChunkBytes = 512 << 10
     /// Threads that read, decode and match chunks (the correlation runs on the calling thread).
     public var workers = 2
+    /// Whether workers take plain text lines through the plain lane (`lw_lane_decode`); off,
+    /// every line goes through the general decoder and matcher (tests compare the two).
+    public var plainLane = true
     /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
     public var maxKeys = 100_000
     /// `--metrics-file`: the Prometheus exposition, rewritten atomically every

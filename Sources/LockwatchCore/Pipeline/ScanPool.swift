@@ -24,6 +24,8 @@ final class ChunkWorker {
     let readClock: @Sendable () -> EventTime
     /// Whether to find each chunk's last journald cursor (`--state`).
     let keepsCursor: Bool
+    /// The plain lane's zone, or nil when the lane is closed (`RecordDecoder.laneZone`).
+    let laneZone: Int64?
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
     /// Records the last chunk gave: the next chunk's array is made that large at once, so that
@@ -38,6 +40,7 @@ final class ChunkWorker {
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         readClock = environment.readClock
         keepsCursor = configuration.stateFile != nil
+        laneZone = configuration.plainLane ? decoder.laneZone : nil
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
@@ -85,11 +88,27 @@ final class ChunkWorker {
 
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ scratch: inout LogRecord,
                         _ result: inout ChunkResult) {
+        // The plain lane first: the commonest lock line, decoded and read in place.
+        if let zone = laneZone {
+            var spans = FieldSet.Spans()
+            if let time = decoder.decodeInPlace(line, zone: zone, spans: &spans),
+               let status = matcher.matchInPlace(line, spans: &spans, time: time, zone: zone,
+                                                 origin: Origin(input: input, line: number), appendingTo: &result.records) {
+                count(status, number, &result)
+                return
+            }
+        }
         if let why = decoder.decode(line, into: &scratch) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
         } else {
-            switch matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records) {
+            count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
+                  number, &result)
+        }
+    }
+
+    private func count(_ status: MatchStatus, _ number: Int, _ result: inout ChunkResult) {
+            switch status {
             case .record(let timeless):
                 result.counts.matched += 1
                 if timeless {
@@ -105,7 +124,6 @@ final class ChunkWorker {
             case .none:
                 break
             }
-        }
     }
 }
 

@@ -1,0 +1,138 @@
+import CScan
+import Testing
+@testable import LockwatchCore
+
+/// The plain lane (decoding and reading a plain text line in place, in C) against the general
+/// decoder and matcher: where the lane takes a line, both must give the same record.
+@Suite struct PlainLaneTests {
+    /// The lane's field numbers are `Field`'s.
+    @Test func fieldNumbersAgree() {
+        let pairs: [(Int, Field)] = [
+            (Int(LW_F_PROFILE), .profile), (Int(LW_F_SYMBOL), .symbol), (Int(LW_F_OWNER), .owner),
+            (Int(LW_F_CALLER), .caller), (Int(LW_F_EXPIRES), .expires), (Int(LW_F_LATENCY_MS), .latencyMs),
+            (Int(LW_F_LATENCY_S), .latencySeconds), (Int(LW_F_HOST), .host), (Int(LW_F_ACTION), .action),
+            (Int(LW_F_SIGNAL_SKIPPED), .signalSkipped), (Int(LW_F_SKIPPED), .skipped),
+        ]
+        for (number, field) in pairs { #expect(number == field.rawValue, "\(field)") }
+    }
+
+    /// What one path made of a line: the status, and the record when there is one.
+    private enum Outcome: Equatable {
+        case record(LockRecord, timeless: Bool)
+        case noProfile(Int), none, limit(Int), unparsed
+    }
+
+    private static func outcome(_ status: MatchStatus, _ records: [LockRecord]) -> Outcome {
+        switch status {
+        case .record(let timeless): .record(records[records.count - 1], timeless: timeless)
+        case .noProfile(let k): .noProfile(k)
+        case .none: .none
+        case .limitExceeded(let k): .limit(k)
+        }
+    }
+
+    private static func general(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher) -> Outcome {
+        var rec = LogRecord()
+        var records: [LockRecord] = []
+        return line.withUnsafeBytes { b in
+            if decoder.decode(b, into: &rec) != nil { return .unparsed }
+            return outcome(matcher.match(&rec, origin: Origin(input: 0, line: 1), appendingTo: &records), records)
+        }
+    }
+
+    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher) -> Outcome? {
+        guard let zone = decoder.laneZone else { return nil }
+        var records: [LockRecord] = []
+        return line.withUnsafeBytes { b -> Outcome? in
+            var spans = FieldSet.Spans()
+            guard let time = decoder.decodeInPlace(b, zone: zone, spans: &spans),
+                  let status = matcher.matchInPlace(b, spans: &spans, time: time, zone: zone, origin: Origin(input: 0, line: 1),
+                                                    appendingTo: &records)
+            else { return nil }
+            return outcome(status, records)
+        }
+    }
+
+    static let starts = [
+        "", " ", "\t", "2026-11-26 14:00:00,001 ", "2026-11-26T14:00:00.5Z ", "2026-11-26 14:00:00+02:00 ",
+        "2026-11-26 14:00:00+0530 ", "2026-11-26 14:00:00-05 ", "2026-11-26 14:00:00+02: ", "2026-11-26 14:00:00+24:00 ",
+        "2026-11-26 14:00:00z ", "  2026-11-26 14:00:00.123456789 ", "1764165600 host app: ", "1764165600.25 host app: ",
+        "Nov 26 14:00:00 host app[1]: ", "2026-11-26T14:00:00Z stdout F ", "2026-11-26T14:00:00Z host app: ", "{",
+        "2026/11/26 14:00:00 ", "14:00 ", "2026-02-30 10:00:00 ", "2026-11-26 24:00:00 ", "2024-02-29 23:59:60.9 ",
+        "INFO ", "12345678 x ",
+    ]
+    static let messages = [
+        "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false",
+        "INFO entry_lock: fn_try_acquire_entry_lock_row returned true", "WARNING trading_loop: lock acquisition failed; skipping signal",
+        "WARNING trading_loop: lock acquisition failed", "INFO entry lock released", "fn_release_entry_lock_row returned true",
+        "rpc done", "lock acquisition failed; Skipping Signal", "lock acquisition failed; skipping signals",
+        "lock acquisition failed; xskipping signal", "health", "fn_try_acquire_entry_lock_row returned false_x",
+    ]
+    static let pairs = [
+        "profile_id=p1", "profile_id=p2", "profile_id=", "profile=pX", "symbol=BTC-USD", "sym=", "owner_token=w1",
+        "caller_token=w2", "host=h1", "hostname=", "worker=h2", "expires_at=2026-11-26T14:00:20.003Z",
+        "expires_at=2026-11-26T14:00:20", "expires_at=2026-11-26T14:00:20+01:00", "expires_at=2026-11-26T14:00:20+01",
+        "expires_at=1764165620", "expires_at=", "expires_at=\"2026-11-26 14:00:20\"", "expires_at=2026-11-26T14:00:20Zx",
+        "latency_ms=7.0", "latency_ms=-3", "latency_ms=1e3", "latency_ms=1234567890123456.5", "latency_ms=abc",
+        "latency_ms=5.", "latency_ms=", "latency_s=0.5", "latency_s=x", "skipped=true", "skipped=No", "skipped=",
+        "skipped=0", "action=skip_signal", "action=skip_signals", "signal_skipped=YES", "signal_skipped=1",
+        "fn=fn_try_acquire_entry_lock_row", "result=false", "ok=true", "msg=\"a \\\"q\\\" b\"", "owner_token=\"w 1\"",
+        "lockContentionCount=3", "time=2026-11-26T14:00:01Z", "ts=1764165601", "x=y", "=", "a=\"b",
+    ]
+
+    /// Random lines of the lane's shape and of every shape beside it, through both paths, in
+    /// every zone and format the lane serves or declines.
+    @Test func laneAgreesWithTheGeneralPath() {
+        var g = SystemRandomNumberGenerator()
+        let setups: [(InputFormat, ZoneRule)] = [
+            (.auto, .utc), (.auto, .fixed(seconds: 3600)), (.forced(.none), .fixed(seconds: -18000)),
+            (.forced(.shortISO), .utc), (.auto, ZoneRule("Europe/Berlin")!),
+        ]
+        for (format, zone) in setups {
+            let timestamps = TimestampParser(zone: zone)
+            let decoder = RecordDecoder(format: format, timestamps: timestamps, year: 2026)
+            let general = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
+            let lane = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
+            var taken = 0, records = 0
+            let rounds = 20_000
+            for round in 0..<rounds {
+                var text = Self.starts.randomElement(using: &g)! + Self.messages.randomElement(using: &g)!
+                for _ in 0..<Int.random(in: 0...7, using: &g) {
+                    text += Bool.random(using: &g) ? " " : (Bool.random(using: &g) ? "\t" : "  ")
+                    // Fresh profiles too, so that names the lane's cache has not seen are interned.
+                    text += round % 7 == 0 ? "profile_id=p\(round)" : Self.pairs.randomElement(using: &g)!
+                }
+                if round % 13 == 0 { text += " " }
+                let line = Array(text.utf8)
+                let want = Self.general(line, decoder, general)
+                guard let got = Self.lane(line, decoder, lane) else { continue }
+                taken += 1
+                if case .record = got { records += 1 }
+                #expect(got == want, "\(format) \(zone): \(text)")
+                if got != want { return }
+            }
+            if decoder.laneZone == nil {
+                #expect(taken == 0)
+            } else {
+                // Not vacuous: the lane takes a good share of the lines, records among them.
+                #expect(taken > rounds / 10 && records > rounds / 20, "\(format) \(zone): \(taken) taken, \(records) records")
+            }
+        }
+    }
+
+    /// The storm's lines, the lane's reason to be, are all taken by it.
+    @Test func takesTheCommonLockLines() {
+        let decoder = RecordDecoder()
+        let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+        for text in [
+            "2026-11-26 14:00:00,003 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=6ffc4798 symbol=BTC-USD owner_token=worker-1:d2c69aa5 caller_token=worker-2:9c5aafb2 expires_at=2026-11-26T14:00:20.003Z latency_ms=7.0",
+            "2026-11-26 14:00:00,002 WARNING trading_loop: lock acquisition failed; skipping signal profile_id=869b7c3d symbol=BTC-USD",
+            "2026-11-26 14:00:00,007 INFO entry_lock: fn_try_acquire_entry_lock_row returned true profile_id=919e9bc7 symbol=ADA-USD caller_token=worker-2:9c5aafb2 latency_ms=2.1",
+        ] {
+            let line = Array(text.utf8)
+            let got = Self.lane(line, decoder, matcher)
+            #expect(got != nil, "\(text)")
+            #expect(got == Self.general(line, decoder, matcher))
+        }
+    }
+}
