@@ -39,11 +39,11 @@ static int offset_at(const uint8_t *b, size_t n, size_t i, int64_t *seconds, siz
 
 /* The common ISO layout at b[i..n) and its zone (`Z`, an offset, else `zone_offset` seconds
    east of UTC): TimestampParser.parseISO where it takes lw_iso_prefix's path. */
-static int iso_time(const uint8_t *b, size_t n, size_t i, int64_t zone_offset, int64_t *micros, size_t *end) {
+static int iso_time(lw_lane *lane, const uint8_t *b, size_t n, size_t i, int64_t *micros, size_t *end) {
     int64_t local;
     int32_t us;
     size_t len;
-    if (i >= n || !lw_iso_prefix(b + i, n - i, &local, &us, &len)) return 0;
+    if (i >= n || !lw_iso_prefix_cached(&lane->dates, b + i, n - i, &local, &us, &len)) return 0;
     i += len;
     int64_t utc, off;
     size_t e;
@@ -54,7 +54,7 @@ static int iso_time(const uint8_t *b, size_t n, size_t i, int64_t zone_offset, i
         utc = local - off;
         i = e;
     } else {
-        utc = local - zone_offset;
+        utc = local - lane->zone_offset;
     }
     *micros = utc * 1000000 + us;
     *end = i;
@@ -74,19 +74,19 @@ static int may_have_envelope(const uint8_t *b, size_t n) {
     return (unsigned)(c0 - 'A') < 26;
 }
 
-int lw_lane_decode(const lw_keytable *keys, const uint8_t *b, size_t n, int check_envelopes, int64_t zone_offset,
-                   uint64_t *slots, int nslots, int64_t *time_micros) {
+int lw_lane_decode(lw_lane *lane, const lw_keytable *keys, const uint8_t *b, size_t n, uint64_t *slots, int nslots,
+                   int64_t *time_micros) {
     size_t first = 0;
     while (first < n && (b[first] == ' ' || b[first] == '\t')) first++;
     if (first < n && b[first] == '{') return 0;
-    if (check_envelopes && may_have_envelope(b, n)) return 0;
+    if (lane->check_envelopes && may_have_envelope(b, n)) return 0;
     memset(slots, 0, (size_t)nslots * sizeof *slots);
     lw_kv_escaped escaped[1];
     if (n == 0 || lw_kv_fill(keys, b, n, 0, slots, nslots, escaped, 1) > 0) return 0;
     size_t app = 0;
     while (app < n && b[app] == ' ') app++;
     size_t end;
-    return iso_time(b, n, app, zone_offset, time_micros, &end);
+    return iso_time(lane, b, n, app, time_micros, &end);
 }
 
 static inline size_t span_start(uint64_t s) { return (size_t)(uint32_t)s - 1; }
@@ -140,7 +140,7 @@ static int value_is(const uint8_t *b, uint64_t s, const char *const *words, int 
 static const char *const false_words[] = {"false", "0", "no"};
 static const char *const true_words[] = {"true", "1", "yes"};
 
-int lw_lane_build(const lw_names *cache, const uint8_t *b, const uint64_t *slots, int skip_check, int64_t zone_offset,
+int lw_lane_build(lw_lane *lane, const lw_names *cache, const uint8_t *b, const uint64_t *slots, int skip_check,
                   lw_lane_record *out) {
     static const int name_fields[5] = {LW_F_PROFILE, LW_F_SYMBOL, LW_F_OWNER, LW_F_CALLER, LW_F_HOST};
     for (int k = 0; k < 5; k++) out->names[k] = name_of(cache, b, slots[name_fields[k]]);
@@ -149,7 +149,7 @@ int lw_lane_build(const lw_names *cache, const uint8_t *b, const uint64_t *slots
     uint64_t s = slots[LW_F_EXPIRES];
     if (s) {
         size_t end, n = span_end(s) - span_start(s);
-        if (!iso_time(b + span_start(s), n, 0, zone_offset, &out->expires, &end) || end != n) return 0;
+        if (!iso_time(lane, b + span_start(s), n, 0, &out->expires, &end) || end != n) return 0;
     }
     out->latency = NAN;
     if ((s = slots[LW_F_LATENCY_MS])) {

@@ -1,5 +1,6 @@
 // Timestamps: the fast path of the parse every lock record needs twice.
 #include "lwscan.h"
+#include <string.h>
 
 /* The common layout YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)digits], read by position, two digits at a time. */
 
@@ -19,27 +20,69 @@ int64_t lw_days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
-int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros, size_t *end) {
-    if (n < 19) return 0;
-    int y1, y2, mo, d, h, mi, s;
-    if (!two_digits(p, &y1) || !two_digits(p + 2, &y2) || p[4] != '-' || !two_digits(p + 5, &mo) || p[7] != '-'
-        || !two_digits(p + 8, &d) || !(p[10] == 'T' || p[10] == 't' || p[10] == ' ') || !two_digits(p + 11, &h)
-        || p[13] != ':' || !two_digits(p + 14, &mi) || p[16] != ':' || !two_digits(p + 17, &s))
+/* The clock HH:MM:SS[(.|,)digits] at p[11..n) (n >= 19), after a date that passed. */
+static inline int iso_clock(const uint8_t *p, size_t n, int64_t *second_of_day, int32_t *micros, size_t *end) {
+    int h, mi, s;
+    if (!(p[10] == 'T' || p[10] == 't' || p[10] == ' ') || !two_digits(p + 11, &h) || p[13] != ':'
+        || !two_digits(p + 14, &mi) || p[16] != ':' || !two_digits(p + 17, &s))
         return 0;
-    int year = y1 * 100 + y2;
-    static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60) return 0;
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (d > mdays[mo] + (mo == 2 && leap)) return 0;
+    if (h > 23 || mi > 59 || s > 60) return 0;
     size_t i = 19;
     int32_t us = 0;
     if (i + 1 < n && (p[i] == '.' || p[i] == ',') && (unsigned)(p[i + 1] - '0') <= 9) {
-        i++;
-        int32_t scale = 100000;
-        while (i < n && (unsigned)(p[i] - '0') <= 9) { us += (int32_t)(p[i] - '0') * scale; scale /= 10; i++; }
+        /* Digits past the sixth are read and dropped. */
+        static const int32_t scale[6] = {100000, 10000, 1000, 100, 10, 1};
+        size_t first = ++i;
+        while (i < n && (unsigned)(p[i] - '0') <= 9) {
+            if (i - first < 6) us += (int32_t)(p[i] - '0') * scale[i - first];
+            i++;
+        }
     }
-    *local_seconds = lw_days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
+    *second_of_day = h * 3600 + mi * 60 + (s > 59 ? 59 : s);
     *micros = us;
     *end = i;
+    return 1;
+}
+
+/* The date YYYY-MM-DD at p (n >= 19), as days since 1970. */
+static inline int iso_date(const uint8_t *p, int64_t *days) {
+    int y1, y2, mo, d;
+    if (!two_digits(p, &y1) || !two_digits(p + 2, &y2) || p[4] != '-' || !two_digits(p + 5, &mo) || p[7] != '-'
+        || !two_digits(p + 8, &d))
+        return 0;
+    int year = y1 * 100 + y2;
+    static const int mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1) return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (d > mdays[mo] + (mo == 2 && leap)) return 0;
+    *days = lw_days_from_civil(year, mo, d);
+    return 1;
+}
+
+int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros, size_t *end) {
+    int64_t days, sod;
+    if (n < 19 || !iso_date(p, &days) || !iso_clock(p, n, &sod, micros, end)) return 0;
+    *local_seconds = days * 86400 + sod;
+    return 1;
+}
+
+int lw_iso_prefix_cached(lw_date_cache *cache, const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros,
+                         size_t *end) {
+    if (n < 19) return 0;
+    uint64_t head;
+    uint16_t tail;
+    memcpy(&head, p, 8);
+    memcpy(&tail, p + 8, 2);
+    if (!(cache->valid && head == cache->head && tail == cache->tail)) {
+        int64_t days;
+        if (!iso_date(p, &days)) return 0;
+        cache->head = head;
+        cache->tail = tail;
+        cache->days = days;
+        cache->valid = 1;
+    }
+    int64_t sod;
+    if (!iso_clock(p, n, &sod, micros, end)) return 0;
+    *local_seconds = cache->days * 86400 + sod;
     return 1;
 }

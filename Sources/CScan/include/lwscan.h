@@ -73,6 +73,14 @@ int64_t lw_days_from_civil(int64_t year, int month, int day);
    any zone); 0 when p does not start with that layout (the caller's general parser decides). */
 int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros, size_t *end);
 
+/* The last valid date lw_iso_prefix_cached read, as its ten bytes and its day number. */
+typedef struct { uint64_t head; uint16_t tail; int valid; int64_t days; } lw_date_cache;
+
+/* lw_iso_prefix, with the date's day number taken from `cache` when its ten bytes are the
+   cached ones (a log's lines share their date). */
+int lw_iso_prefix_cached(lw_date_cache *cache, const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros,
+                         size_t *end);
+
 /* Names (names.c): a hash of short byte strings (a word at a time, multiplied and folded), and
    one thread's cache from bytes to interned name ids: open addressing over the bytes kept in
    an arena. It holds at most `limit` names and starts over when full. */
@@ -103,11 +111,18 @@ enum {
     LW_F_LATENCY_S = 6, LW_F_HOST = 7, LW_F_ACTION = 14, LW_F_SIGNAL_SKIPPED = 15, LW_F_SKIPPED = 16
 };
 
-/* Fills `slots` (as lw_kv_fill, base 0) and the event time in microseconds since 1970, UTC:
-   timestamps without a zone are `zone_offset` seconds east of UTC. `check_envelopes`: the
-   line is given to the general decoder when it might carry a text envelope. */
-int lw_lane_decode(const lw_keytable *keys, const uint8_t *b, size_t n, int check_envelopes, int64_t zone_offset,
-                   uint64_t *slots, int nslots, int64_t *time_micros);
+/* One worker's lane: the zone of timestamps without one (seconds east of UTC), whether lines
+   might carry a text envelope (auto-detection), and the last date read. */
+typedef struct {
+    int64_t zone_offset;
+    int check_envelopes;
+    lw_date_cache dates;
+} lw_lane;
+
+/* Fills `slots` (as lw_kv_fill, base 0) and the event time in microseconds since 1970, UTC.
+   With `check_envelopes`, a line that might carry a text envelope goes to the general decoder. */
+int lw_lane_decode(lw_lane *lane, const lw_keytable *keys, const uint8_t *b, size_t n, uint64_t *slots, int nslots,
+                   int64_t *time_micros);
 
 #define LW_NO_NAME UINT32_MAX
 #define LW_NAME_MISS (UINT32_MAX - 1)
@@ -123,7 +138,7 @@ typedef struct {
 
 /* Reads a record's values from the line `b` and the slots lw_lane_decode filled; with
    `skip_check` (failed records and warnings), whether the trading loop skipped a signal. */
-int lw_lane_build(const lw_names *cache, const uint8_t *b, const uint64_t *slots, int skip_check, int64_t zone_offset,
+int lw_lane_build(lw_lane *lane, const lw_names *cache, const uint8_t *b, const uint64_t *slots, int skip_check,
                   lw_lane_record *out);
 
 /* Whether the processor has AVX2 (always 0 off x86-64). */

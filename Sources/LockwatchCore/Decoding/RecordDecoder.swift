@@ -90,6 +90,19 @@ public struct LogRecord: Sendable {
     }
 }
 
+/// One thread's plain lane (`lw_lane`): the zone, whether envelopes are detected, and the
+/// last date read. The worker that owns it is its only user.
+final class PlainLane {
+    let state: UnsafeMutablePointer<lw_lane>
+
+    init(zoneOffset: Int64, checkEnvelopes: Bool) {
+        state = .allocate(capacity: 1)
+        state.initialize(to: lw_lane(zone_offset: zoneOffset, check_envelopes: checkEnvelopes ? 1 : 0, dates: lw_date_cache()))
+    }
+
+    deinit { state.deallocate() }
+}
+
 /// Why a line that looked like a lock line could not be decoded.
 public enum DecodeFailure: String, Error, Sendable {
     case malformedJSON = "malformed JSON"
@@ -116,12 +129,12 @@ public struct RecordDecoder: Sendable {
         self.fallbackYear = fallbackYear
     }
 
-    /// The plain lane's zone (seconds east of UTC for timestamps without one); nil when the
-    /// lane is closed: a forced envelope, or a named zone, whose offset depends on the date.
-    var laneZone: Int64? {
+    /// A plain lane for one thread, or nil when the lane is closed: a forced envelope, or a
+    /// named zone, whose offset depends on the date.
+    func makeLane() -> PlainLane? {
         guard case .fixed(let seconds) = timestamps.zone else { return nil }
         switch format {
-        case .auto, .forced(.none): return Int64(seconds)
+        case .auto, .forced(.none): return PlainLane(zoneOffset: Int64(seconds), checkEnvelopes: format == .auto)
         default: return nil
         }
     }
@@ -130,12 +143,12 @@ public struct RecordDecoder: Sendable {
     /// starts it, its fields found in place, as ranges of the line. Returns the event time, or
     /// nil when `decode` must take the line (any other shape, an escaped value, another time
     /// layout); where it returns a time, `decode` gives the same fields and time.
-    func decodeInPlace(_ line: UnsafeRawBufferPointer, zone: Int64, spans: inout FieldSet.Spans) -> EventTime? {
+    func decodeInPlace(_ line: UnsafeRawBufferPointer, lane: PlainLane, spans: inout FieldSet.Spans) -> EventTime? {
         guard let base = line.baseAddress else { return nil }
         var micros: Int64 = 0
         let ok = spans.withUnsafeMutableSlots { slots, count in
-            lw_lane_decode(keys.table, base.assumingMemoryBound(to: UInt8.self), line.count, format == .auto ? 1 : 0, zone,
-                           slots, Int32(count), &micros)
+            lw_lane_decode(lane.state, keys.table, base.assumingMemoryBound(to: UInt8.self), line.count, slots, Int32(count),
+                           &micros)
         }
         return ok != 0 ? EventTime(micros: micros) : nil
     }

@@ -272,7 +272,7 @@ public final class Matcher {
     /// rule with groups or a limit, a health record, no profile, or a value the lane does not
     /// read (another time layout, a number it does not parse directly); where it returns a
     /// status, `match` gives the same status and record.
-    func matchInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, time: EventTime, zone: Int64,
+    func matchInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, time: EventTime, lane: PlainLane,
                       origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus? {
         let (found, limited) = firstRule(line)
         if limited { return nil }
@@ -282,7 +282,7 @@ public final class Matcher {
         let b = base.assumingMemoryBound(to: UInt8.self)
         var out = lw_lane_record()
         let built = spans.withUnsafeMutableSlots { slots, _ in
-            lw_lane_build(names.cache, b, slots, kind == .failed || kind == .warning ? 1 : 0, zone, &out)
+            lw_lane_build(lane.state, names.cache, b, slots, kind == .failed || kind == .warning ? 1 : 0, &out)
         }
         guard built != 0 else { return nil }
         // Names the thread's cache did not hold are interned as `match` interns them.

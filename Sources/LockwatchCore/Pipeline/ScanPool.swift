@@ -24,8 +24,8 @@ final class ChunkWorker {
     let readClock: @Sendable () -> EventTime
     /// Whether to find each chunk's last journald cursor (`--state`).
     let keepsCursor: Bool
-    /// The plain lane's zone, or nil when the lane is closed (`RecordDecoder.laneZone`).
-    let laneZone: Int64?
+    /// The plain lane, or nil when it is closed (`RecordDecoder.makeLane`).
+    let lane: PlainLane?
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
     /// Records the last chunk gave: the next chunk's array is made that large at once, so that
@@ -40,7 +40,7 @@ final class ChunkWorker {
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         readClock = environment.readClock
         keepsCursor = configuration.stateFile != nil
-        laneZone = configuration.plainLane ? decoder.laneZone : nil
+        lane = configuration.plainLane ? decoder.makeLane() : nil
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
@@ -89,10 +89,10 @@ final class ChunkWorker {
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ scratch: inout LogRecord,
                         _ result: inout ChunkResult) {
         // The plain lane first: the commonest lock line, decoded and read in place.
-        if let zone = laneZone {
+        if let lane {
             var spans = FieldSet.Spans()
-            if let time = decoder.decodeInPlace(line, zone: zone, spans: &spans),
-               let status = matcher.matchInPlace(line, spans: &spans, time: time, zone: zone,
+            if let time = decoder.decodeInPlace(line, lane: lane, spans: &spans),
+               let status = matcher.matchInPlace(line, spans: &spans, time: time, lane: lane,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
                 count(status, number, &result)
                 return

@@ -40,13 +40,13 @@ import Testing
         }
     }
 
-    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher) -> Outcome? {
-        guard let zone = decoder.laneZone else { return nil }
+    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher, _ lane: PlainLane?) -> Outcome? {
+        guard let lane else { return nil }
         var records: [LockRecord] = []
         return line.withUnsafeBytes { b -> Outcome? in
             var spans = FieldSet.Spans()
-            guard let time = decoder.decodeInPlace(b, zone: zone, spans: &spans),
-                  let status = matcher.matchInPlace(b, spans: &spans, time: time, zone: zone, origin: Origin(input: 0, line: 1),
+            guard let time = decoder.decodeInPlace(b, lane: lane, spans: &spans),
+                  let status = matcher.matchInPlace(b, spans: &spans, time: time, lane: lane, origin: Origin(input: 0, line: 1),
                                                     appendingTo: &records)
             else { return nil }
             return outcome(status, records)
@@ -59,7 +59,7 @@ import Testing
         "2026-11-26 14:00:00z ", "  2026-11-26 14:00:00.123456789 ", "1764165600 host app: ", "1764165600.25 host app: ",
         "Nov 26 14:00:00 host app[1]: ", "2026-11-26T14:00:00Z stdout F ", "2026-11-26T14:00:00Z host app: ", "{",
         "2026/11/26 14:00:00 ", "14:00 ", "2026-02-30 10:00:00 ", "2026-11-26 24:00:00 ", "2024-02-29 23:59:60.9 ",
-        "INFO ", "12345678 x ",
+        "INFO ", "12345678 x ", "2026-11-27 00:00:01 ", "2025-02-29 10:00:00 ", "2026-11-26 14:00 ",
     ]
     static let messages = [
         "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false",
@@ -73,6 +73,7 @@ import Testing
         "caller_token=w2", "host=h1", "hostname=", "worker=h2", "expires_at=2026-11-26T14:00:20.003Z",
         "expires_at=2026-11-26T14:00:20", "expires_at=2026-11-26T14:00:20+01:00", "expires_at=2026-11-26T14:00:20+01",
         "expires_at=1764165620", "expires_at=", "expires_at=\"2026-11-26 14:00:20\"", "expires_at=2026-11-26T14:00:20Zx",
+        "expires_at=2026-12-01T00:00:00Z", "expires_at=2026-12-32T00:00:00Z",
         "latency_ms=7.0", "latency_ms=-3", "latency_ms=1e3", "latency_ms=1234567890123456.5", "latency_ms=abc",
         "latency_ms=5.", "latency_ms=", "latency_s=0.5", "latency_s=x", "skipped=true", "skipped=No", "skipped=",
         "skipped=0", "action=skip_signal", "action=skip_signals", "signal_skipped=YES", "signal_skipped=1",
@@ -93,6 +94,7 @@ import Testing
             let decoder = RecordDecoder(format: format, timestamps: timestamps, year: 2026)
             let general = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
             let lane = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
+            let state = decoder.makeLane()
             var taken = 0, records = 0
             let rounds = 20_000
             for round in 0..<rounds {
@@ -105,13 +107,13 @@ import Testing
                 if round % 13 == 0 { text += " " }
                 let line = Array(text.utf8)
                 let want = Self.general(line, decoder, general)
-                guard let got = Self.lane(line, decoder, lane) else { continue }
+                guard let got = Self.lane(line, decoder, lane, state) else { continue }
                 taken += 1
                 if case .record = got { records += 1 }
                 #expect(got == want, "\(format) \(zone): \(text)")
                 if got != want { return }
             }
-            if decoder.laneZone == nil {
+            if state == nil {
                 #expect(taken == 0)
             } else {
                 // Not vacuous: the lane takes a good share of the lines, records among them.
@@ -124,13 +126,14 @@ import Testing
     @Test func takesTheCommonLockLines() {
         let decoder = RecordDecoder()
         let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+        let lane = decoder.makeLane()
         for text in [
             "2026-11-26 14:00:00,003 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=6ffc4798 symbol=BTC-USD owner_token=worker-1:d2c69aa5 caller_token=worker-2:9c5aafb2 expires_at=2026-11-26T14:00:20.003Z latency_ms=7.0",
             "2026-11-26 14:00:00,002 WARNING trading_loop: lock acquisition failed; skipping signal profile_id=869b7c3d symbol=BTC-USD",
             "2026-11-26 14:00:00,007 INFO entry_lock: fn_try_acquire_entry_lock_row returned true profile_id=919e9bc7 symbol=ADA-USD caller_token=worker-2:9c5aafb2 latency_ms=2.1",
         ] {
             let line = Array(text.utf8)
-            let got = Self.lane(line, decoder, matcher)
+            let got = Self.lane(line, decoder, matcher, lane)
             #expect(got != nil, "\(text)")
             #expect(got == Self.general(line, decoder, matcher))
         }
