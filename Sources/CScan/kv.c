@@ -1,11 +1,15 @@
 // key=value pairs: the scan that finds a record's fields in its text, as one tight loop.
 #include "lwscan.h"
+#include <stdint.h>
 #include <string.h>
 
+/* The first up to 8 bytes of k[0..len) (len >= 1) in a word, little-endian, zero-padded: one
+   load, unless a load of 8 could cross into a page the key does not reach. */
 static inline uint64_t head8(const uint8_t *k, size_t len) {
     uint64_t v = 0;
     if (len >= 8) { memcpy(&v, k, 8); return v; }
-    memcpy(&v, k, len);   // little-endian, zero-padded
+    if (((uintptr_t)k & 4095) <= 4096 - 8) { memcpy(&v, k, 8); return v & ((1ULL << (8 * len)) - 1); }
+    for (size_t i = 0; i < len; i++) v |= (uint64_t)k[i] << (8 * i);
     return v;
 }
 
@@ -135,73 +139,100 @@ static int kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define KV_MAX_WORDS 64   /* lines up to 4 KiB take the vector path */
 
-/* Per 64 bytes of the line, bit masks of '=', of spaces and tabs, and of bytes that cannot be
-   in a key; then the same scan as the definition, each step a bit search instead of a loop
-   over bytes. */
+/* 32 bytes of the line from `at` (at < n); bytes past n are whatever follows, or zero. A load
+   that would cross a page boundary past the line's end is made from a copy, so that no load
+   touches a page the line does not reach. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i load32(const uint8_t *b, size_t n, size_t at) {
+    if (at + 32 <= n || (((uintptr_t)(b + at) & 4095) <= 4096 - 32))
+        return _mm256_loadu_si256((const __m256i *)(b + at));
+    uint8_t tail[32] = {0};
+    memcpy(tail, b + at, n - at);
+    return _mm256_loadu_si256((const __m256i *)tail);
+}
+
+/* The bits of a 32-byte block at `at` that lie inside the line. */
+static inline uint32_t inside(size_t n, size_t at) { return n - at >= 32 ? 0xFFFFFFFFu : (1u << (n - at)) - 1; }
+
+/* The first '=' at or after `from`, or n. */
+__attribute__((target("avx2"), always_inline))
+static inline size_t next_eq(const uint8_t *b, size_t n, size_t from) {
+    const __m256i c = _mm256_set1_epi8('=');
+    for (; from < n; from += 32) {
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(load32(b, n, from), c)) & inside(n, from);
+        if (m) return from + (size_t)__builtin_ctz(m);
+    }
+    return n;
+}
+
+/* The first space or tab at or after `from`, or n. */
+__attribute__((target("avx2"), always_inline))
+static inline size_t next_space(const uint8_t *b, size_t n, size_t from) {
+    const __m256i sp = _mm256_set1_epi8(' '), tab = _mm256_set1_epi8('\t');
+    for (; from < n; from += 32) {
+        __m256i x = load32(b, n, from);
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, sp), _mm256_cmpeq_epi8(x, tab)))
+                     & inside(n, from);
+        if (m) return from + (size_t)__builtin_ctz(m);
+    }
+    return n;
+}
+
+/* Key bytes by nibble (Hyperscan's shufti): a byte is a key byte when lo[c & 15] & hi[c >> 4]
+   is not 0. The bits: @ A-O; P-Z p-z; _; a-o; 0-9; - and . (bytes from 0x80 have none). */
+static const uint8_t key_lo[16] = {
+    0x01 | 0x02 | 0x10, 0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10,
+    0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10,
+    0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08 | 0x10, 0x01 | 0x02 | 0x08, 0x01 | 0x08,
+    0x01 | 0x08, 0x01 | 0x08 | 0x20, 0x01 | 0x08 | 0x20, 0x01 | 0x04 | 0x08,
+};
+static const uint8_t key_hi[16] = {0, 0, 0x20, 0x10, 0x01, 0x02 | 0x04, 0x08, 0x02};
+
+/* Bit i set when x's byte i cannot be in a key. */
+__attribute__((target("avx2"), always_inline))
+static inline uint32_t non_key_bytes(__m256i x) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key_lo));
+    const __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key_hi));
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    __m256i cls = _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(x, nib)),
+                                   _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(cls, _mm256_setzero_si256()));
+}
+
+/* Where the run of key bytes ending before b[eq] starts: from the 32 bytes before it at once,
+   byte by byte only past a run that long. */
+__attribute__((target("avx2"), always_inline))
+static inline size_t key_start(const uint8_t *b, size_t n, size_t eq) {
+    if (eq >= 32) {
+        uint32_t stop = non_key_bytes(_mm256_loadu_si256((const __m256i *)(b + eq - 32)));
+        if (stop) return eq - (size_t)__builtin_clz(stop);
+        size_t ks = eq - 32;
+        while (ks > 0 && is_key_byte(b[ks - 1])) ks--;
+        return ks;
+    }
+    if (eq == 0) return 0;
+    uint32_t stop = non_key_bytes(load32(b, n, 0)) & ((1u << eq) - 1);
+    return stop ? 32 - (size_t)__builtin_clz(stop) : 0;
+}
+
+/* The definition's scan, its searches for '=', for a key's start and for a value's end 32
+   bytes at a time. */
 __attribute__((target("avx2")))
 static int kv_fill_avx2(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                         lw_kv_escaped *escaped, int max_escaped) {
-    uint64_t eqm[KV_MAX_WORDS], spm[KV_MAX_WORDS], nkm[KV_MAX_WORDS];
-    size_t words = (n + 63) / 64;
-    const __m256i c_eq = _mm256_set1_epi8('='), c_sp = _mm256_set1_epi8(' '), c_tab = _mm256_set1_epi8('\t');
-    const __m256i c_20 = _mm256_set1_epi8(0x20), c_a1 = _mm256_set1_epi8('a' - 1), c_z1 = _mm256_set1_epi8('z' + 1);
-    const __m256i c_01 = _mm256_set1_epi8('0' - 1), c_91 = _mm256_set1_epi8('9' + 1);
-    const __m256i c_us = _mm256_set1_epi8('_'), c_at = _mm256_set1_epi8('@'), c_dot = _mm256_set1_epi8('.');
-    const __m256i c_dash = _mm256_set1_epi8('-');
-    uint8_t tail[32];
-    for (size_t w = 0; w < words; w++) {
-        uint64_t me = 0, ms = 0, mk = 0;
-        for (int h = 0; h < 2; h++) {
-            size_t at = w * 64 + (size_t)h * 32;
-            if (at >= n) break;
-            __m256i x;
-            if (at + 32 <= n) {
-                x = _mm256_loadu_si256((const __m256i *)(b + at));
-            } else {
-                memset(tail, 0, sizeof tail);
-                memcpy(tail, b + at, n - at);
-                x = _mm256_loadu_si256((const __m256i *)tail);
-            }
-            __m256i eq = _mm256_cmpeq_epi8(x, c_eq);
-            __m256i sp = _mm256_or_si256(_mm256_cmpeq_epi8(x, c_sp), _mm256_cmpeq_epi8(x, c_tab));
-            __m256i y = _mm256_or_si256(x, c_20);
-            __m256i letter = _mm256_and_si256(_mm256_cmpgt_epi8(y, c_a1), _mm256_cmpgt_epi8(c_z1, y));
-            __m256i digit = _mm256_and_si256(_mm256_cmpgt_epi8(x, c_01), _mm256_cmpgt_epi8(c_91, x));
-            __m256i other = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, c_us), _mm256_cmpeq_epi8(x, c_at)),
-                                            _mm256_or_si256(_mm256_cmpeq_epi8(x, c_dot), _mm256_cmpeq_epi8(x, c_dash)));
-            __m256i key = _mm256_or_si256(_mm256_or_si256(letter, digit), other);
-            me |= (uint64_t)(uint32_t)_mm256_movemask_epi8(eq) << (32 * h);
-            ms |= (uint64_t)(uint32_t)_mm256_movemask_epi8(sp) << (32 * h);
-            mk |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(key) << (32 * h);
-        }
-        eqm[w] = me; spm[w] = ms; nkm[w] = mk;
-    }
     int nesc = 0;
     uint32_t escaped_fields = 0;
     size_t from = 0;
     while (from < n) {
-        /* The next '=' at or after `from`. */
-        size_t w = from / 64;
-        uint64_t m = eqm[w] & (~0ULL << (from % 64));
-        while (!m && ++w < words) m = eqm[w];
-        if (!m) break;
-        size_t eq = w * 64 + (size_t)__builtin_ctzll(m);
+        size_t eq = next_eq(b, n, from);
         if (eq >= n) break;
-        /* The key: back to the last byte before it that cannot be in a key. */
-        size_t v = eq / 64;
-        uint64_t k = nkm[v] & ((1ULL << (eq % 64)) - 1);
-        while (!k && v > 0) k = nkm[--v];
-        size_t ks = k ? v * 64 + 64 - (size_t)__builtin_clzll(k) : 0;
+        size_t ks = key_start(b, n, eq);
         from = eq + 1;
         if (!(ks < eq && (ks == 0 || is_space(b[ks - 1])))) continue;
-        /* A plain value: up to the next space or tab, or the end. */
-        size_t i = eq + 1, u = i / 64;
-        uint64_t s2 = u < words ? spm[u] & (~0ULL << (i % 64)) : 0;
-        while (!s2 && ++u < words) s2 = spm[u];
-        size_t end = s2 ? u * 64 + (size_t)__builtin_ctzll(s2) : n;
-        from = pair_at(t, b, n, ks, eq, end < n ? end : n, base, slots, nslots, escaped, max_escaped, &nesc, &escaped_fields);
+        size_t end = eq + 1;
+        if (!(end < n && b[end] == '"')) end = next_space(b, n, end);
+        from = pair_at(t, b, n, ks, eq, end, base, slots, nslots, escaped, max_escaped, &nesc, &escaped_fields);
     }
     return nesc;
 }
@@ -210,7 +241,7 @@ static int kv_fill_avx2(const lw_keytable *t, const uint8_t *b, size_t n, size_t
 int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                lw_kv_escaped *escaped, int max_escaped) {
 #if defined(__x86_64__)
-    if (n <= KV_MAX_WORDS * 64 && lw_has_avx2()) return kv_fill_avx2(t, b, n, base, slots, nslots, escaped, max_escaped);
+    if (lw_has_avx2()) return kv_fill_avx2(t, b, n, base, slots, nslots, escaped, max_escaped);
 #endif
     return kv_fill_scalar(t, b, n, base, slots, nslots, escaped, max_escaped);
 }

@@ -1,4 +1,7 @@
 import CScan
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import LockwatchCore
 
@@ -213,6 +216,31 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
             let same = fill(lw_kv_fill) == fill(lw_kv_fill_scalar)
             #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
             if !same { break }
+        }
+    }
+
+    /// The vector scan reads up to 32 bytes at a time, past a line's end only within its page:
+    /// lines (and keys) that end exactly where readable memory ends must neither fault nor
+    /// differ from the byte scan.
+    @Test func vectorScanStopsAtTheEdgeOfReadableMemory() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let map = mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              map != MAP_FAILED else { throw CancellationError() }
+        defer { munmap(map, 2 * page) }
+        #expect(mprotect(map + page, page, PROT_NONE) == 0)
+        let keys = KeyValueScanner.Keys.aliases
+        let text = Array("x profile_id=p1 sym=BTC owner=\"w 1\" caller_token=worker-2:9c5aafb2 latency_ms=7.0 a=b=".utf8)
+        for length in 0...text.count {
+            // The line's last byte is the last readable byte.
+            let start = map + page - length
+            for k in 0..<length { start.storeBytes(of: text[text.count - length + k], toByteOffset: k, as: UInt8.self) }
+            let line = start.assumingMemoryBound(to: UInt8.self)
+            var vector = [UInt64](repeating: 0, count: 20), scalar = vector
+            var esc = [lw_kv_escaped](repeating: lw_kv_escaped(), count: 4)
+            let a = lw_kv_fill(keys.table, line, length, 0, &vector, 20, &esc, 4)
+            let b = lw_kv_fill_scalar(keys.table, line, length, 0, &scalar, 20, &esc, 4)
+            #expect(a == b && vector == scalar, "\(length) bytes")
+            _ = lw_keytable_lookup(keys.table, line, length)
         }
     }
 
