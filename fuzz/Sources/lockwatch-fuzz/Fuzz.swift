@@ -1,7 +1,9 @@
 // One fuzz input is a log: every line goes through decoding, matching, pairing and the
 // correlator (with a tiny --max-keys, so that eviction runs too), and every event and the
 // summary through both printers and both report formats; the first lines are also
-// explained as `lockwatch explain` does. Any crash, hang or sanitizer report is a finding.
+// explained as `lockwatch explain` does. The whole pipeline then runs over it twice, with
+// and without the workers' plain lane, and must print the same. Any crash, hang, sanitizer
+// report or difference is a finding.
 
 import LockwatchCore
 
@@ -46,7 +48,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     text.finish(summary)
     _ = report.render(summary, as: .html)
     _ = report.render(summary, as: .markdown)
+    if pipelineOutput(bytes, plainLane: true) != pipelineOutput(bytes, plainLane: false) {
+        fatalError("the plain lane and the general decoder and matcher disagree on this input")
+    }
     return 0
+}
+
+/// The NDJSON output of a whole run over `bytes`, with or without the plain lane.
+private func pipelineOutput(_ bytes: UnsafeRawBufferPointer, plainLane: Bool) -> [UInt8] {
+    var configuration = Configuration()
+    configuration.plainLane = plainLane
+    configuration.workers = 1
+    let out = MemorySink()
+    _ = Pipeline(configuration: configuration, sink: JSONPrinter(out: out))
+        .run(sources: [MemorySource(Array(bytes), name: "fuzz")])
+    return out.bytes
 }
 
 // SwiftPM links an executable target's entry point as `<target>_main`; with
