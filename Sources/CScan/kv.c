@@ -104,7 +104,8 @@ static inline size_t quoted_value(const uint8_t *b, size_t n, size_t i, size_t *
 
 /* The pair whose key is b[ks..eq): its value quoted, or up to `plain_end` (the next space or
    tab, or n); takes it and returns where the scan goes on. */
-__attribute__((always_inline)) static inline size_t pair_at(const lw_keytable *t, const uint8_t *b, size_t n, size_t ks, size_t eq, size_t plain_end,
+__attribute__((always_inline))
+static inline size_t pair_at(const lw_keytable *t, const uint8_t *b, size_t n, size_t ks, size_t eq, size_t plain_end,
                              size_t base, uint64_t *slots, int nslots, lw_kv_escaped *escaped, int max_escaped,
                              int *nesc, uint32_t *escaped_fields) {
     size_t i = eq + 1, vs = i, ve = plain_end;
@@ -138,7 +139,6 @@ static int kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
 
 /* 32 bytes of the line from `at` (at < n); bytes past n are whatever follows, or zero. A load
    that would cross a page boundary past the line's end is made from a copy, so that no load

@@ -204,9 +204,9 @@ enum KeyValueScanner {
     ///
     /// A pair is a whitespace-separated token `key=value` whose key is made of key bytes.
     /// Rather than walking every token, the scan (`lw_kv_fill`) jumps from `=` to `=` and checks
-    /// the key backwards: it must reach the start of its token (each step a bit search in masks
-    /// of the line's `=`, spaces and key bytes; memchr and byte loops past 4 KiB or without
-    /// AVX2). A quoted value is skipped whole, so an `=` inside it is never taken for a pair.
+    /// the key backwards: it must reach the start of its token (with AVX2, the next `=`, a key's
+    /// start and a value's end are each found 32 bytes at a time; without, memchr and byte
+    /// loops). A quoted value is skipped whole, so an `=` inside it is never taken for a pair.
     static func fill(_ spans: inout FieldSet.Spans, from b: UnsafeRawBufferPointer, base: Int, keys: Keys,
                      escaped: inout [(Field, Range<Int>)]) {
         guard let start = b.baseAddress, !b.isEmpty else { return }

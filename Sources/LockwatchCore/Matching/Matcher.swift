@@ -266,12 +266,16 @@ public final class Matcher {
         return (-1, false)
     }
 
+    /// Whether the plain lane may serve these rules: none has named groups, whose captures
+    /// the lane does not write (with them, lines it decoded would be decoded again).
+    var servesPlainLane: Bool { !rules.contains { !$0.groups.isEmpty } }
+
     /// The plain lane's half of `match`: matches a line that `RecordDecoder.decodeInPlace`
     /// decoded (its subject is the whole line, its fields `spans`) and appends its lock record,
     /// read in C (`lw_lane_build`). Returns nil when `match` must take the decoded record: a
-    /// rule with groups or a limit, a health record, no profile, or a value the lane does not
-    /// read (another time layout, a number it does not parse directly); where it returns a
-    /// status, `match` gives the same status and record.
+    /// rule with groups (see `servesPlainLane`) or a limit, a health record, no profile, or a
+    /// value the lane does not read (another time layout, a number it does not parse directly);
+    /// where it returns a status, `match` gives the same status and record.
     func matchInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, time: EventTime, lane: PlainLane,
                       origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus? {
         let (found, limited) = firstRule(line)
@@ -294,8 +298,7 @@ public final class Matcher {
             }
             return (ids[0], ids[1], ids[2], ids[3], ids[4])
         }
-        let skipped = out.skipped == 2 ? skipGate.admits(line) && ((try? skipPhrase.matches(line, with: skipData)) ?? false)
-                                       : out.skipped == 1
+        let skipped = out.skipped == 2 ? saysSkipping(line) : out.skipped == 1
         records.append(LockRecord(kind: kind, time: time, origin: origin, names: ids,
                                   expires: out.expires == .min ? nil : EventTime(micros: out.expires),
                                   latency: out.latency.isNaN ? nil : out.latency, skipped: skipped))
@@ -350,7 +353,12 @@ public final class Matcher {
     private func skipped(_ record: borrowing LogRecord) -> Bool {
         if let r = record.fields.spans[.skipped], !r.isEmpty, !record.fields.isFalse(.skipped) { return true }
         if record.fields.valueEquals(.action, "skip_signal") || record.fields.isTrue(.signalSkipped) { return true }
-        return record.withSubject { skipGate.admits($0) && ((try? skipPhrase.matches($0, with: skipData)) ?? false) }
+        return record.withSubject { saysSkipping($0) }
+    }
+
+    /// Whether the text says the trading loop skipped a signal (its literal first, then its pattern).
+    private func saysSkipping(_ subject: UnsafeRawBufferPointer) -> Bool {
+        skipGate.admits(subject) && ((try? skipPhrase.matches(subject, with: skipData)) ?? false)
     }
 
     private func boolean(_ record: borrowing LogRecord, _ f: Field) -> Bool? {

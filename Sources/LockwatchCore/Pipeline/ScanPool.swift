@@ -40,7 +40,7 @@ final class ChunkWorker {
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         readClock = environment.readClock
         keepsCursor = configuration.stateFile != nil
-        lane = configuration.plainLane ? decoder.makeLane() : nil
+        lane = configuration.plainLane && matcher.servesPlainLane ? decoder.makeLane() : nil
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
@@ -108,22 +108,22 @@ final class ChunkWorker {
     }
 
     private func count(_ status: MatchStatus, _ number: Int, _ result: inout ChunkResult) {
-            switch status {
-            case .record(let timeless):
-                result.counts.matched += 1
-                if timeless {
-                    result.records[result.records.count - 1].time = readClock()
-                    result.counts.timeless += 1
-                }
-            case .noProfile:
-                result.counts.noProfile += 1
-            case .limitExceeded(let k):
-                result.counts.limitExceeded += 1
-                result.counts.unparsed += 1
-                result.notes.append((number, "rule \(matcher.rules[k].name) hit the PCRE2 match limit; line counted as unparsed"))
-            case .none:
-                break
+        switch status {
+        case .record(let timeless):
+            result.counts.matched += 1
+            if timeless {
+                result.records[result.records.count - 1].time = readClock()
+                result.counts.timeless += 1
             }
+        case .noProfile:
+            result.counts.noProfile += 1
+        case .limitExceeded(let k):
+            result.counts.limitExceeded += 1
+            result.counts.unparsed += 1
+            result.notes.append((number, "rule \(matcher.rules[k].name) hit the PCRE2 match limit; line counted as unparsed"))
+        case .none:
+            break
+        }
     }
 }
 

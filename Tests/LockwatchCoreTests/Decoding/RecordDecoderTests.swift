@@ -244,6 +244,26 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         }
     }
 
+    /// The vector scan's byte classes (a key byte, a blank) are the byte scan's, for every byte
+    /// value. A byte inside a key decides whether a quoted value is skipped whole (the pair
+    /// inside the quotes is taken only when the key before it is not one), in the 32 bytes before
+    /// an `=` and past them; a blank ends a value and starts a key.
+    @Test func vectorScanClassifiesEveryByteAsTheByteScanDoes() {
+        let keys = KeyValueScanner.Keys.aliases
+        let quoted = Array(#"k="v symbol=X""#.utf8)
+        for c in 0...255 {
+            let b = UInt8(c)
+            for line in [Array("k".utf8) + [b] + quoted, Array(String(repeating: "a", count: 40).utf8) + [b] + quoted,
+                         Array("symbol=v".utf8) + [b] + Array("owner=w".utf8), [b] + Array("symbol=v".utf8)] {
+                var vector = [UInt64](repeating: 0, count: 20), scalar = vector
+                var esc = [lw_kv_escaped](repeating: lw_kv_escaped(), count: 4)
+                let n1 = lw_kv_fill(keys.table, line, line.count, 0, &vector, 20, &esc, 4)
+                let n2 = lw_kv_fill_scalar(keys.table, line, line.count, 0, &scalar, 20, &esc, 4)
+                #expect(n1 == n2 && vector == scalar, "byte \(c) in \(line)")
+            }
+        }
+    }
+
     @Test func looksUpEveryAliasAndNothingElse() {
         let keys = KeyValueScanner.Keys.aliases
         for f in Field.allCases {

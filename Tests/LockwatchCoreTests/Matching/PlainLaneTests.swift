@@ -122,6 +122,13 @@ import Testing
         }
     }
 
+    /// Rules with named groups close the lane: their captures are written by the general matcher.
+    @Test func rulesWithGroupsCloseTheLane() throws {
+        #expect(Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser()).servesPlainLane)
+        let grouped = try Rule(name: "g", kind: .failed, pattern: #"busy (?<profile>\S+)"#, literals: [Literal("busy")])
+        #expect(!Matcher(rules: [grouped] + DefaultRules.rules(), timestamps: TimestampParser()).servesPlainLane)
+    }
+
     /// The storm's lines, the lane's reason to be, are all taken by it.
     @Test func takesTheCommonLockLines() {
         let decoder = RecordDecoder()
