@@ -16,8 +16,7 @@ static inline int two_digits_at(const uint8_t *b, size_t n, size_t i, int *v) {
     return 1;
 }
 
-/* `±hh:mm`, `±hhmm` or `±hh` at i (TimestampParser.parseOffset). */
-static int offset_at(const uint8_t *b, size_t n, size_t i, int64_t *seconds, size_t *end) {
+int lw_parse_offset(const uint8_t *b, size_t n, size_t i, int64_t *seconds, size_t *end) {
     if (i >= n || (b[i] != '+' && b[i] != '-')) return 0;
     int negative = b[i] == '-';
     i++;
@@ -50,7 +49,7 @@ static int iso_time(lw_lane *lane, const uint8_t *b, size_t n, size_t i, int64_t
     if (i < n && (b[i] == 'Z' || b[i] == 'z')) {
         utc = local;
         i++;
-    } else if (offset_at(b, n, i, &off, &e)) {
+    } else if (lw_parse_offset(b, n, i, &off, &e)) {
         utc = local - off;
         i = e;
     } else {
@@ -80,13 +79,13 @@ int lw_lane_decode(lw_lane *lane, const lw_keytable *keys, const uint8_t *b, siz
     while (first < n && (b[first] == ' ' || b[first] == '\t')) first++;
     if (first < n && b[first] == '{') return 0;
     if (lane->check_envelopes && may_have_envelope(b, n)) return 0;
+    /* The time first: a line the lane declines is not scanned for its pairs twice. */
+    size_t app = 0, end;
+    while (app < n && b[app] == ' ') app++;
+    if (!iso_time(lane, b, n, app, time_micros, &end)) return 0;
     memset(slots, 0, (size_t)nslots * sizeof *slots);
     lw_kv_escaped escaped[1];
-    if (n == 0 || lw_kv_fill(keys, b, n, 0, slots, nslots, escaped, 1) > 0) return 0;
-    size_t app = 0;
-    while (app < n && b[app] == ' ') app++;
-    size_t end;
-    return iso_time(lane, b, n, app, time_micros, &end);
+    return lw_kv_fill(keys, b, n, 0, slots, nslots, escaped, 1) == 0;
 }
 
 static inline size_t span_start(uint64_t s) { return (size_t)(uint32_t)s - 1; }
@@ -99,8 +98,7 @@ static uint32_t name_of(const lw_names *cache, const uint8_t *b, uint64_t s) {
     return id == UINT32_MAX ? LW_NAME_MISS : id;
 }
 
-/* parseNumber's direct path: up to 15 digits, one optional point, nothing else. */
-static int simple_number(const uint8_t *b, size_t n, double *out) {
+int lw_parse_number(const uint8_t *b, size_t n, double *out) {
     static const double powers[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     size_t i = 0;
     int negative = 0;
@@ -154,10 +152,10 @@ int lw_lane_build(lw_lane *lane, const lw_names *cache, const uint8_t *b, const 
     out->latency = NAN;
     if ((s = slots[LW_F_LATENCY_MS])) {
         double ms;
-        if (!simple_number(b + span_start(s), span_end(s) - span_start(s), &ms)) return 0;
+        if (!lw_parse_number(b + span_start(s), span_end(s) - span_start(s), &ms)) return 0;
         out->latency = ms / 1000;
     } else if ((s = slots[LW_F_LATENCY_S])) {
-        if (!simple_number(b + span_start(s), span_end(s) - span_start(s), &out->latency)) return 0;
+        if (!lw_parse_number(b + span_start(s), span_end(s) - span_start(s), &out->latency)) return 0;
     }
     out->skipped = 0;
     if (skip_check) {

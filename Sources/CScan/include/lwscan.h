@@ -111,6 +111,14 @@ enum {
     LW_F_LATENCY_S = 6, LW_F_HOST = 7, LW_F_ACTION = 14, LW_F_SIGNAL_SKIPPED = 15, LW_F_SKIPPED = 16
 };
 
+/* The offset `±hh:mm`, `±hhmm` or `±hh` at b[i..n): 1 with its seconds east of UTC and where
+   it ended, else 0 (TimestampParser.parseOffset, for both paths). */
+int lw_parse_offset(const uint8_t *b, size_t n, size_t i, int64_t *seconds, size_t *end);
+
+/* A number of up to 15 digits with one optional point and sign, read exactly (the digits over
+   a power of ten): 1 and the value, else 0, for the caller's general parse (parseNumber). */
+int lw_parse_number(const uint8_t *b, size_t n, double *out);
+
 /* One worker's lane: the zone of timestamps without one (seconds east of UTC), whether lines
    might carry a text envelope (auto-detection), and the last date read. */
 typedef struct {

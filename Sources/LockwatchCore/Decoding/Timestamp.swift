@@ -152,24 +152,14 @@ public struct TimestampParser: Sendable {
         return (h * 3600 + m * 60 + min(s, 59), micros)
     }
 
-    /// Parses `±hh:mm`, `±hhmm` or `±hh` at `i`.
+    /// Parses `±hh:mm`, `±hhmm` or `±hh` at `i` (in C, where the plain lane reads it too).
     static func parseOffset(_ b: UnsafeRawBufferPointer, at i0: Int) -> (seconds: Int, end: Int)? {
-        var i = i0
-        guard i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { return nil }
-        let negative = b[i] == UInt8(ascii: "-")
-        i += 1
-        guard let hh = digits(b, &i, 2) else { return nil }
-        var mm = 0
-        if i < b.count, b[i] == UInt8(ascii: ":") {
-            i += 1
-            guard let m = digits(b, &i, 2) else { return nil }
-            mm = m
-        } else if let m = digits(b, &i, 2) {
-            mm = m
+        guard let base = b.baseAddress else { return nil }
+        var seconds: Int64 = 0, end = 0
+        guard i0 >= 0, lw_parse_offset(base.assumingMemoryBound(to: UInt8.self), b.count, i0, &seconds, &end) != 0 else {
+            return nil
         }
-        guard hh <= 23, mm < 60 else { return nil }
-        let s = hh * 3600 + mm * 60
-        return (negative ? -s : s, i)
+        return (Int(seconds), end)
     }
 
     /// Parses an epoch number, telling seconds, ms, µs and ns apart by magnitude.

@@ -367,30 +367,13 @@ public final class Matcher {
 }
 
 /// A decimal number from bytes (`5.6`, `-12`, `1e3`). Up to 15 digits are read directly and
-/// divided once by a power of ten, which rounds exactly as parsing the text would; anything
-/// else goes through the standard library.
+/// divided once by a power of ten, which rounds exactly as parsing the text would (in C, where
+/// the plain lane reads it too); anything else goes through the standard library.
 func parseNumber(_ b: UnsafeRawBufferPointer) -> Double? {
-    var i = 0
-    var negative = false
-    if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-    var mantissa: UInt64 = 0
-    var digits = 0
-    var decimals = 0
-    while i < b.count, isDigit(b[i]), digits < 15 { mantissa = mantissa * 10 + UInt64(b[i] &- 48); i += 1; digits += 1 }
-    if digits > 0, i < b.count, b[i] == UInt8(ascii: ".") {
-        i += 1
-        while i < b.count, isDigit(b[i]), digits < 15 {
-            mantissa = mantissa * 10 + UInt64(b[i] &- 48); i += 1; digits += 1; decimals += 1
-        }
-    }
-    if digits > 0, i == b.count {
-        let v = Double(mantissa) / powersOfTen[decimals]
-        return negative ? -v : v
-    }
+    var v = 0.0
+    if let base = b.baseAddress, lw_parse_number(base.assumingMemoryBound(to: UInt8.self), b.count, &v) != 0 { return v }
     return Double(String(decoding: b, as: UTF8.self))
 }
-
-private let powersOfTen: [Double] = (0...15).map { k in (0..<k).reduce(1.0) { v, _ in v * 10 } }
 
 /// A whole number that fits an Int, from a parsed number.
 func integer(_ v: Double?) -> Int? {
