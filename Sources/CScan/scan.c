@@ -284,6 +284,24 @@ size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t
     return r;
 }
 
+static inline int is_word(uint8_t c) {
+    return (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '_';
+}
+
+int lw_literal_proves(const lw_literals *set, size_t len, int before, int after, const uint8_t *p, size_t n) {
+    size_t from = 0;
+    while (from + len <= n) {
+        size_t at = from + lw_find_literal(set, p + from, n - from);
+        if (at >= n) return 0;
+        size_t end = at + len;
+        int ok = !(before && at > 0 && is_word(p[at - 1]))
+            && !(after && end < n && (is_word(p[end]) || (after == 2 && p[end] == '-')));
+        if (ok) return 1;
+        from = at + 1;
+    }
+    return 0;
+}
+
 size_t lw_count_newlines(const uint8_t *p, size_t n) {
 #if defined(__x86_64__)
     if (lw_has_avx2()) return count_avx2(p, n);

@@ -149,6 +149,9 @@ public final class Matcher {
     private let skipData: MatchData
     /// The phrase's literal, tested before the regex (most failures do not say it).
     private let skipGate = Prefilter(literals: [Literal("skipping signal", caseInsensitive: true)])
+    /// The phrase's text between word boundaries, which proves the pattern matches; nil
+    /// without shortcuts.
+    private let skipProof: (Shortcut.Proof, Prefilter)?
     private let timestamps: TimestampParser
     private let names = NameCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most
@@ -158,6 +161,8 @@ public final class Matcher {
     /// Per rule, the raw handles the loop over rules uses, so that trying a rule retains and
     /// releases nothing (the arrays above keep the objects alive).
     private let plan: UnsafeMutableBufferPointer<RuleHandles>
+    /// The search tables of the rules' shortcuts, kept alive for `plan`.
+    private let shortcutTables: [Prefilter]
 
     private struct RuleHandles {
         var code: OpaquePointer
@@ -172,9 +177,17 @@ public final class Matcher {
         var gate: Int
         /// The gate's search tables; nil admits every record.
         var tables: UnsafeMutablePointer<lw_literals>?
+        /// The shortcut's proof (its tables, its text's length, its boundaries), and the
+        /// tables of its first two required literals; nil where the rule has none.
+        var proof: UnsafeMutablePointer<lw_literals>?
+        var proofLength: Int
+        var wordBefore: Int32
+        var after: Int32
+        var requires: (UnsafeMutablePointer<lw_literals>?, UnsafeMutablePointer<lw_literals>?)
     }
 
-    public init(rules: [Rule], timestamps: TimestampParser) {
+    /// With `shortcuts` off, every rule's pattern runs (tests compare the two).
+    public init(rules: [Rule], timestamps: TimestampParser, shortcuts: Bool = true) {
         self.rules = rules
         self.matchData = rules.map { $0.regex.makeMatchData() }
         var gates: [Prefilter] = []
@@ -187,13 +200,28 @@ public final class Matcher {
         self.gates = gates
         self.gate = gate
         plan = .allocate(capacity: rules.count)
+        var kept: [Prefilter] = []
+        func tables(_ l: Literal) -> UnsafeMutablePointer<lw_literals>? {
+            let p = Prefilter(literals: [l])
+            kept.append(p)
+            return p.rawTables
+        }
         for (k, rule) in rules.enumerated() {
             let h = rule.regex.handles
+            let cut = shortcuts ? rule.shortcut : nil
+            let requires = (cut?.requires ?? []).prefix(2).map(tables)
             plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit, kind: rule.kind,
                                   hasGroups: !rule.groups.isEmpty, capturesTime: rule.groups.contains { $0.field == .time },
                                   gate: gate[k],
-                                  tables: gates[gate[k]].rawTables)
+                                  tables: gates[gate[k]].rawTables,
+                                  proof: cut?.proof.map { tables($0.text) } ?? nil,
+                                  proofLength: cut?.proof?.text.text.utf8.count ?? 0,
+                                  wordBefore: cut?.proof?.wordBefore == true ? 1 : 0, after: cut?.proof?.after ?? 0,
+                                  requires: (requires.first ?? nil, requires.dropFirst().first ?? nil))
         }
+        shortcutTables = kept
+        let skipText = Literal("skipping signal", caseInsensitive: true)
+        skipProof = shortcuts ? (Shortcut.Proof(text: skipText, wordBefore: true, after: 1), Prefilter(literals: [skipText])) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
         self.timestamps = timestamps
@@ -258,6 +286,13 @@ public final class Matcher {
             } else if !Self.admits(r.tables, subject) {
                 k += 1; continue
             }
+            if let proof = r.proof, let base = subject.baseAddress,
+               lw_literal_proves(proof, r.proofLength, r.wordBefore, r.after, base.assumingMemoryBound(to: UInt8.self),
+                                 subject.count) != 0 {
+                return (k, false)
+            }
+            if let q = r.requires.0, !Self.admits(q, subject) { k += 1; continue }
+            if let q = r.requires.1, !Self.admits(q, subject) { k += 1; continue }
             let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, jit: r.jit, subject)
             if rc >= 0 { return (k, false) }
             if Regex.isLimit(rc) { return (k, true) }
@@ -358,7 +393,8 @@ public final class Matcher {
 
     /// Whether the text says the trading loop skipped a signal (its literal first, then its pattern).
     private func saysSkipping(_ subject: UnsafeRawBufferPointer) -> Bool {
-        skipGate.admits(subject) && ((try? skipPhrase.matches(subject, with: skipData)) ?? false)
+        if let (proof, tables) = skipProof, let t = tables.rawTables, proof.holds(in: subject, t) { return true }
+        return skipGate.admits(subject) && ((try? skipPhrase.matches(subject, with: skipData)) ?? false)
     }
 
     private func boolean(_ record: borrowing LogRecord, _ f: Field) -> Bool? {

@@ -18,6 +18,9 @@ public struct Configuration: Sendable {
     /// Whether workers take plain text lines through the plain lane (`lw_lane_decode`); off,
     /// every line goes through the general decoder and matcher (tests compare the two).
     public var plainLane = true
+    /// Whether rules with a shortcut (`Shortcut`: the built-in patterns) are decided by its
+    /// literal tests where they decide; off, every pattern runs (tests compare the two).
+    public var ruleShortcuts = true
     /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
     public var maxKeys = 100_000
     /// `--metrics-file`: the Prometheus exposition, rewritten atomically every

@@ -37,7 +37,7 @@ final class ChunkWorker {
         let timestamps = TimestampParser(zone: configuration.zone)
         decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps, year: configuration.year,
                                 fallbackYear: environment.currentYear)
-        matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
+        matcher = Matcher(rules: configuration.rules, timestamps: timestamps, shortcuts: configuration.ruleShortcuts)
         readClock = environment.readClock
         keepsCursor = configuration.stateFile != nil
         lane = configuration.plainLane && matcher.servesPlainLane ? decoder.makeLane() : nil

@@ -92,7 +92,7 @@ import Testing
         for (format, zone) in setups {
             let timestamps = TimestampParser(zone: zone)
             let decoder = RecordDecoder(format: format, timestamps: timestamps, year: 2026)
-            let general = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
+            let general = Matcher(rules: DefaultRules.rules(), timestamps: timestamps, shortcuts: false)
             let lane = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
             let state = decoder.makeLane()
             var taken = 0, records = 0

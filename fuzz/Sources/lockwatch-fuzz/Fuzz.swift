@@ -48,16 +48,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     text.finish(summary)
     _ = report.render(summary, as: .html)
     _ = report.render(summary, as: .markdown)
-    if pipelineOutput(bytes, plainLane: true) != pipelineOutput(bytes, plainLane: false) {
-        fatalError("the plain lane and the general decoder and matcher disagree on this input")
+    if pipelineOutput(bytes, fast: true) != pipelineOutput(bytes, fast: false) {
+        fatalError("the fast paths (plain lane, rule shortcuts) and the general decoder and matcher disagree on this input")
     }
     return 0
 }
 
-/// The NDJSON output of a whole run over `bytes`, with or without the plain lane.
-private func pipelineOutput(_ bytes: UnsafeRawBufferPointer, plainLane: Bool) -> [UInt8] {
+/// The NDJSON output of a whole run over `bytes`, with or without the plain lane and the
+/// rules' shortcuts.
+private func pipelineOutput(_ bytes: UnsafeRawBufferPointer, fast: Bool) -> [UInt8] {
     var configuration = Configuration()
-    configuration.plainLane = plainLane
+    configuration.plainLane = fast
+    configuration.ruleShortcuts = fast
     configuration.workers = 1
     let out = MemorySink()
     _ = Pipeline(configuration: configuration, sink: JSONPrinter(out: out))
