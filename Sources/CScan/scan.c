@@ -290,17 +290,21 @@ static inline int is_word(uint8_t c) {
 
 int lw_literal_proves(const lw_literals *set, size_t len, int before, int after, const uint8_t *p, size_t n) {
     size_t from = 0;
+    int seen = 0;
     while (from + len <= n) {
         size_t at = from + lw_find_literal(set, p + from, n - from);
-        if (at >= n) return 0;
+        if (at >= n) break;
         size_t end = at + len;
         int ok = !(before && at > 0 && is_word(p[at - 1]))
             && !(after && end < n && (is_word(p[end]) || (after == 2 && p[end] == '-')));
         if (ok) return 1;
+        seen = 1;
         from = at + 1;
     }
-    return 0;
+    return seen ? -1 : 0;
 }
+
+int lw_literal_at(const lw_literals *set, const uint8_t *p, size_t avail) { return any_literal_at(set, p, avail); }
 
 size_t lw_count_newlines(const uint8_t *p, size_t n) {
 #if defined(__x86_64__)

@@ -34,8 +34,13 @@ size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 /* Whether the set's one literal (len bytes) occurs in p[0..n) with the ASCII word conditions
    around it that a pattern's boundaries ask: before, the byte before is no word byte
    ([A-Za-z0-9_]; the start counts as none); after 1, the byte after is none; after 2, it is
-   neither a word byte nor '-'. Bytes from 0x80 up are never word bytes, as in PCRE2 without UCP. */
+   neither a word byte nor '-'. Bytes from 0x80 up are never word bytes, as in PCRE2 without UCP.
+   Returns 1 where it does, 0 where the literal does not occur at all, -1 where it occurs only
+   without the conditions. */
 int lw_literal_proves(const lw_literals *set, size_t len, int before, int after, const uint8_t *p, size_t n);
+
+/* Whether some literal of the set starts at p (avail bytes readable there). */
+int lw_literal_at(const lw_literals *set, const uint8_t *p, size_t avail);
 
 /* lw_find_literal, and the number of '\n' bytes before the result, counted in the same pass. */
 size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines);

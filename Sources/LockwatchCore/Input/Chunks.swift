@@ -117,11 +117,12 @@ struct ChunkScanner: Sendable {
     let prefilter: Prefilter
     let maxLineBytes: Int
 
-    /// Calls `visit(line, number)` for each line the prefilter admits (cut to `maxLineBytes`),
-    /// numbered from 1 within the chunk; returns the number of lines in the chunk and how many
-    /// were cut.
+    /// Calls `visit(line, number, hit)` for each line the prefilter admits (cut to
+    /// `maxLineBytes`), numbered from 1 within the chunk, with the offset in the line at which
+    /// the prefilter's first literal starts (no literal starts before it; -1 when the cut line
+    /// ends before it); returns the number of lines in the chunk and how many were cut.
     func scan(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk,
-              _ visit: (UnsafeRawBufferPointer, Int) -> Void) -> (lines: Int, cut: Int) {
+              _ visit: (UnsafeRawBufferPointer, Int, Int) -> Void) -> (lines: Int, cut: Int) {
         let n = chunk.count
         let base = bytes.baseAddress!
         var pos = 0
@@ -141,7 +142,7 @@ struct ChunkScanner: Sendable {
             var e = stop
             if e > start, bytes[e - 1] == 0x0D { e -= 1 }
             if e - start > maxLineBytes { e = start + maxLineBytes; cut += 1 }
-            visit(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), before + 1)
+            visit(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), before + 1, h < e ? h - start : -1)
             if stop < n { before += 1 }
             pos = stop + 1
         }

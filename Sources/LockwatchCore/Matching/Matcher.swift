@@ -148,16 +148,18 @@ public final class Matcher {
     private let skipPhrase: Regex
     private let skipData: MatchData
     /// The phrase's literal, tested before the regex (most failures do not say it).
-    private let skipGate = Prefilter(literals: [Literal("skipping signal", caseInsensitive: true)])
-    /// The phrase's text between word boundaries, which proves the pattern matches; nil
-    /// without shortcuts.
-    private let skipProof: (Shortcut.Proof, Prefilter)?
+    private static let skipText = Literal("skipping signal", caseInsensitive: true)
+    private let skipGate = Prefilter(literals: [skipText])
+    /// The literal between word boundaries, which proves the pattern matches; nil without shortcuts.
+    private let skipProof: Shortcut.Proof?
     private let timestamps: TimestampParser
     private let names = NameCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most
     /// once per record; `gate[k]` is rule k's.
     private let gates: [Prefilter]
     private let gate: [Int]
+    /// Per gate, its longest literal's length in bytes.
+    private let gateReach: [Int]
     /// Per rule, the raw handles the loop over rules uses, so that trying a rule retains and
     /// releases nothing (the arrays above keep the objects alive).
     private let plan: UnsafeMutableBufferPointer<RuleHandles>
@@ -199,6 +201,7 @@ public final class Matcher {
         }
         self.gates = gates
         self.gate = gate
+        gateReach = gates.map { $0.literals.map(\.text.utf8.count).max() ?? 0 }
         plan = .allocate(capacity: rules.count)
         var kept: [Prefilter] = []
         func tables(_ l: Literal) -> UnsafeMutablePointer<lw_literals>? {
@@ -220,8 +223,7 @@ public final class Matcher {
                                   requires: (requires.first ?? nil, requires.dropFirst().first ?? nil))
         }
         shortcutTables = kept
-        let skipText = Literal("skipping signal", caseInsensitive: true)
-        skipProof = shortcuts ? (Shortcut.Proof(text: skipText, wordBefore: true, after: 1), Prefilter(literals: [skipText])) : nil
+        skipProof = shortcuts ? Shortcut.Proof(text: Self.skipText, wordBefore: true, after: 1) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
         self.timestamps = timestamps
@@ -235,6 +237,20 @@ public final class Matcher {
         guard let tables else { return true }
         guard let base = subject.baseAddress, !subject.isEmpty else { return false }
         return lw_find_literal(tables, base.assumingMemoryBound(to: UInt8.self), subject.count) < subject.count
+    }
+
+    /// `admits`, knowing that no literal of any rule starts before `hit` in `subject` (-1 when
+    /// nothing is known). A gate literal contains one of the chunk prefilter's literals (which
+    /// keeps, of literals that contain one another, the shortest), so it starts at most its
+    /// length less one before `hit`: the search starts there, or ends at once at `hit`.
+    @inline(__always)
+    private static func admits(_ tables: UnsafeMutablePointer<lw_literals>?, reach: Int, _ subject: UnsafeRawBufferPointer,
+                               hit: Int) -> Bool {
+        guard let tables, hit >= 0, hit < subject.count, let base = subject.baseAddress else { return admits(tables, subject) }
+        let b = base.assumingMemoryBound(to: UInt8.self)
+        if lw_literal_at(tables, b + hit, subject.count - hit) != 0 { return true }
+        let from = max(0, hit - reach + 1)
+        return lw_find_literal(tables, b + from, subject.count - from) < subject.count - from
     }
 
     /// Matches a decoded record and builds the lock record.
@@ -253,7 +269,7 @@ public final class Matcher {
     /// once, where it stays (a returned record was copied at each step of the way). A rule's
     /// captures are written over the decoded record's fields.
     func match(_ record: inout LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
-        let (found, limited) = record.withSubject { firstRule($0) }
+        let (found, limited) = record.withSubject { firstRule($0, hit: -1) }
         if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return .none }
         // Captures win over the decoder's fields, written over them in place; most rules have
@@ -268,9 +284,10 @@ public final class Matcher {
     }
 
     /// The first rule whose gate admits `subject` and whose pattern matches it (or that hit a
-    /// limit), or -1; then whether a limit stopped it.
+    /// limit), or -1; then whether a limit stopped it. `hit`: where the chunk prefilter's first
+    /// literal starts in `subject` (`ChunkScanner.scan`), or -1.
     @inline(__always)
-    private func firstRule(_ subject: UnsafeRawBufferPointer) -> (Int, Bool) {
+    private func firstRule(_ subject: UnsafeRawBufferPointer, hit: Int) -> (Int, Bool) {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
         let plan = plan
@@ -280,15 +297,15 @@ public final class Matcher {
             if g < 64 {
                 if tested & (1 << g) == 0 {
                     tested |= 1 << g
-                    if Self.admits(r.tables, subject) { admitted |= 1 << g }
+                    if Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) { admitted |= 1 << g }
                 }
                 if admitted & (1 << g) == 0 { k += 1; continue }
-            } else if !Self.admits(r.tables, subject) {
+            } else if !Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) {
                 k += 1; continue
             }
             if let proof = r.proof, let base = subject.baseAddress,
                lw_literal_proves(proof, r.proofLength, r.wordBefore, r.after, base.assumingMemoryBound(to: UInt8.self),
-                                 subject.count) != 0 {
+                                 subject.count) == 1 {
                 return (k, false)
             }
             if let q = r.requires.0, !Self.admits(q, subject) { k += 1; continue }
@@ -310,10 +327,12 @@ public final class Matcher {
     /// read in C (`lw_lane_build`). Returns nil when `match` must take the decoded record: a
     /// rule with groups (see `servesPlainLane`) or a limit, a health record, no profile, or a
     /// value the lane does not read (another time layout, a number it does not parse directly);
-    /// where it returns a status, `match` gives the same status and record.
-    func matchInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, time: EventTime, lane: PlainLane,
+    /// where it returns a status, `match` gives the same status and record. `hit`: where the
+    /// chunk prefilter of these rules' literals (`Configuration.prefilter`) found the line's
+    /// first literal, or -1.
+    func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, spans: inout FieldSet.Spans, time: EventTime, lane: PlainLane,
                       origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus? {
-        let (found, limited) = firstRule(line)
+        let (found, limited) = firstRule(line, hit: hit)
         if limited { return nil }
         guard found >= 0 else { return MatchStatus.none }
         let kind = plan[found].kind
@@ -393,7 +412,10 @@ public final class Matcher {
 
     /// Whether the text says the trading loop skipped a signal (its literal first, then its pattern).
     private func saysSkipping(_ subject: UnsafeRawBufferPointer) -> Bool {
-        if let (proof, tables) = skipProof, let t = tables.rawTables, proof.holds(in: subject, t) { return true }
+        // The proof's text is the gate's literal: where it is missing, so is the phrase.
+        if let proof = skipProof, let t = skipGate.rawTables, let decided = proof.holds(in: subject, t) {
+            return decided
+        }
         return skipGate.admits(subject) && ((try? skipPhrase.matches(subject, with: skipData)) ?? false)
     }
 

@@ -62,11 +62,16 @@ struct Shortcut: Sendable {
         /// that ends with one), a word character or `-` (2, `(?![\w-])`).
         var after: Int32
 
-        /// Whether `subject` contains the text with the boundaries around it.
-        func holds(in subject: UnsafeRawBufferPointer, _ tables: UnsafeMutablePointer<lw_literals>) -> Bool {
+        /// Whether `subject` contains the text with the boundaries around it (true), does not
+        /// contain the text at all (false), or contains it only without them (nil).
+        func holds(in subject: UnsafeRawBufferPointer, _ tables: UnsafeMutablePointer<lw_literals>) -> Bool? {
             guard let base = subject.baseAddress else { return false }
-            return lw_literal_proves(tables, text.text.utf8.count, wordBefore ? 1 : 0, after,
-                                     base.assumingMemoryBound(to: UInt8.self), subject.count) != 0
+            switch lw_literal_proves(tables, text.text.utf8.count, wordBefore ? 1 : 0, after,
+                                     base.assumingMemoryBound(to: UInt8.self), subject.count) {
+            case 1: return true
+            case 0: return false
+            default: return nil
+            }
         }
     }
 }

@@ -51,8 +51,8 @@ final class ChunkWorker {
         var rec = LogRecord()
         swap(&rec, &scratch)
         defer { swap(&rec, &scratch) }
-        let (lines, cut) = scanner.scan(bytes, chunk) { line, number in
-            record(line, number, input, &rec, &result)
+        let (lines, cut) = scanner.scan(bytes, chunk) { line, number, hit in
+            record(line, number, hit, input, &rec, &result)
         }
         result.lines = lines
         result.counts.truncated = cut
@@ -86,13 +86,13 @@ final class ChunkWorker {
         return nil
     }
 
-    private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ input: Int, _ scratch: inout LogRecord,
+    private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ hit: Int, _ input: Int, _ scratch: inout LogRecord,
                         _ result: inout ChunkResult) {
         // The plain lane first: the commonest lock line, decoded and read in place.
         if let lane {
             var spans = FieldSet.Spans()
             if let time = decoder.decodeInPlace(line, lane: lane, spans: &spans),
-               let status = matcher.matchInPlace(line, spans: &spans, time: time, lane: lane,
+               let status = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time, lane: lane,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
                 count(status, number, &result)
                 return

@@ -26,7 +26,7 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     defer { buffer.deallocate() }
     var out: [String] = [], numbers: [Int] = [], total = 0, truncated = 0
     while case .chunk(let c) = try reader.next(into: buffer) {
-        let (n, cut) = scanner.scan(UnsafeRawBufferPointer(buffer), c) { line, number in
+        let (n, cut) = scanner.scan(UnsafeRawBufferPointer(buffer), c) { line, number, _ in
             out.append(String(decoding: line, as: UTF8.self))
             numbers.append(total + number)
         }

@@ -40,13 +40,16 @@ import Testing
         }
     }
 
-    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher, _ lane: PlainLane?) -> Outcome? {
+    /// The lane's outcome, given the chunk prefilter's first hit in the line as a worker gives it.
+    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher, _ lane: PlainLane?,
+                             prefilter: Prefilter? = nil) -> Outcome? {
         guard let lane else { return nil }
         var records: [LockRecord] = []
         return line.withUnsafeBytes { b -> Outcome? in
             var spans = FieldSet.Spans()
+            let hit = prefilter?.firstHit(in: b) ?? -1
             guard let time = decoder.decodeInPlace(b, lane: lane, spans: &spans),
-                  let status = matcher.matchInPlace(b, spans: &spans, time: time, lane: lane, origin: Origin(input: 0, line: 1),
+                  let status = matcher.matchInPlace(b, hit: hit, spans: &spans, time: time, lane: lane, origin: Origin(input: 0, line: 1),
                                                     appendingTo: &records)
             else { return nil }
             return outcome(status, records)
@@ -107,7 +110,7 @@ import Testing
                 if round % 13 == 0 { text += " " }
                 let line = Array(text.utf8)
                 let want = Self.general(line, decoder, general)
-                guard let got = Self.lane(line, decoder, lane, state) else { continue }
+                guard let got = Self.lane(line, decoder, lane, state, prefilter: Self.prefilter) else { continue }
                 taken += 1
                 if case .record = got { records += 1 }
                 #expect(got == want, "\(format) \(zone): \(text)")
@@ -120,6 +123,42 @@ import Testing
                 #expect(taken > rounds / 10 && records > rounds / 20, "\(format) \(zone): \(taken) taken, \(records) records")
             }
         }
+    }
+
+    static let prefilter = Configuration().prefilter
+
+    /// Rules of one's own before the built-in ones, whose literals the chunk prefilter reduces
+    /// (`lock` keeps neither `_lock_row` nor `entry lock`; `entry_lock_row` is dropped for
+    /// `_lock_row`): the first hit the lane is given still decides exactly what searching the
+    /// whole line decides.
+    @Test func theChunkHitDecidesAsTheWholeLineDoes() throws {
+        var g = SystemRandomNumberGenerator()
+        let own: [[Rule]] = [
+            [try Rule(name: "lock", kind: .warning, pattern: #"(?i)\block busy\b"#, literals: [Literal("lock", caseInsensitive: true)])],
+            [try Rule(name: "row", kind: .failed, pattern: #"entry_lock_row busy"#, literals: [Literal("entry_lock_row")])],
+            [try Rule(name: "late", kind: .released, pattern: #"freed"#, literals: [Literal("freed"), Literal("acquisition")])],
+        ]
+        let decoder = RecordDecoder(year: 2026)
+        let state = try #require(decoder.makeLane())
+        let words = ["lock busy", "entry_lock_row busy", "freed", "LOCK", "acquisition", "entry lock", "_lock_row",
+                     "fn_try_acquire_entry_lock_row returned false", "lock acquisition failed", "entry lock released", "x"]
+        var decided = 0
+        for rules in own {
+            var configuration = Configuration()
+            configuration.rules = rules + DefaultRules.rules()
+            let matcher = Matcher(rules: configuration.rules, timestamps: TimestampParser())
+            let reference = Matcher(rules: configuration.rules, timestamps: TimestampParser(), shortcuts: false)
+            for _ in 0..<5_000 {
+                var text = "2026-11-26 14:00:00,001 "
+                for _ in 0..<Int.random(in: 1...5, using: &g) { text += words.randomElement(using: &g)! + " " }
+                text += "profile_id=p1"
+                let line = Array(text.utf8)
+                guard let got = Self.lane(line, decoder, matcher, state, prefilter: configuration.prefilter) else { continue }
+                decided += 1
+                #expect(got == Self.lane(line, decoder, reference, state), "\(text)")
+            }
+        }
+        #expect(decided > 10_000)
     }
 
     /// Rules with named groups close the lane: their captures are written by the general matcher.

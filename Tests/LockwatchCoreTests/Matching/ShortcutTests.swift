@@ -17,7 +17,7 @@ import Testing
 
     private static func holds(_ proof: Shortcut.Proof, _ subject: [UInt8]) -> Bool {
         let tables = Prefilter(literals: [proof.text])
-        return subject.withUnsafeBytes { proof.holds(in: $0, tables.rawTables!) }
+        return subject.withUnsafeBytes { proof.holds(in: $0, tables.rawTables!) } == true
     }
 
     private static func matches(_ regex: Regex, _ subject: [UInt8]) -> Bool {
