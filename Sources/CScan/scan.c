@@ -253,6 +253,13 @@ static size_t count_avx2(const uint8_t *p, size_t n) {
         total += (size_t)(__builtin_popcount(a) + __builtin_popcount(b) + __builtin_popcount(c) + __builtin_popcount(d));
         i += 128;
     }
+    for (; i + 32 <= n; i += 32)
+        total += (size_t)__builtin_popcount((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), nl)));
+    if (i < n && n >= 32) {
+        /* The last block ends at n, overlapping what was counted: positions before i masked off. */
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + n - 32)), nl));
+        return total + (size_t)__builtin_popcount(m >> (32 - (n - i)));
+    }
     for (; i < n; i++) total += p[i] == '\n';
     return total;
 }

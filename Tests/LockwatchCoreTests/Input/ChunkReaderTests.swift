@@ -135,9 +135,14 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     @Test func newlineCountingMatchesAByteLoop() {
         var bytes = [UInt8](repeating: 65, count: 10_000)
         for i in stride(from: 3, to: 10_000, by: 7) { bytes[i] = 0x0A }
-        for n in [0, 1, 127, 128, 129, 5000, 10_000] {
-            let expected = bytes[0..<n].filter { $0 == 0x0A }.count
-            #expect(bytes.withUnsafeBytes { countNewlines(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } == expected)
+        // Every length up to a few blocks (the 128-byte loop, 32-byte steps, the last block
+        // overlapping), at a few starts, and some long ones.
+        for start in 0..<3 {
+            for n in Array(0...300) + [5000, 9_990] {
+                let expected = bytes[start..<start + n].filter { $0 == 0x0A }.count
+                #expect(bytes.withUnsafeBytes { countNewlines(UnsafeRawBufferPointer(rebasing: $0[start..<start + n])) } == expected,
+                        "\(start) + \(n)")
+            }
         }
     }
 
