@@ -1,7 +1,6 @@
 // Correlation: lock records → attempts → episodes, escalations and notices.
 // Nothing here knows of log formats or regexes; time is event time only.
 
-import DequeModule
 
 /// A lock key: contention is tracked per profile and symbol (empty when no record had one).
 public struct LockKey: Hashable, Comparable, Sendable {
@@ -48,17 +47,28 @@ public struct Attempt: Equatable, Sendable {
         self.expires = expires; self.host = host; self.skipped = skipped
     }
 
-    /// Builds an attempt from one record, or from a pair (the earlier first).
-    init(_ first: LockRecord, _ second: LockRecord?) {
-        let failed = first.kind == .failed ? first : (second?.kind == .failed ? second : nil)
-        let warning = first.kind == .warning ? first : (second?.kind == .warning ? second : nil)
+    /// Builds an attempt from one record (a failed record or a warning).
+    init(_ r: LockRecord) {
+        time = r.time
+        key = LockKey(profile: r.profileName, symbol: r.symbolName ?? Name.empty)
+        owner = r.ownerName
+        caller = r.callerName
+        expires = r.expires
+        host = r.hostName
+        skipped = r.skipped
+    }
+
+    /// Builds an attempt from a failed record and a warning, paired (`first` the earlier):
+    /// what the failed record says wins, what only the warning says fills in.
+    init(_ first: LockRecord, _ second: LockRecord) {
+        let (failed, warning) = first.kind == .failed ? (first, second) : (second, first)
         time = first.time
-        key = LockKey(profile: first.profileName, symbol: failed?.symbolName ?? warning?.symbolName ?? Name.empty)
-        owner = failed?.ownerName ?? warning?.ownerName
-        caller = failed?.callerName ?? warning?.callerName
-        expires = failed?.expires ?? warning?.expires
-        host = first.hostName ?? second?.hostName
-        skipped = (warning?.skipped ?? false) || (failed?.skipped ?? false)
+        key = LockKey(profile: first.profileName, symbol: failed.symbolName ?? warning.symbolName ?? Name.empty)
+        owner = failed.ownerName ?? warning.ownerName
+        caller = failed.callerName ?? warning.callerName
+        expires = failed.expires ?? warning.expires
+        host = first.hostName ?? second.hostName
+        skipped = warning.skipped || failed.skipped
     }
 }
 
@@ -91,7 +101,7 @@ public struct AttemptPairer: Sendable {
         var partner: LockRecord?
         var complete: Bool
     }
-    private var waiting: Deque<Waiting> = []
+    private var waiting = Ring<Waiting>()
     /// The sequence number of `waiting.first`; records are numbered as they arrive.
     private var firstSequence = 0
     /// Per profile, its records still waiting for a partner, oldest first: a partner is looked
@@ -265,7 +275,7 @@ public struct AttemptPairer: Sendable {
     /// Continues with these records waiting, as a saved pairer held them; those still without
     /// a partner are candidates again, per profile, oldest first.
     mutating func restore(_ saved: [SavedWaiting]) {
-        waiting = Deque(saved.map { Waiting(record: $0.record.record, partner: $0.partner?.record, complete: $0.complete) })
+        waiting = Ring(saved.map { Waiting(record: $0.record.record, partner: $0.partner?.record, complete: $0.complete) })
         firstSequence = 0
         unpaired.removeAll()
         for (k, w) in waiting.enumerated() where !w.complete {
@@ -275,7 +285,7 @@ public struct AttemptPairer: Sendable {
 
     private static func input(_ w: Waiting) -> CorrelationInput {
         switch w.record.kind {
-        case .failed, .warning: .attempt(Attempt(w.record, w.partner))
+        case .failed, .warning: .attempt(w.partner.map { Attempt(w.record, $0) } ?? Attempt(w.record))
         case .acquired: .acquired(w.record)
         case .released: .released(w.record)
         case .health: .health(w.record)

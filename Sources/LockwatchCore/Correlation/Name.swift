@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Correlation hashes and compares these for every record; as integers they cost neither a
 /// string hash nor reference counting. The strings come back only for output.
-public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral, BitwiseCopyable {
     let id: UInt32
 
     init(id: UInt32) { self.id = id }

@@ -2,15 +2,22 @@ import CScan
 import PCRE2
 
 /// Where a record came from: which input and which line of it.
-public struct Origin: Hashable, Comparable, Sendable {
+///
+/// A lock record keeps it in 64 bits: inputs up to 2^24 - 1 and lines up to 2^40 - 1 (a
+/// trillion; at ten thousand lines a second, three years of a live pipe), beyond which the
+/// numbers stay at the largest.
+public struct Origin: Hashable, Comparable, Sendable, BitwiseCopyable {
     public var input: Int
     public var line: Int
     public init(input: Int, line: Int) { self.input = input; self.line = line }
     public static func < (a: Origin, b: Origin) -> Bool { (a.input, a.line) < (b.input, b.line) }
+
+    var packedInput: UInt64 { UInt64(min(max(input, 0), 1 << 24 - 1)) }
+    var packedLine: UInt64 { UInt64(min(max(line, 0), 1 << 40 - 1)) }
 }
 
 /// The `/internal/health` fields a health record carries.
-public struct HealthReport: Equatable, Sendable, Codable {
+public struct HealthReport: Equatable, Sendable, Codable, BitwiseCopyable {
     public var lockContentionCount: Int?
     public var tradingLoopHealthy: Bool?
     public var reconciliationLoopHealthy: Bool?
@@ -20,21 +27,49 @@ public struct HealthReport: Equatable, Sendable, Codable {
 ///
 /// Plain values only: the texts are interned `Name`s, so that ordering, merging, pairing and
 /// correlating a record copy a few words and count no references. Optional values are kept
-/// with sentinels, which halves the record (it is copied at every stage).
-public struct LockRecord: Equatable, Sendable {
+/// with sentinels and packed, which takes the record from 128 bytes to 72 (it is copied at
+/// every stage; 72 whole bytes copy as four vector moves and a word, where an odd size
+/// costs stalled partial moves at each copy).
+public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
     public var time: EventTime
     private var expiresRaw: Int64
     private var latencyRaw: Double
-    public var origin: Origin
+    /// The origin: the input in the top 24 bits, the line in the low 40 (`Origin` clamps).
+    private var originRaw: UInt64
     private var stampRaw: UInt64
+    /// The health report's contention count, `Int64.min` for none.
+    private var healthCount: Int64
     private var names: (profile: UInt32, symbol: UInt32, owner: UInt32, caller: UInt32, host: UInt32)
     public var kind: RecordKind
     /// For warnings (and lines that are both): whether the trading loop skipped a signal.
     public var skipped: Bool
-    public var health: HealthReport?
+    /// Bit 0: whether there is a health report; bits 1–2 and 3–4 its two loop values
+    /// (0 none, 1 false, 2 true).
+    private var healthFlags: UInt8 = 0
+    private var padding: UInt8 = 0
 
     private static let none = UInt32.max
     private static let noTime = Int64.min
+
+    public var origin: Origin {
+        get { Origin(input: Int(originRaw >> 40), line: Int(originRaw & (1 << 40 - 1))) }
+        set { originRaw = UInt64(newValue.packedInput) << 40 | newValue.packedLine }
+    }
+
+    public var health: HealthReport? {
+        get {
+            guard healthFlags & 1 != 0 else { return nil }
+            func flag(_ v: UInt8) -> Bool? { v == 0 ? nil : v == 2 }
+            return HealthReport(lockContentionCount: healthCount == .min ? nil : Int(healthCount),
+                                tradingLoopHealthy: flag(healthFlags >> 1 & 3),
+                                reconciliationLoopHealthy: flag(healthFlags >> 3 & 3))
+        }
+        set {
+            func flag(_ v: Bool?) -> UInt8 { v.map { $0 ? 2 : 1 } ?? 0 }
+            healthCount = newValue?.lockContentionCount.map { Int64($0) } ?? .min
+            healthFlags = newValue.map { 1 | flag($0.tradingLoopHealthy) << 1 | flag($0.reconciliationLoopHealthy) << 3 } ?? 0
+        }
+    }
 
     /// Empty only for health records.
     public var profileName: Name {
@@ -91,30 +126,37 @@ public struct LockRecord: Equatable, Sendable {
     init(kind: RecordKind, time: EventTime, origin: Origin, profile: Name, symbol: Name?, owner: Name?, caller: Name?,
          host: Name?, expires: EventTime?, latency: Double?, skipped: Bool, health: HealthReport?,
          syslogStamp: SyslogStamp?) {
-        self.kind = kind; self.time = time; self.origin = origin
+        self.kind = kind; self.time = time
+        originRaw = 0
         expiresRaw = expires?.micros ?? Self.noTime
         latencyRaw = latency ?? .nan
         stampRaw = syslogStamp?.packed ?? 0
+        healthCount = .min
         names = (profile.id, symbol?.id ?? Self.none, owner?.id ?? Self.none, caller?.id ?? Self.none,
                  host?.id ?? Self.none)
-        self.skipped = skipped; self.health = health
+        self.skipped = skipped
+        self.origin = origin
+        self.health = health
     }
 
     /// A record the plain lane read: names as ids, no health report, no syslog stamp.
     init(kind: RecordKind, time: EventTime, origin: Origin, names: (UInt32, UInt32, UInt32, UInt32, UInt32),
          expires: EventTime?, latency: Double?, skipped: Bool) {
-        self.kind = kind; self.time = time; self.origin = origin
+        self.kind = kind; self.time = time
+        originRaw = 0
         expiresRaw = expires?.micros ?? Self.noTime
         latencyRaw = latency ?? .nan
         stampRaw = 0
+        healthCount = .min
         self.names = names
-        self.skipped = skipped; health = nil
+        self.skipped = skipped
+        self.origin = origin
     }
 
     public static func == (a: LockRecord, b: LockRecord) -> Bool {
-        a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.origin == b.origin
+        a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.originRaw == b.originRaw
             && a.stampRaw == b.stampRaw && a.names == b.names && a.kind == b.kind && a.skipped == b.skipped
-            && a.health == b.health
+            && a.healthCount == b.healthCount && a.healthFlags == b.healthFlags
     }
 }
 

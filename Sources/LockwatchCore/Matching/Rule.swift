@@ -4,7 +4,7 @@ import CScan
 import PCRE2
 
 /// What a recognised record says (SPEC section 2).
-public enum RecordKind: String, CaseIterable, Sendable {
+public enum RecordKind: String, CaseIterable, Sendable, BitwiseCopyable {
     case failed, warning, acquired, released, health
 }
 

@@ -232,7 +232,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
 
         static func input(_ r: LockRecord, _ partner: LockRecord?) -> CorrelationInput {
             switch r.kind {
-            case .failed, .warning: .attempt(Attempt(r, partner))
+            case .failed, .warning: .attempt(partner.map { Attempt(r, $0) } ?? Attempt(r))
             case .acquired: .acquired(r)
             case .released: .released(r)
             case .health: .health(r)
