@@ -249,15 +249,17 @@ public struct AttemptPairer: Sendable {
     }
 
     private mutating func release(before now: EventTime?, into out: inout [CorrelationInput]) {
-        while let head = waiting.first {
+        while let (complete, time, profile, kind) = waiting.withFirst({
+            ($0.pointee.complete, $0.pointee.record.time, $0.pointee.record.profileName, $0.pointee.record.kind)
+        }) {
             // A partner is at most the window away, in either direction: a record that came
             // later than the lateness allows (time going back) also ends the wait, so that it
             // cannot hold everything behind it until time catches up.
-            let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
-            guard head.complete || expired else { break }
-            if !head.complete {
+            let expired = now.map { abs(($0 - time).micros) > window.micros } ?? false
+            guard complete || expired else { break }
+            if !complete {
                 // The head is the oldest candidate of its profile and kind: the first of its list.
-                _ = unpaired.remove(profile: head.record.profileName, kind: head.record.kind, where: { _ in true })
+                _ = unpaired.remove(profile: profile, kind: kind, where: { _ in true })
             }
             out.append(Self.input(waiting.removeFirst()))
             firstSequence += 1

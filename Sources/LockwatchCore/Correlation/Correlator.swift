@@ -1,4 +1,3 @@
-import DequeModule
 
 /// The state of a key's latest episode.
 public enum EpisodeState: String, Sendable {
@@ -95,7 +94,7 @@ public struct Correlator: Sendable {
     var openSymbols: [Name: [Name]] = [:]
     /// Per profile: the last failure of its open episodes, while within the activity window.
     var activity = IntMap<EventTime>()
-    var activityQueue: Deque<(time: EventTime, profile: Name)> = []
+    var activityQueue = Ring<(time: EventTime, profile: Name)>()
     /// The latest event time applied so far.
     var latest: EventTime?
     /// Whether a multi_profile incident is going on.
@@ -183,14 +182,15 @@ public struct Correlator: Sendable {
         }
         expireActivity(at: t)
         multiProfile(at: t, &alerts)
-        if let stuck { alerts.append(stuck) }
+        if let stuck { alerts.append(.ownerStuck(at: t, key: a.key, owner: stuck.name, held: t - stuck.since)) }
     }
 
     /// A failed attempt on one key's state, in place (an episode gone quiet is closed before):
     /// opens an episode, counts, and appends its escalations; returns how many fired and the
-    /// owner_stuck alert, if any, which goes out after multi_profile.
+    /// holder an owner_stuck alert is for, if any, which goes out after multi_profile (a
+    /// holder, not the alert: an optional alert is large, and copied back on every call).
     private static func apply(_ a: Attempt, to ks: inout KeyState, thresholds: Thresholds,
-                              alerts: inout [Alert]) -> (fired: Int, stuck: Alert?) {
+                              alerts: inout [Alert]) -> (fired: Int, stuck: EpisodeOwner?) {
         let t = a.time
         if ks.episode == nil {
             ks.episode = Episode(start: t, lastFailure: t)
@@ -209,7 +209,7 @@ public struct Correlator: Sendable {
             if owner == a.caller { ks.owners[k].stats.selfHeld = true }
         }
         var fired = 0
-        var stuck: Alert? = nil
+        var stuck: EpisodeOwner? = nil
         // The episode changes in place (force-unwrapped access does not copy it).
         ks.episode!.failures += 1
         ks.episode!.lastFailure = max(ks.episode!.lastFailure, t)
@@ -240,8 +240,7 @@ public struct Correlator: Sendable {
         }
         if let k = holder, !ks.episode!.owners[k].stuckReported, t - ks.episode!.owners[k].since > thresholds.ttl {
             ks.episode!.owners[k].stuckReported = true
-            let held = ks.episode!.owners[k]
-            stuck = .ownerStuck(at: t, key: a.key, owner: held.name, held: t - held.since)
+            stuck = ks.episode!.owners[k]
         }
         return (fired, stuck)
     }
@@ -458,7 +457,7 @@ extension Correlator {
             keyOf.append(key)
         }
         for a in saved.activity { activity[Name(a.profile).key] = EventTime(micros: a.time) }
-        activityQueue = Deque(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
+        activityQueue = Ring(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
         for h in saved.hosts { hosts[Name(h.host)] = h.health }
     }
 }

@@ -58,6 +58,11 @@ struct Ring<Element: BitwiseCopyable>: Sendable, RandomAccessCollection {
     }
 
     var first: Element? { storage.count == 0 ? nil : storage.base[storage.head] }
+
+    /// Reads the first element where it is, nil when there is none: `first` copies all of it.
+    @inline(__always) func withFirst<T>(_ read: (UnsafePointer<Element>) -> T) -> T? {
+        storage.count == 0 ? nil : read(storage.base + storage.head)
+    }
     var last: Element? { storage.count == 0 ? nil : storage.base[storage.slot(storage.count - 1)] }
 
     @inline(__always) private mutating func unique() {

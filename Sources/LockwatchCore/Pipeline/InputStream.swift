@@ -1,4 +1,3 @@
-import DequeModule
 import HeapModule
 
 /// One input: its reader (used by one worker at a time), the results the workers filed for
@@ -132,7 +131,7 @@ final class InputStream: @unchecked Sendable {
 /// appended, a late one is inserted at its place.
 struct Reorderer {
     let lateness: TimeSpan
-    private var held = Deque<LockRecord>()
+    private var held = Ring<LockRecord>()
     private var maxSeen: EventTime?
     /// Records that came later than the lateness allows (handled at once, counted).
     private(set) var late = 0
@@ -155,7 +154,7 @@ struct Reorderer {
             held.append(r)
         }
         let watermark = maxSeen! - lateness
-        while let first = held.first, first.time <= watermark { out.append(held.removeFirst()) }
+        while held.withFirst({ $0.pointee.time <= watermark }) == true { out.append(held.removeFirst()) }
     }
 
     mutating func flush(into out: inout [LockRecord]) {
@@ -173,7 +172,7 @@ struct Reorderer {
     mutating func restore(_ saved: SavedReorderer) {
         maxSeen = saved.maxSeen.map { EventTime(micros: $0) }
         late = saved.late
-        held = Deque(saved.held.map(\.record).sorted(by: Self.before))
+        held = Ring(saved.held.map(\.record).sorted(by: Self.before))
     }
 }
 
