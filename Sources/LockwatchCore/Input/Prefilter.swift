@@ -13,10 +13,16 @@ public struct Literal: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { caseInsensitive ? "(?i)\(text)" : text }
 
-    /// Whether a line that contains `other` always contains this literal too.
+    /// Whether a line that contains `other` always contains this literal too. Case is folded
+    /// as the search folds it, ASCII letters only: `lowercased()` would also fold `É` to `é`,
+    /// which the search does not, and drop a literal whose lines it then never finds.
     func isImplied(by other: Literal) -> Bool {
-        if caseInsensitive { return other.text.lowercased().contains(text.lowercased()) }
+        if caseInsensitive { return Self.asciiLower(other.text).contains(Self.asciiLower(text)) }
         return !other.caseInsensitive && other.text.contains(text)
+    }
+
+    private static func asciiLower(_ s: String) -> [UInt8] {
+        s.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }
     }
 }
 

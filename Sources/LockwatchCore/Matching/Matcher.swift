@@ -27,9 +27,9 @@ public struct HealthReport: Equatable, Sendable, Codable, BitwiseCopyable {
 ///
 /// Plain values only: the texts are interned `Name`s, so that ordering, merging, pairing and
 /// correlating a record copy a few words and count no references. Optional values are kept
-/// with sentinels and packed, which takes the record from 128 bytes to 72 (it is copied at
-/// every stage; 72 whole bytes copy as four vector moves and a word, where an odd size
-/// costs stalled partial moves at each copy).
+/// with sentinels and packed: 72 bytes, where `Optional`s made 161 (it is copied at every
+/// stage; 72 whole bytes copy as four vector moves and a word, where an odd size costs
+/// stalled partial moves at each copy).
 public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
     public var time: EventTime
     private var expiresRaw: Int64
@@ -46,6 +46,7 @@ public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
     /// Bit 0: whether there is a health report; bits 1–2 and 3–4 its two loop values
     /// (0 none, 1 false, 2 true).
     private var healthFlags: UInt8 = 0
+    /// Makes the size a whole 72 bytes.
     private var padding: UInt8 = 0
 
     private static let none = UInt32.max

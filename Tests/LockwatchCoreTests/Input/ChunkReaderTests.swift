@@ -107,8 +107,10 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
             [Literal("_lock_row"), Literal("acquisition", caseInsensitive: true), Literal("LoopHealthy")],
             [Literal("ab"), Literal("q")],
             [Literal("skipping signal", caseInsensitive: true)],
+            // Case folds ASCII letters only: `é` is not implied by a folded `É`, and must be kept.
+            [Literal("É", caseInsensitive: true), Literal("é")],
         ]
-        let words = ["_lock_row", "_lock_ro", "ACQUISITION", "acquisitio", "LoopHealthy", "loophealthy", "ab", "a", "b",
+        let words = ["é", "É", "e", "_lock_row", "_lock_ro", "ACQUISITION", "acquisitio", "LoopHealthy", "loophealthy", "ab", "a", "b",
                      "q", "Q", "Skipping Signal", "skipping", " ", "x", "yz", "\n", String(repeating: "w", count: 30)]
         for literals in sets {
             let p = Prefilter(literals: literals)
