@@ -133,10 +133,13 @@ static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, s
     while (bits) {
         int j = __builtin_ctz(bits);
         size_t at = i + (size_t)j;
-        for (int k = 0; k < set->count; k++) {
-            if (!(buckets[j] & (1u << (k % 8))) || at < set->woff[k]) continue;
-            size_t start = at - set->woff[k];
-            if (matches_at(set, k, p + start, n - start)) return start;
+        /* The literals of each bucket whose bit is set (k, k + 8: bucket k % 8). */
+        for (uint32_t b = buckets[j]; b; b &= b - 1) {
+            for (int k = __builtin_ctz(b); k < set->count; k += 8) {
+                if (at < set->woff[k]) continue;
+                size_t start = at - set->woff[k];
+                if (matches_at(set, k, p + start, n - start)) return start;
+            }
         }
         bits &= bits - 1;
     }

@@ -28,7 +28,9 @@ typedef struct {
 /* Adds a literal; returns 0, or -1 when the set is full or the literal too long or empty. */
 int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold);
 
-/* The offset of the first position at which some literal starts, or n when none does. */
+/* The offset at which some literal starts, or n when none does. With one literal, the first
+   such offset; with several (Teddy), the literal whose window is verified first, so another may
+   start before it, by less than its own length. */
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 
 /* Whether the set's one literal (len bytes) occurs in p[0..n) with the ASCII word conditions

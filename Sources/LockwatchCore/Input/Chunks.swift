@@ -119,8 +119,8 @@ struct ChunkScanner: Sendable {
 
     /// Calls `visit(line, number, hit)` for each line the prefilter admits (cut to
     /// `maxLineBytes`), numbered from 1 within the chunk, with the offset in the line at which
-    /// the prefilter's first literal starts (no literal starts before it; -1 when the cut line
-    /// ends before it); returns the number of lines in the chunk and how many were cut.
+    /// the prefilter found a literal (`Prefilter.firstHit`; -1 when the cut line ends before
+    /// it); returns the number of lines in the chunk and how many were cut.
     func scan(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk,
               _ visit: (UnsafeRawBufferPointer, Int, Int) -> Void) -> (lines: Int, cut: Int) {
         let n = chunk.count

@@ -68,7 +68,9 @@ public struct Prefilter: Sendable {
     /// A prefilter that lets every line through (a rule without literals).
     public static let everything = Prefilter(literals: [])
 
-    /// The offset in `bytes` at which the first literal starts, or nil.
+    /// The offset in `bytes` at which a literal starts, or nil when none occurs: with several
+    /// literals, the one whose search window (Teddy's three bytes) comes first, so another may
+    /// start before it, by less than that one's length.
     public func firstHit(in bytes: UnsafeRawBufferPointer) -> Int? {
         guard !literals.isEmpty else { return bytes.isEmpty ? nil : 0 }
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }

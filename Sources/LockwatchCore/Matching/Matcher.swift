@@ -282,10 +282,12 @@ public final class Matcher {
         return lw_find_literal(tables, base.assumingMemoryBound(to: UInt8.self), subject.count) < subject.count
     }
 
-    /// `admits`, knowing that no literal of any rule starts before `hit` in `subject` (-1 when
-    /// nothing is known). A gate literal contains one of the chunk prefilter's literals (which
-    /// keeps, of literals that contain one another, the shortest), so it starts at most its
-    /// length less one before `hit`: the search starts there, or ends at once at `hit`.
+    /// `admits`, knowing where the chunk prefilter found a literal in `subject` (`hit`; -1 when
+    /// nothing is known). The prefilter reports the first literal whose search window it
+    /// verifies, so any of its literals starts at most its window's offset before `hit`; a gate
+    /// literal contains one of them (the prefilter keeps, of literals that contain one another,
+    /// the shortest), so it starts at most its own length less one before `hit`: the search
+    /// starts there, or ends at once at `hit`.
     @inline(__always)
     private static func admits(_ tables: UnsafeMutablePointer<lw_literals>?, reach: Int, _ subject: UnsafeRawBufferPointer,
                                hit: Int) -> Bool {

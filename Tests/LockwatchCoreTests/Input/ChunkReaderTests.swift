@@ -129,7 +129,14 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
                 let any = bytes.indices.contains { occurs(bytes, at: $0) }
                 let hit = bytes.withUnsafeBytes { p.firstHit(in: $0) }
                 #expect((hit != nil) == any, "\(literals) in \(text.debugDescription)")
-                if let hit { #expect(occurs(bytes, at: hit), "\(literals) at \(hit) in \(text.debugDescription)") }
+                if let hit {
+                    #expect(occurs(bytes, at: hit), "\(literals) at \(hit) in \(text.debugDescription)")
+                    // No literal starts earlier than a literal's length before the hit (what the
+                    // matcher's gates rely on when they search from there).
+                    let reach = literals.map(\.text.utf8.count).max()!
+                    let early = (0..<max(0, hit - reach + 1)).contains { occurs(bytes, at: $0) }
+                    #expect(!early, "\(literals): one before \(hit) - \(reach) in \(text.debugDescription)")
+                }
             }
         }
     }
