@@ -45,8 +45,8 @@ public final class Rule: Sendable {
     }
 }
 
-/// What is known of a pattern without running it: literal tests that decide most lines in a
-/// fraction of the pattern's time (a lock line's rules cost less than half as much).
+/// What is known of a pattern without running it: literal tests that decide most lock lines
+/// in a fraction of the pattern's time (PCRE2 had been 12 % of a storm's CPU).
 struct Shortcut: Sendable {
     /// A text the pattern matches, with the boundaries it asks around it: where the text occurs
     /// with them, the pattern matches too, and need not run.
