@@ -129,6 +129,9 @@ public struct Correlator: Sendable {
         case .attempt(let a):
             if let host = a.host, hosts[host] == nil { hosts[host] = HostHealth() }
             attempt(a, &alerts)
+        case .joined(let j):
+            // The attempt it joined counted its failure; the key may have been evicted since.
+            if let i = slots[j.key.packed] { states[i].skipped += 1 }
         case .acquired(let r):
             expireActivity(at: r.time)
             acquired(r, &alerts)

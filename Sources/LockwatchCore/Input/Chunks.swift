@@ -18,8 +18,9 @@ struct Chunk: Sendable {
 /// What the reader hands on next.
 enum ReadOutcome: Sendable {
     case chunk(Chunk)
-    /// A live input has been silent for the idle time: what is held downstream may go.
-    case idle
+    /// A live input has been silent for the idle time: what is held downstream may go; or
+    /// (`settled`) silent for the hold time after that: what waits for a partner may go too.
+    case idle(settled: Bool)
     case end
 }
 
@@ -36,19 +37,25 @@ final class ChunkReader {
     let maxLineBytes: Int
     /// For streams: report `.idle` once the source has been silent this long.
     let idleMilliseconds: Int32?
+    /// For streams: report `.idle(settled: true)` once it has been silent this much longer.
+    let holdMilliseconds: Int32?
     private var tail: [UInt8] = []
     private var discarding = false
     private var idleReported = false
+    private var settledReported = false
+    /// When the idle was reported (monotonic nanoseconds).
+    private var idleSince: UInt64 = 0
     private var eof = false
     /// Where the bytes read are counted, for a progress display.
     var progress: ReadProgress?
     private var counted = 0
 
-    init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?) {
+    init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?, holdMilliseconds: Int32? = nil) {
         self.source = source
         self.chunkBytes = max(16, chunkBytes)
         self.maxLineBytes = max(1, maxLineBytes)
         self.idleMilliseconds = source.isStream ? idleMilliseconds : nil
+        self.holdMilliseconds = source.isStream && idleMilliseconds != nil ? holdMilliseconds : nil
     }
 
     /// The buffer size a scanner worker needs for this reader's chunks.
@@ -75,13 +82,26 @@ final class ChunkReader {
             }
             if let idle = idleMilliseconds, !idleReported, !source.hasData(within: idle) {
                 idleReported = true
+                idleSince = monotonicNanoseconds()
                 keepTail(buffer, from: 0, to: end)
-                return .idle
+                return .idle(settled: false)
             }
             // SIGINT or SIGTERM: stop reading; what was read still goes on, as at the end of input.
             if StopSignal.received != 0 { eof = true; discarding = false; continue }
             // A stream is waited for in slices, so that a stop request is seen while it is silent.
-            if source.isStream && !source.hasData(within: 100) { continue }
+            if source.isStream {
+                var slice: Int32 = 100
+                if let hold = holdMilliseconds, idleReported, !settledReported {
+                    let left = Int64(hold) - Int64((monotonicNanoseconds() &- idleSince) / 1_000_000)
+                    if left <= 0 {
+                        settledReported = true
+                        keepTail(buffer, from: 0, to: end)
+                        return .idle(settled: true)
+                    }
+                    slice = Int32(min(Int64(slice), left))
+                }
+                if !source.hasData(within: slice) { continue }
+            }
             let room = UnsafeMutableRawBufferPointer(rebasing: buffer[end..<bufferCapacity])
             var n = try source.read(into: room)
             if let progress {
@@ -91,6 +111,7 @@ final class ChunkReader {
             }
             if n == 0 { eof = true; discarding = false; continue }
             idleReported = false
+            settledReported = false
             if discarding {
                 guard let p = memchr(room.baseAddress!, 0x0A, n) else { continue }
                 let skip = UnsafeRawPointer(p) - UnsafeRawPointer(room.baseAddress!) + 1
@@ -100,6 +121,12 @@ final class ChunkReader {
             }
             end += n
         }
+    }
+
+    private func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     private func keepTail(_ buffer: UnsafeMutableRawBufferPointer, from: Int, to: Int) {

@@ -16,8 +16,9 @@ final class InputStream: @unchecked Sendable {
     let pool: ScanPool
     let environment: RunEnvironment
     let timestamps: TimestampParser
-    /// Called on the consumer's thread when a live input has gone idle.
-    var onIdle: (() -> Void)?
+    /// Called on the consumer's thread when a live input has gone idle, and again (`true`)
+    /// when it has stayed silent for the pair window.
+    var onIdle: ((_ settled: Bool) -> Void)?
     /// Called on the consumer's thread before it waits for the workers (still at the chunk
     /// boundary): output can go out now.
     var beforeWait: (() -> Void)?
@@ -42,7 +43,9 @@ final class InputStream: @unchecked Sendable {
         self.pool = pool
         self.reader = ChunkReader(source: source, chunkBytes: configuration.readChunkBytes,
                                   maxLineBytes: configuration.maxLineBytes,
-                                  idleMilliseconds: environment.idleFlushMilliseconds)
+                                  idleMilliseconds: environment.idleFlushMilliseconds,
+                                  // A record waiting for its partner waits the pair window, in wall time, on a silent pipe.
+                                  holdMilliseconds: Int32(clamping: (configuration.thresholds.pairWindow.micros + 999) / 1000))
         self.environment = environment
         self.timestamps = TimestampParser(zone: configuration.zone)
         self.year = SyslogYear(fixed: configuration.year)
@@ -78,7 +81,7 @@ final class InputStream: @unchecked Sendable {
                 counts.inputErrors += 1
             }
             if current.end { finished = true; counts.lines = lineBase + current.lines }
-            if current.idle { onIdle?() }
+            if let settled = current.idle { onIdle?(settled) }
         }
     }
 

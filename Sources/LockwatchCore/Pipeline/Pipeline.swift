@@ -90,7 +90,7 @@ public final class Pipeline {
             }
         }
         for s in streams {
-            s.onIdle = { [unowned self] in self.inputIdle(keepsState: keepsState) }
+            s.onIdle = { [unowned self] settled in self.inputIdle(settled: settled, keepsState: keepsState) }
             s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
             // What ordering released goes on at each chunk boundary, before the input can wait:
             // a live pipe's events are never held back by the batching below.
@@ -241,10 +241,12 @@ public final class Pipeline {
         environment.warn(message)
     }
 
-    /// A live input fell silent: what ordering and pairing hold is decided, and the events go
-    /// out (with the state that covers them, when one is kept).
-    private func inputIdle(keepsState: Bool) {
-        let released = flushHeld()
+    /// A live input fell silent: what ordering holds is decided, and the events go out (with
+    /// the state that covers them, when one is kept). A record waiting for its pairing partner
+    /// waits on until the input has been silent for the pair window (`settled`): its partner
+    /// may still arrive, and must pair as it would in a file.
+    private func inputIdle(settled: Bool, keepsState: Bool) {
+        let released = flushHeld(pairing: settled ? .release : .wait)
         if !keepsState {
             sink.flush()
         } else if released || alertsSinceSave > 0 {
@@ -300,14 +302,29 @@ public final class Pipeline {
         }
     }
 
-    /// Releases everything held for ordering and pairing: at the end, or when a live input is
-    /// idle. Returns whether anything was held.
+    /// What a flush does with the records waiting for a pairing partner.
+    enum PairingFlush {
+        /// They wait on (a live input just fell silent).
+        case wait
+        /// They go on alone; failed records handed on may still be joined (silent for the window).
+        case release
+        /// Everything goes and nothing more can pair (the end of the input).
+        case end
+    }
+
+    /// Releases everything held for ordering, and for pairing as `pairing` says: at the end,
+    /// or when a live input is idle. Returns whether anything was released.
     @discardableResult
-    func flushHeld() -> Bool {
+    func flushHeld(pairing: PairingFlush = .end) -> Bool {
         reorderer.flush(into: &released)
         let held = !released.isEmpty
         drainReleased()
-        let waiting = pairer.flush()
+        var waiting: [CorrelationInput] = []
+        switch pairing {
+        case .wait: break
+        case .release: waiting = pairer.releaseWaiting()
+        case .end: waiting = pairer.flush()
+        }
         inputs.append(contentsOf: waiting)
         correlate()
         return held || !waiting.isEmpty
@@ -336,7 +353,13 @@ public final class Pipeline {
     private func correlate() {
         guard !inputs.isEmpty else { return }
         for input in inputs {
-            if let metrics, case .attempt(let a) = input { metrics.attempt(a) }
+            if let metrics {
+                switch input {
+                case .attempt(let a): metrics.attempt(a)
+                case .joined: metrics.joinedSkip()
+                default: break
+                }
+            }
             correlator.apply(input, into: &alerts)
         }
         inputs.removeAll(keepingCapacity: true)

@@ -9,7 +9,8 @@ struct ChunkResult: Sendable {
     var counts = Summary.Counts()
     /// Messages about single lines, with the line's number within the chunk.
     var notes: [(line: Int, text: String)] = []
-    var idle = false
+    /// A live input went idle (false), or stayed silent for the pair window (true).
+    var idle: Bool?
     var end = false
     var error: String?
     /// The journald cursor of the chunk's last line (with `--state`).
@@ -198,7 +199,7 @@ final class ScanPool: @unchecked Sendable {
             do {
                 switch try input.reader.next(into: buffer) {
                 case .chunk(let c): chunk = c
-                case .idle: result.idle = true
+                case .idle(let settled): result.idle = settled
                 case .end: result.end = true
                 }
             } catch {

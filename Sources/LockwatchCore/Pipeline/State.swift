@@ -29,12 +29,12 @@ struct SavedState: Codable {
     /// Escalations fired so far, by reason (for the metrics of the next run).
     var escalationsByReason: [String: Int]
     var reorderer: SavedReorderer
-    var pairer: [SavedWaiting]
+    var pairer: SavedPairer
     var correlator: SavedCorrelator
 
     /// The number of records ordering and pairing hold, which the next run receives.
     var heldRecords: Int {
-        reorderer.held.count + pairer.reduce(0) { $0 + 1 + ($1.partner == nil ? 0 : 1) }
+        reorderer.held.count + pairer.waiting.reduce(0) { $0 + 1 + ($1.partner == nil ? 0 : 1) }
     }
     /// Open episodes.
     var openEpisodes: Int { correlator.keys.filter { $0.episode != nil }.count }
@@ -83,6 +83,32 @@ struct SavedWaiting: Codable {
     var record: SavedRecord
     var partner: SavedRecord?
     var complete: Bool
+}
+
+/// What pairing holds: the records waiting, and the failed records handed on that a warning
+/// may still join. A state of an earlier lockwatch saved only the waiting records, as a list.
+struct SavedPairer: Codable {
+    var waiting: [SavedWaiting]
+    var joinable: [SavedRecord]
+    /// The latest event time pairing had seen.
+    var latest: Int64?
+
+    init(waiting: [SavedWaiting], joinable: [SavedRecord], latest: Int64?) {
+        self.waiting = waiting; self.joinable = joinable; self.latest = latest
+    }
+
+    private enum CodingKeys: String, CodingKey { case waiting, joinable, latest }
+
+    init(from decoder: Decoder) throws {
+        if let list = try? decoder.singleValueContainer().decode([SavedWaiting].self) {
+            self.init(waiting: list, joinable: [], latest: nil)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(waiting: try c.decode([SavedWaiting].self, forKey: .waiting),
+                  joinable: try c.decode([SavedRecord].self, forKey: .joinable),
+                  latest: try c.decodeIfPresent(Int64.self, forKey: .latest))
+    }
 }
 
 /// The correlator: every key's counters and open episode, profile activity and host health.

@@ -71,6 +71,9 @@ public final class LockMetrics: @unchecked Sendable {
         if a.skipped { skipped.increment() }
     }
 
+    /// A warning that skipped a signal joined an attempt counted before it.
+    func joinedSkip() { skipped.increment() }
+
     /// The events the correlator decided.
     func alert(_ alert: Alert) {
         if case .escalation(let e) = alert { escalations[e.reason]?.increment() }

@@ -188,27 +188,67 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(out.map(\.time) == [at(0), at(0.5)])
     }
 
-    /// The pairing rule written plainly (SPEC section 3): every waiting record in one list, a
-    /// record pairs with the earliest waiting record of the other kind that fits.
+    /// A failed record with its symbol goes on at once; a warning after it — even once a live
+    /// input's silence released everything — joins its attempt with its skipped signal.
+    @Test func aWarningJoinsAFailureAlreadyHandedOn() {
+        var pairer = AttemptPairer(window: .seconds(1))
+        var out = pairer.push(rec(.failed, 0, symbol: "ETH"))
+        #expect(out.count == 1, "the failed record decides alone")
+        out += pairer.releaseWaiting()
+        out += pairer.push(rec(.warning, 0.5, symbol: "ETH", skipped: true))
+        out += pairer.push(rec(.warning, 0.6, symbol: "ETH", skipped: true))
+        #expect(out.count == 2, "the second warning waits: the failure is joined already")
+        #expect(out[1] == .joined(JoinedWarning(time: at(0.5), key: LockKey(profile: "A", symbol: "ETH"))))
+        var c = Correlator(thresholds: Thresholds())
+        for i in out + pairer.flush() { _ = c.apply(i) }
+        let s = c.summary(counts: Summary.Counts(), firstAt: nil, lastAt: nil, exit: 0)
+        #expect(s.profiles.map(\.failures) == [2] && s.profiles.map(\.skippedSignals) == [2])
+    }
+
+    /// The pairing rule written plainly (docs/semantics.md, "Attempts"): every record in one
+    /// list; a record pairs with the earliest record of the other kind that fits and is still
+    /// waiting — or, for a warning, with a failed record that decided alone and that the
+    /// latest time has not left more than the window behind (it then adds its skipped signal).
     struct ReferencePairer {
         let window: TimeSpan
         var waiting: [(record: LockRecord, partner: LockRecord?, complete: Bool)] = []
+        /// Failed records that decided alone, already handed on, not joined yet.
+        var handedOn: [LockRecord] = []
         var out: [CorrelationInput] = []
+        var latest: EventTime?
+
+        func fits(_ w: LockRecord, _ r: LockRecord, _ complement: RecordKind) -> Bool {
+            w.profileName == r.profileName && w.kind == complement
+                && abs((r.time - w.time).micros) <= window.micros
+                && (w.symbolName == nil || r.symbolName == nil || w.symbolName == r.symbolName)
+                && (w.hostName == nil || r.hostName == nil || w.hostName == r.hostName)
+        }
 
         mutating func push(_ r: LockRecord) {
+            latest = max(latest ?? r.time, r.time)
+            handedOn.removeAll { (latest! - $0.time).micros > window.micros }
             release(before: r.time)
             if r.kind == .failed || r.kind == .warning {
                 let complement: RecordKind = r.kind == .failed ? .warning : .failed
-                if let j = waiting.firstIndex(where: { w in
-                    !w.complete && w.record.profileName == r.profileName && w.record.kind == complement
-                        && abs((r.time - w.record.time).micros) <= window.micros
-                        && (w.record.symbolName == nil || r.symbolName == nil || w.record.symbolName == r.symbolName)
-                        && (w.record.hostName == nil || r.hostName == nil || w.record.hostName == r.hostName)
-                }) {
+                let inWaiting = waiting.indices.first { j in
+                    let w = waiting[j]
+                    guard w.partner == nil, fits(w.record, r, complement) else { return false }
+                    return !w.complete || (w.record.decidesAlone && (latest! - w.record.time).micros <= window.micros)
+                }
+                let handed = r.kind == .warning
+                    ? handedOn.firstIndex { fits($0, r, complement) && (latest! - $0.time).micros <= window.micros }
+                    : nil
+                // The earliest of the two: every handed-on record came before every waiting one.
+                if let h = handed {
+                    let f = handedOn.remove(at: h)
+                    if r.skipped {
+                        out.append(.joined(JoinedWarning(time: r.time, key: LockKey(profile: r.profileName, symbol: f.symbolName!))))
+                    }
+                } else if let j = inWaiting {
                     waiting[j].partner = r
                     waiting[j].complete = true
                 } else {
-                    waiting.append((r, nil, false))
+                    waiting.append((r, nil, r.decidesAlone))
                 }
             } else {
                 waiting.append((r, nil, true))
@@ -221,6 +261,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
                 let expired = now.map { abs(($0 - head.record.time).micros) > window.micros } ?? false
                 guard head.complete || expired else { break }
                 waiting.removeFirst()
+                if head.partner == nil, head.record.decidesAlone { handedOn.append(head.record) }
                 out.append(Self.input(head.record, head.partner))
             }
         }
@@ -228,6 +269,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         mutating func flush() {
             for w in waiting { out.append(Self.input(w.record, w.partner)) }
             waiting = []
+            handedOn = []
         }
 
         static func input(_ r: LockRecord, _ partner: LockRecord?) -> CorrelationInput {
@@ -261,7 +303,12 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
             for r in records { want.push(r) }
             want.flush()
             #expect(got == want.out, "round \(round)")
-            if got != want.out { break }
+            if got != want.out {
+                for r in records { print("REC", r.kind, r.time.micros / 1000, r.profile, r.symbol ?? "-", r.host ?? "-") }
+                for g in got { print("GOT", g) }
+                for w in want.out { print("WANT", w) }
+                break
+            }
         }
     }
 
