@@ -392,7 +392,8 @@ enum Terminal {
             (c.noProfile, "lock lines carried no profile id and are not records"),
             (c.truncated, "lines were longer than --max-line-bytes and were cut"),
             (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
-            (c.timeless, "records had no time and were stamped with the moment they were read"),
+            (c.timeless, "records had no time and were stamped with the moment they were read (a live input that never carried a time)"),
+            (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),
             (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary"),
         ]

@@ -105,6 +105,30 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(text.stdout == fixture.expected("expected.txt"))
     }
 
+    /// A lock line with no time of its own never takes the wall clock in a file: it takes the
+    /// last timed line's time, or with none before it is set aside and counted; only a pipe
+    /// that never carried a time uses the moment of reading. Regression: a traceback's lock
+    /// line once opened an episode dated the day of the run.
+    @Test func aLineWithoutATimeNeverTakesTheClockInAFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-untimed-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("worker.log")
+        let busy = "worker.lock.LockBusy: lock acquisition failed profile_id=p1 symbol=ETH-USD\n"
+        try Data((busy + "2026-11-26 14:00:00,000 INFO tick\nTraceback (most recent call last):\n" + busy).utf8).write(to: log)
+        let first = try runLockwatch(["--format", "json", log.path])
+        sleep(1)
+        let second = try runLockwatch(["--format", "json", log.path])
+        #expect(first.stdout == second.stdout)
+        #expect(first.stdout.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z""#))
+        #expect(first.stdout.components(separatedBy: "contention_started").count == 2)
+        #expect(first.stderr.contains("worker.log:1: a lock record with no time, and no timed line before it; set aside"))
+        #expect(first.stderr.contains("note: 1 records had no time of their own"))
+        let cat = try runLockwatch(["--format", "json"], stdin: Array(busy.utf8))
+        #expect(cat.stdout.contains("contention_started"), "a timeless pipe still uses the moment it is read")
+        #expect(cat.stderr.contains("stamped with the moment they were read"))
+    }
+
     @Test func unreadableInputIsReportedAndTheOthersStillRead() throws {
         let good = fixturesRoot.appendingPathComponent("persistent-91s/input.log").path
         let r = try runLockwatch(["--format", "json", "/nonexistent/worker.log", good, fixturesRoot.path])

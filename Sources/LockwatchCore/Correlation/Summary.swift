@@ -47,8 +47,14 @@ public struct Summary: Equatable, Sendable {
         public var late = 0
         /// Lines on which a rule hit PCRE2's match limit.
         public var limitExceeded = 0
-        /// Lines without any time, stamped with the moment they were read.
+        /// Records of a live stream that had never carried a time, stamped with the moment
+        /// they were read.
         public var timeless = 0
+        /// Records with no time of their own and no timed line before them on an input that
+        /// is a file, or a stream that had carried a time: set aside.
+        public var untimed = 0
+        /// journald entries seen before (the same `__CURSOR`), counted once.
+        public var duplicates = 0
         /// Inputs that could not be read (fully).
         public var inputErrors = 0
         /// Lock keys evicted to stay within `--max-keys` (their counts are not in the summary).
@@ -59,7 +65,23 @@ public struct Summary: Equatable, Sendable {
         public mutating func add(_ o: Counts) {
             lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
             truncated += o.truncated; late += o.late; limitExceeded += o.limitExceeded
-            timeless += o.timeless; inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
+            timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates
+            inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case lines, matched, unparsed, noProfile, truncated, late, limitExceeded, timeless, untimed, duplicates
+            case inputErrors, evictedKeys
+        }
+
+        /// Reads counts saved by any version: a count it did not keep yet is 0.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func read(_ k: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: k) ?? 0 }
+            lines = try read(.lines); matched = try read(.matched); unparsed = try read(.unparsed)
+            noProfile = try read(.noProfile); truncated = try read(.truncated); late = try read(.late)
+            limitExceeded = try read(.limitExceeded); timeless = try read(.timeless); untimed = try read(.untimed)
+            duplicates = try read(.duplicates); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
         }
     }
 

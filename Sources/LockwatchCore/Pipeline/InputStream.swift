@@ -37,6 +37,10 @@ final class InputStream: @unchecked Sendable {
     private var finished = false
     private var reportedNotes = 0
     private var year: SyslogYear
+    /// The time of the last timed line of the chunks before the current one.
+    private(set) var lastTime: LineTime?
+    /// The next of the current chunk's untimed records.
+    private var untimedAt = 0
 
     init(index: Int, source: ByteSource, pool: ScanPool, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
@@ -60,10 +64,16 @@ final class InputStream: @unchecked Sendable {
                 var r = current.records[position]
                 position += 1
                 r.origin.line += lineBase
+                if untimedAt < current.untimed.count, current.untimed[untimedAt] == position - 1 {
+                    untimedAt += 1
+                    guard giveTime(&r) else { continue }
+                }
                 inferYear(&r)
                 return r
             }
             if finished { return nil }
+            if let t = current.lastTime { lastTime = t }
+            untimedAt = 0
             atBoundary?()
             let next = take()
             lineBase += current.lines
@@ -83,6 +93,30 @@ final class InputStream: @unchecked Sendable {
             if current.end { finished = true; counts.lines = lineBase + current.lines }
             if let settled = current.idle { onIdle?(settled) }
         }
+    }
+
+    /// Gives a record with no time of its own, and no timed line before it in its chunk, the
+    /// time of the input's last timed line; on a live stream that has never carried a time,
+    /// the moment it is read. Returns false when it has neither: the record is set aside and
+    /// counted (a file's finding must not depend on when it is read).
+    private func giveTime(_ r: inout LockRecord) -> Bool {
+        if let t = lastTime {
+            r.time = t.time
+            r.syslogStamp = t.stamp
+            return true
+        }
+        if reader.source.isStream {
+            r.time = environment.readClock()
+            counts.timeless += 1
+            return true
+        }
+        counts.untimed += 1
+        counts.matched -= 1
+        if reportedNotes < 5 {
+            environment.warn("\(name):\(r.origin.line): a lock record with no time, and no timed line before it; set aside")
+            reportedNotes += 1
+        }
+        return false
     }
 
     /// Waits for this input's next result in order.
@@ -110,6 +144,7 @@ final class InputStream: @unchecked Sendable {
         cursor = state.cursor
         year.current = state.syslogYear
         year.lastMonth = state.syslogMonth
+        lastTime = state.lastTime.map { LineTime(time: EventTime(micros: $0), stamp: state.lastTimeStamp.flatMap(SyslogStamp.init(packed:))) }
     }
 
     /// The syslog year inference's state.

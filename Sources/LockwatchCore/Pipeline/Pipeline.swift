@@ -217,6 +217,7 @@ public final class Pipeline {
             version: SavedState.currentVersion, savedAt: lastStateWrite!.rfc3339, input: input.name, cursor: input.cursor,
             lines: input.linesRead, counts: input.counts, firstAt: firstAt?.micros, lastAt: lastAt?.micros,
             syslogYear: year.year, syslogMonth: year.month,
+            lastTime: input.lastTime?.time.micros, lastTimeStamp: input.lastTime?.stamp?.packed,
             escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
             reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
         do {

@@ -15,6 +15,53 @@ struct ChunkResult: Sendable {
     var error: String?
     /// The journald cursor of the chunk's last line (with `--state`).
     var cursor: String?
+    /// The records (their places in `records`, in order) that had no time of their own and no
+    /// timed line before them in the chunk: they take the input's last time before the chunk.
+    var untimed: [Int] = []
+    /// The time of the chunk's last timed line (any line, lock line or not), if it has one.
+    var lastTime: LineTime?
+}
+
+/// The time of a timed line, as a line without a time of its own takes it: the event time, and
+/// the syslog stamp whose year is still to be inferred in input order, if it is one.
+struct LineTime: Sendable, Equatable {
+    var time: EventTime
+    var stamp: SyslogStamp?
+}
+
+/// Finds the last timed line before a point of one chunk (docs/semantics.md, "Event time"):
+/// the lines are decoded backwards from the point, each line of the chunk at most once, since
+/// what lies before the last point asked about is remembered.
+struct LastTimedLine {
+    /// Lines that start before this offset have been looked at.
+    private var scannedTo = 0
+    private var found: LineTime?
+
+    /// The last timed line that ends at or before `lineEnd` (the offset of the newline ending it,
+    /// or the chunk's end for an unterminated last line).
+    mutating func before(_ lineEnd: Int, in bytes: UnsafeRawBufferPointer, decoder: RecordDecoder, maxLineBytes: Int,
+                         scratch: inout LogRecord) -> LineTime? {
+        guard let base = bytes.baseAddress else { return found }
+        var end = lineEnd
+        var latest: LineTime? = nil
+        while latest == nil, end >= scannedTo {
+            var start = scannedTo
+            if end > scannedTo, let p = lw_memrchr(base + scannedTo, 0x0A, end - scannedTo) {
+                start = UnsafeRawPointer(p) - base + 1
+            }
+            var e = end
+            if e > start, bytes[e - 1] == 0x0D { e -= 1 }
+            e = min(e, start + maxLineBytes)
+            if e > start, decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), into: &scratch) == nil,
+               let t = scratch.time {
+                latest = LineTime(time: t, stamp: scratch.syslogStamp)
+            }
+            end = start - 1
+        }
+        scannedTo = lineEnd + 1
+        if let latest { found = latest }
+        return found
+    }
 }
 
 /// Turns chunks into records: prefilter, decode, match. One per worker thread.
@@ -22,7 +69,6 @@ final class ChunkWorker {
     let scanner: ChunkScanner
     let decoder: RecordDecoder
     let matcher: Matcher
-    let readClock: @Sendable () -> EventTime
     /// Whether to find each chunk's last journald cursor (`--state`).
     let keepsCursor: Bool
     /// The plain lane, or nil when it is closed (`RecordDecoder.makeLane`).
@@ -39,7 +85,6 @@ final class ChunkWorker {
         decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps, year: configuration.year,
                                 fallbackYear: environment.currentYear)
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps, shortcuts: configuration.ruleShortcuts)
-        readClock = environment.readClock
         keepsCursor = configuration.stateFile != nil
         lane = configuration.plainLane && matcher.servesPlainLane ? decoder.makeLane() : nil
     }
@@ -52,9 +97,21 @@ final class ChunkWorker {
         var rec = LogRecord()
         swap(&rec, &scratch)
         defer { swap(&rec, &scratch) }
+        var timed = LastTimedLine()
         let (lines, cut) = scanner.scan(bytes, chunk) { line, number, hit in
-            record(line, number, hit, input, &rec, &result)
+            if record(line, number, hit, input, &rec, &result) {
+                // A record with no time of its own takes the last timed line's before it.
+                let lineEnd = line.baseAddress! - bytes.baseAddress! - 1
+                if let t = timed.before(lineEnd, in: bytes, decoder: decoder, maxLineBytes: scanner.maxLineBytes, scratch: &rec) {
+                    result.records[result.records.count - 1].time = t.time
+                    result.records[result.records.count - 1].syslogStamp = t.stamp
+                } else {
+                    result.untimed.append(result.records.count - 1)
+                }
+            }
         }
+        let last = chunk.count > 0 && bytes[chunk.count - 1] == 0x0A ? chunk.count - 1 : chunk.count
+        result.lastTime = timed.before(last, in: bytes, decoder: decoder, maxLineBytes: scanner.maxLineBytes, scratch: &rec)
         result.lines = lines
         result.counts.truncated = cut
         if keepsCursor { result.cursor = Self.lastCursor(UnsafeRawBufferPointer(rebasing: bytes[..<chunk.count])) }
@@ -87,35 +144,33 @@ final class ChunkWorker {
         return nil
     }
 
+    /// Decodes and matches one candidate line; returns whether it gave a record with no time.
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ hit: Int, _ input: Int, _ scratch: inout LogRecord,
-                        _ result: inout ChunkResult) {
+                        _ result: inout ChunkResult) -> Bool {
         // The plain lane first: the commonest lock line, decoded and read in place.
         if let lane {
             var spans = FieldSet.Spans()
             if let time = decoder.decodeInPlace(line, lane: lane, spans: &spans),
                let status = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time, lane: lane,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
-                count(status, number, &result)
-                return
+                return count(status, number, &result)
             }
         }
         if let why = decoder.decode(line, into: &scratch) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
-        } else {
-            count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
-                  number, &result)
+            return false
         }
+        return count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
+                     number, &result)
     }
 
-    private func count(_ status: MatchStatus, _ number: Int, _ result: inout ChunkResult) {
+    /// Counts what a line gave; returns whether it was a record with no time.
+    private func count(_ status: MatchStatus, _ number: Int, _ result: inout ChunkResult) -> Bool {
         switch status {
         case .record(let timeless):
             result.counts.matched += 1
-            if timeless {
-                result.records[result.records.count - 1].time = readClock()
-                result.counts.timeless += 1
-            }
+            return timeless
         case .noProfile:
             result.counts.noProfile += 1
         case .limitExceeded(let k):
@@ -125,6 +180,7 @@ final class ChunkWorker {
         case .none:
             break
         }
+        return false
     }
 }
 

@@ -26,6 +26,10 @@ struct SavedState: Codable {
     var lastAt: Int64?
     var syslogYear: Int?
     var syslogMonth: Int
+    /// The input's last timed line, which a line without a time of its own takes: its time,
+    /// and its syslog stamp packed (`SyslogStamp.packed`) when its year is inferred.
+    var lastTime: Int64?
+    var lastTimeStamp: UInt64?
     /// Escalations fired so far, by reason (for the metrics of the next run).
     var escalationsByReason: [String: Int]
     var reorderer: SavedReorderer
