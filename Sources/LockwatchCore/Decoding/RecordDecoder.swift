@@ -257,7 +257,7 @@ public struct RecordDecoder: Sendable {
                     app(b, from: appStart, envelope: .cri, host: nil, time: t, into: &rec)
                     return true
                 }
-                if forced != .cri, let (host, appStart) = syslogTail(b, rest) {
+                if forced != .cri, let (host, appStart) = syslogTail(b, rest, needsPid: true) {
                     app(b, from: appStart, envelope: .shortISO, host: host, time: t, into: &rec)
                     return true
                 }
@@ -302,22 +302,49 @@ public struct RecordDecoder: Sendable {
         return b[i + 8] == 0x20 ? i + 9 : nil
     }
 
-    /// `host ident[pid]: ` after a syslog-style timestamp; returns the host and where the app line starts.
-    private func syslogTail(_ b: UnsafeRawBufferPointer, _ i0: Int) -> (Range<Int>, Int)? {
+    /// `host ident[pid]: ` after a syslog-style timestamp; returns the host and where the app line
+    /// starts. A log level is never a host (`2026-11-26T14:00:00Z WARNING entry_lock: …` is a
+    /// plain line), and with `needsPid` — journald's short-iso — the identifier must carry its
+    /// `[pid]`.
+    private func syslogTail(_ b: UnsafeRawBufferPointer, _ i0: Int, needsPid: Bool = false) -> (Range<Int>, Int)? {
         var i = i0
         let hostStart = i
         while i < b.count, b[i] != 0x20 { i += 1 }
         guard i > hostStart, i < b.count else { return nil }
         let host = hostStart..<i
+        if Self.isLevelWord(UnsafeRawBufferPointer(rebasing: b[host])) { return nil }
         i += 1
         let identStart = i
         while i < b.count, b[i] != 0x20, b[i] != UInt8(ascii: ":") { i += 1 }
-        if i < b.count, b[i] == UInt8(ascii: ":"), i > identStart {
-            i += 1
-            if i < b.count, b[i] == 0x20 { i += 1 }
-            return (host, i)
+        guard i < b.count, b[i] == UInt8(ascii: ":"), i > identStart else { return nil }
+        if needsPid {
+            // `ident[digits]` just before the colon.
+            var k = i - 1
+            guard k > identStart, b[k] == UInt8(ascii: "]") else { return nil }
+            k -= 1
+            let digitsEnd = k
+            while k > identStart, isDigit(b[k]) { k -= 1 }
+            guard k < digitsEnd, k > identStart, b[k] == UInt8(ascii: "[") else { return nil }
         }
-        return nil
+        i += 1
+        if i < b.count, b[i] == 0x20 { i += 1 }
+        return (host, i)
+    }
+
+    /// Log levels as loggers write them (any case, in brackets or with a colon): never a host.
+    private static let levelWords: Set<String> = [
+        "trace", "debug", "info", "information", "notice", "warn", "warning", "error", "err", "critical", "crit",
+        "fatal", "alert", "emerg", "emergency", "severe", "panic",
+    ]
+
+    static func isLevelWord(_ token: UnsafeRawBufferPointer) -> Bool {
+        guard token.count <= 13 else { return false }
+        var word = ""
+        for c in token where c != UInt8(ascii: "[") && c != UInt8(ascii: "]") && c != UInt8(ascii: ":") {
+            guard c < 0x80 else { return false }
+            word.unicodeScalars.append(Unicode.Scalar(c &- 65 < 26 ? c | 0x20 : c))
+        }
+        return levelWords.contains(word)
     }
 
     /// Decodes the app record (JSON, logfmt or plain) from the app line `b`, which lies at

@@ -36,6 +36,23 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         }
     }
 
+    /// A plain line whose time is RFC 3339 with `T` is a plain line, whatever its zone: a log
+    /// level after the time is never a host, and short-iso needs `identifier[pid]:`.
+    /// Regression: such lines were taken for short-iso with the level as the host, and a
+    /// failure and its warning (levels WARNING and ERROR) did not pair.
+    @Test(arguments: [("Z", 0), ("+00:00", 0), ("+0000", 0), ("+02:00", -7200), ("-0530", 19800), ("", 0)] as [(String, Int64)])
+    func anISOTimeWithTIsAPlainLine(_ zone: String, _ shift: Int64) throws {
+        for level in ["WARNING", "ERROR", "info", "[WARN]", "Critical:"] {
+            let r = try #require(decode("2026-11-26T14:00:00.003\(zone) \(level) entry_lock: hello profile_id=p1"))
+            #expect(r.envelope == .none, "\(level) \(zone)")
+            #expect(r.envelopeHost == nil)
+            #expect(r.time?.micros == base + 3000 + shift * 1_000_000)
+        }
+        let iso = try #require(decode("2026-11-26T14:00:00.003\(zone) worker-2 entry_lock: hello profile_id=p1"))
+        #expect(iso.envelope == .none, "no [pid]: not short-iso")
+        #expect(RecordDecoder.isLevelWord(UnsafeRawBufferPointer(start: nil, count: 0)) == false)
+    }
+
     @Test func appTimeWinsOverEnvelopeTime() throws {
         let r = try #require(decode("2026-11-26T14:00:05.000000+0000 worker-2 trading-worker[1]: \(app)"))
         #expect(r.time?.micros == base)
