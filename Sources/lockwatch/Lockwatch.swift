@@ -305,6 +305,7 @@ struct Scan: ParsableCommand {
         let environment = RunEnvironment(
             readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
+            now: EventTime(seconds: Date().timeIntervalSince1970),
             idleFlushMilliseconds: Int32(max(1, input.idleFlush.span.micros / 1000)),
             warn: { Terminal.warn($0) })
         let pipeline = Pipeline(configuration: configuration, sink: sink, environment: environment)

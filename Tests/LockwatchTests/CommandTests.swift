@@ -129,6 +129,30 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(cat.stderr.contains("stamped with the moment they were read"))
     }
 
+    /// Syslog times crossing New Year keep counting forward, within one file (`--year` is the
+    /// year of the first line) and across the rotated files of one log, named in either order.
+    /// Regression: the January line landed a year before the December one.
+    @Test func rotatedSyslogFilesCrossNewYearInEitherOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-newyear-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let line = " worker-2 trading-worker[10]: WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w1 caller_token=w2\n"
+        let older = dir.appendingPathComponent("worker.log.1"), newer = dir.appendingPathComponent("worker.log")
+        try Data(("Dec 31 23:59:50" + line).utf8).write(to: older)
+        try Data(("Jan  1 00:00:20" + line).utf8).write(to: newer)
+        func span(_ args: [String]) throws -> (String, String) {
+            let out = try runLockwatch(["--format", "json"] + args).stdout
+            let obj = try JSONSerialization.jsonObject(with: Data(out.split(separator: "\n").last!.utf8)) as! [String: Any]
+            return (obj["first_at"] as! String, obj["last_at"] as! String)
+        }
+        for args in [[older.path, newer.path], [newer.path, older.path]] {
+            #expect(try span(["--year", "2026"] + args) == ("2026-12-31T23:59:50.000Z", "2027-01-01T00:00:20.000Z"))
+            let (first, last) = try span(args)
+            #expect(first.hasSuffix("-12-31T23:59:50.000Z") && last.hasSuffix("-01-01T00:00:20.000Z"))
+            #expect(Int(first.prefix(4))! + 1 == Int(last.prefix(4))!, "\(args): \(first) then \(last)")
+        }
+    }
+
     @Test func unreadableInputIsReportedAndTheOthersStillRead() throws {
         let good = fixturesRoot.appendingPathComponent("persistent-91s/input.log").path
         let r = try runLockwatch(["--format", "json", "/nonexistent/worker.log", good, fixturesRoot.path])

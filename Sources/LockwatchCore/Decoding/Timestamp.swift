@@ -231,29 +231,37 @@ public struct TimestampParser: Sendable {
     }
 }
 
-/// Infers the missing year of syslog timestamps in one input.
+/// Infers the missing year of syslog timestamps in one input (docs/semantics.md, "Syslog
+/// years").
 ///
-/// `--year` wins; otherwise the year of the last full timestamp seen in the same input, else
-/// the year of the moment the input is read. A month that jumps back by more than six (December
-/// to January) moves to the next year, as rotated syslog files do.
+/// The input's first syslog time takes `initial` (`--year`, or the year carried from the older
+/// file of a rotated log), else the year of the last full timestamp seen in the same input,
+/// else what `firstYear` says (the latest year that does not put it in the future). From there
+/// the year is carried forward in input order: a month that jumps back by more than six
+/// (December to January) moves to the next year.
 struct SyslogYear: Sendable {
-    var fixed: Int?
+    var initial: Int?
     var current: Int?
     var lastMonth = 0
     /// The day of the last full time observed, with its year and month (computed once a day).
     var observed: (day: Int64, year: Int, month: Int) = (.min, 0, 0)
 
-    mutating func year(for month: Int, fallback: () -> Int) -> Int {
-        if let fixed { return fixed }
-        var y = current ?? fallback()
-        if lastMonth - month > 6 { y += 1 }
+    init(initial: Int? = nil) { self.initial = initial }
+
+    mutating func year(for stamp: SyslogStamp, firstYear: (SyslogStamp) -> Int) -> Int {
+        var y: Int
+        if let c = current {
+            y = c
+            if lastMonth - stamp.month > 6 { y += 1 }
+        } else {
+            y = initial ?? firstYear(stamp)
+        }
         current = y
-        lastMonth = month
+        lastMonth = stamp.month
         return y
     }
 
     mutating func observe(fullTime t: EventTime) {
-        guard fixed == nil else { return }
         let day = floorDiv(t.micros, 86_400_000_000)
         if day != observed.day {
             let (y, m, _) = CivilCalendar.civil(fromDays: day)
@@ -261,6 +269,16 @@ struct SyslogYear: Sendable {
         }
         current = observed.year
         lastMonth = observed.month
+    }
+
+    /// The latest year in which `stamp` is not more than a day after `now` (a log read live is
+    /// not ahead of the clock: December read in January is last December).
+    static func latestYear(of stamp: SyslogStamp, notAfter now: EventTime, timestamps: TimestampParser) -> Int {
+        let (nowYear, _, _) = CivilCalendar.civil(fromDays: floorDiv(now.micros, 86_400_000_000))
+        for y in [Int(nowYear) + 1, Int(nowYear), Int(nowYear) - 1] {
+            if let t = timestamps.syslogTime(stamp, year: y), (t - now).micros <= 86_400_000_000 { return y }
+        }
+        return Int(nowYear) - 1
     }
 }
 

@@ -56,6 +56,9 @@ public struct RunEnvironment: Sendable {
     public var readClock: @Sendable () -> EventTime
     /// The current year, for syslog timestamps when no full timestamp has been seen.
     public var currentYear: Int
+    /// The moment the run started, when known: a syslog time is never put more than a day
+    /// after it (a year is inferred as the latest that does not). nil uses `currentYear`.
+    public var now: EventTime?
     /// For live streams (pipes, terminals): release held records once the input has been
     /// silent this long. nil never does (a replay, where only the end releases them).
     public var idleFlushMilliseconds: Int32?
@@ -63,9 +66,11 @@ public struct RunEnvironment: Sendable {
     public var warn: @Sendable (String) -> Void
 
     public init(readClock: @escaping @Sendable () -> EventTime = { EventTime(micros: 0) }, currentYear: Int = 1970,
-                idleFlushMilliseconds: Int32? = nil, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+                now: EventTime? = nil, idleFlushMilliseconds: Int32? = nil,
+                warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.readClock = readClock
         self.currentYear = currentYear
+        self.now = now
         self.idleFlushMilliseconds = idleFlushMilliseconds
         self.warn = warn
     }

@@ -52,7 +52,7 @@ final class InputStream: @unchecked Sendable {
                                   holdMilliseconds: Int32(clamping: (configuration.thresholds.pairWindow.micros + 999) / 1000))
         self.environment = environment
         self.timestamps = TimestampParser(zone: configuration.zone)
-        self.year = SyslogYear(fixed: configuration.year)
+        self.year = SyslogYear(initial: configuration.year)
     }
 
     var name: String { reader.source.name }
@@ -150,10 +150,23 @@ final class InputStream: @unchecked Sendable {
     /// The syslog year inference's state.
     var syslogYear: (year: Int?, month: Int) { (year.current, year.lastMonth) }
 
+    /// The year of the input's first syslog time, decided before reading (`--year`, or carried
+    /// from the older file of a rotated log).
+    var initialYear: Int? {
+        get { year.initial }
+        set { year.initial = newValue }
+    }
+
+    /// The year of a first syslog time with nothing else to go by: the latest that does not put
+    /// it after the start of the run, or the current year.
+    func firstYear(_ stamp: SyslogStamp) -> Int {
+        environment.now.map { SyslogYear.latestYear(of: stamp, notAfter: $0, timestamps: timestamps) } ?? environment.currentYear
+    }
+
     /// Gives a syslog time its year in input order, as `SyslogYear` infers it.
     private func inferYear(_ r: inout LockRecord) {
         if let stamp = r.syslogStamp {
-            let y = year.year(for: stamp.month, fallback: { environment.currentYear })
+            let y = year.year(for: stamp, firstYear: firstYear)
             if let t = timestamps.syslogTime(stamp, year: y) { r.time = t }
         } else {
             year.observe(fullTime: r.time)

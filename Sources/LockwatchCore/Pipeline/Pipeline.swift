@@ -81,6 +81,7 @@ public final class Pipeline {
             s.reader.progress = progress
         }
         self.streams = streams
+        assignSyslogYears(streams)
         var stateErrors = 0
         let keepsState = configuration.stateFile != nil && streams.count == 1
         if let path = configuration.stateFile {
@@ -145,6 +146,46 @@ public final class Pipeline {
         if keepsState, ended, let path = configuration.stateFile, !stateWriteFailed { reportSaved(path) }
         self.streams = []
         return summary
+    }
+
+    /// Decides the year of each file's first syslog time before reading, so that the rotated
+    /// files of one log form one timeline across New Year (`Rotation.initialYears`).
+    private func assignSyslogYears(_ streams: [InputStream]) {
+        guard configuration.inputFormat == .auto || configuration.inputFormat == .forced(.short) else { return }
+        let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: TimestampParser(zone: configuration.zone))
+        let paths = streams.map { $0.reader.source.isStream || $0.name == "-" ? nil : $0.name }
+        let stamps = paths.map { $0.flatMap { Self.firstSyslogStamp(path: $0, decoder: decoder) } }
+        guard stamps.contains(where: { $0 != nil }) else { return }
+        let years = Rotation.initialYears(paths: paths, firstStamps: stamps, given: configuration.year,
+                                          latest: { s in streams[0].firstYear(s) })
+        for (s, y) in zip(streams, years) where y != nil { s.initialYear = y }
+    }
+
+    /// The first syslog time in the first 256 KiB of a file, or nil: none there, a full time
+    /// first, or the file cannot be read again.
+    private static func firstSyslogStamp(path: String, decoder: RecordDecoder) -> SyslogStamp? {
+        guard let source = try? openInput(path) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 256 << 10)
+        var filled = 0
+        while filled < bytes.count {
+            let n = (try? bytes.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }) ?? 0
+            if n == 0 { break }
+            filled += n
+        }
+        var rec = LogRecord()
+        var start = 0
+        return bytes.withUnsafeBytes { all -> SyslogStamp? in
+            while start < filled {
+                var end = start
+                while end < filled, all[end] != 0x0A { end += 1 }
+                guard end < filled else { return nil }
+                defer { start = end + 1 }
+                guard decoder.decode(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &rec) == nil else { continue }
+                if let stamp = rec.syslogStamp { return stamp }
+                if rec.time != nil { return nil }
+            }
+            return nil
+        }
     }
 
     // MARK: State (`--state`)

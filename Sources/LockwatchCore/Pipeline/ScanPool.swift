@@ -82,8 +82,10 @@ final class ChunkWorker {
     init(configuration: Configuration, environment: RunEnvironment) {
         scanner = ChunkScanner(prefilter: configuration.prefilter, maxLineBytes: configuration.maxLineBytes)
         let timestamps = TimestampParser(zone: configuration.zone)
-        decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps, year: configuration.year,
-                                fallbackYear: environment.currentYear)
+        // Syslog times keep their stamps: the consumer gives them their year in input order,
+        // `--year` being the year of the first (docs/semantics.md, "Syslog years").
+        decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps, year: nil,
+                                fallbackYear: configuration.year ?? environment.currentYear)
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps, shortcuts: configuration.ruleShortcuts)
         keepsCursor = configuration.stateFile != nil
         lane = configuration.plainLane && matcher.servesPlainLane ? decoder.makeLane() : nil

@@ -40,14 +40,40 @@ let base: Int64 = 1_795_701_600_000_000
     }
 
     @Test func syslogYearIsInferredAndRollsOver() {
-        var y = SyslogYear(fixed: nil)
-        #expect(y.year(for: 12, fallback: { 2025 }) == 2025)
-        #expect(y.year(for: 1, fallback: { 2025 }) == 2026)
-        var fixed = SyslogYear(fixed: 2020)
-        #expect(fixed.year(for: 1, fallback: { 2025 }) == 2020)
-        var seen = SyslogYear(fixed: nil)
+        func stamp(_ month: Int, _ day: Int = 1) -> SyslogStamp { SyslogStamp(month: month, day: day, secondOfDay: 0, micros: 0, end: 0) }
+        var y = SyslogYear()
+        #expect(y.year(for: stamp(12), firstYear: { _ in 2025 }) == 2025)
+        #expect(y.year(for: stamp(1), firstYear: { _ in 2025 }) == 2026)
+        // `--year` is the year of the first line; the log goes on across New Year.
+        var given = SyslogYear(initial: 2026)
+        #expect(given.year(for: stamp(12, 31), firstYear: { _ in 2025 }) == 2026)
+        #expect(given.year(for: stamp(1, 1), firstYear: { _ in 2025 }) == 2027)
+        var seen = SyslogYear()
         seen.observe(fullTime: EventTime(micros: base))
-        #expect(seen.year(for: 11, fallback: { 1999 }) == 2026)
+        #expect(seen.year(for: stamp(11), firstYear: { _ in 1999 }) == 2026)
+        // Read live: never more than a day ahead of now (2026-11-26T14:00:00Z).
+        let now = EventTime(micros: base), p = TimestampParser()
+        #expect(SyslogYear.latestYear(of: stamp(12, 31), notAfter: now, timestamps: p) == 2025)
+        #expect(SyslogYear.latestYear(of: stamp(11, 27), notAfter: now, timestamps: p) == 2026)
+        #expect(SyslogYear.latestYear(of: stamp(1, 1), notAfter: now, timestamps: p) == 2026)
+        let eve = EventTime(micros: base + 35 * 86_400_000_000)  // 2026-12-31
+        #expect(SyslogYear.latestYear(of: stamp(1, 1), notAfter: eve, timestamps: p) == 2027)
+    }
+
+    /// Rotated names belong to their log, older the larger the age; each file's first syslog
+    /// time takes its year from the older files, whatever order they were named in.
+    @Test func rotatedFilesCarryTheYear() {
+        #expect(Rotation.member("/var/log/worker.log") == ("/var/log/worker.log", 0))
+        #expect(Rotation.member("/var/log/worker.log.2.gz") == ("/var/log/worker.log", 2))
+        #expect(Rotation.member("worker.log-20261201.gz").log == "worker.log")
+        #expect(Rotation.member("worker.log-20261201").age > Rotation.member("worker.log-20261202").age)
+        func stamp(_ month: Int, _ day: Int) -> SyslogStamp { SyslogStamp(month: month, day: day, secondOfDay: 0, micros: 0, end: 0) }
+        let paths: [String?] = ["w.log", "w.log.2", "other.log", nil, "w.log.1"]
+        let stamps: [SyslogStamp?] = [stamp(1, 2), stamp(12, 20), stamp(5, 1), stamp(1, 1), stamp(12, 30)]
+        #expect(Rotation.initialYears(paths: paths, firstStamps: stamps, given: 2026, latest: { _ in 1999 })
+                == [2027, 2026, 2026, nil, 2026])
+        #expect(Rotation.initialYears(paths: paths, firstStamps: stamps, given: nil, latest: { _ in 2027 })
+                == [2027, 2026, 2027, nil, 2026])
     }
 
     /// Times written one after another keep the day's date between them: a run of times
