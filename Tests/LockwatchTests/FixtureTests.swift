@@ -255,6 +255,34 @@ func runText(_ configuration: Configuration, sources: [ByteSource]) throws -> St
     }
 }
 
+/// Every order of `items` (Heap's algorithm).
+func permutations<T>(_ items: [T]) -> [[T]] {
+    var a = items, out: [[T]] = []
+    func generate(_ k: Int) {
+        if k <= 1 { out.append(a); return }
+        for i in 0..<k {
+            generate(k - 1)
+            a.swapAt(k % 2 == 0 ? i : 0, k - 1)
+        }
+    }
+    generate(a.count)
+    return out
+}
+
+@Suite struct InputOrderTests {
+    /// The inputs named in any order give the same bytes: ties in event time are broken by
+    /// what the records contain (fixtures/equal-times). Regression: `a b c` and `c b a` once
+    /// escalated multi_profile for different profiles.
+    @Test(arguments: Fixture.all.filter { $0.inputs.count > 1 })
+    func everyOrderOfTheInputsGivesTheGoldenOutput(_ fixture: Fixture) throws {
+        guard let golden = fixture.expected("expected.ndjson") else { Issue.record("no golden output"); return }
+        for order in permutations(fixture.inputs) {
+            let json = try runJSON(try fixture.configuration(), sources: try order.map { try openInput($0.path) })
+            #expect(json == golden, "inputs in the order \(order.map(\.lastPathComponent)) differ for \(fixture.name)")
+        }
+    }
+}
+
 @Suite struct ArrivalOrderTests {
     /// Swaps neighbouring lines whose event times differ by less than the lateness: the events
     /// must not change (SPEC section 3, "Order").

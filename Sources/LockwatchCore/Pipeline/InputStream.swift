@@ -176,7 +176,7 @@ final class InputStream: @unchecked Sendable {
 
 /// Orders records for the correlator: a record is released once the highest event time seen
 /// is at least `--max-lateness` past it (the watermark), so arrival order within the lateness
-/// does not change the result. Ties keep input and line order.
+/// does not change the result. Ties are ordered as `LockRecord.precedes` says.
 ///
 /// Logs are nearly in order, so the held records are a sorted queue: a record in order is
 /// appended, a late one is inserted at its place.
@@ -189,7 +189,7 @@ struct Reorderer {
 
     init(lateness: TimeSpan) { self.lateness = lateness }
 
-    private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { (a.time, a.origin) < (b.time, b.origin) }
+    private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { a.precedes(b) }
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
         if let m = maxSeen, m - r.time > lateness { late += 1 }
@@ -232,8 +232,8 @@ struct Merger {
     struct Head: Comparable {
         var record: LockRecord
         var stream: Int
-        static func < (a: Head, b: Head) -> Bool { (a.record.time, a.record.origin) < (b.record.time, b.record.origin) }
-        static func == (a: Head, b: Head) -> Bool { a.record.time == b.record.time && a.record.origin == b.record.origin }
+        static func < (a: Head, b: Head) -> Bool { a.record.precedes(b.record) }
+        static func == (a: Head, b: Head) -> Bool { !a.record.precedes(b.record) && !b.record.precedes(a.record) }
     }
 
     let streams: [InputStream]
@@ -251,5 +251,37 @@ struct Merger {
         guard let head = heads.popMin() else { return nil }
         if let r = streams[head.stream].next() { heads.insert(Head(record: r, stream: head.stream)) }
         return head.record
+    }
+}
+
+extension LockRecord {
+    /// The order of the timeline (docs/semantics.md, "Order and merging"): by event time; at
+    /// equal times, records of one input in line order, and records of different inputs by
+    /// what they contain — host, kind, profile, symbol, holder, caller, expiry, latency,
+    /// skipped signal — never by the order in which the inputs were named. (Records equal in
+    /// all of that give the same findings in either order.)
+    @inline(__always) func precedes(_ b: LockRecord) -> Bool {
+        if time != b.time { return time < b.time }
+        let o = origin, p = b.origin
+        if o.input == p.input { return o.line < p.line }
+        return Self.contentPrecedes(self, b) ?? (o.input < p.input)
+    }
+
+    /// Compares two records by their contents; nil when they are the same.
+    private static func contentPrecedes(_ a: LockRecord, _ b: LockRecord) -> Bool? {
+        func text(_ n: Name?) -> String { n?.string ?? "" }
+        if a.hostName != b.hostName, text(a.hostName) != text(b.hostName) { return text(a.hostName) < text(b.hostName) }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        for (x, y) in [(a.profileName, b.profileName), (a.symbolName, b.symbolName), (a.ownerName, b.ownerName),
+                       (a.callerName, b.callerName)] as [(Name?, Name?)] where x != y {
+            if (x == nil) != (y == nil) { return x == nil }
+            let (s, t) = (text(x), text(y))
+            if s != t { return s < t }
+        }
+        if a.expires != b.expires { return (a.expires?.micros ?? .min) < (b.expires?.micros ?? .min) }
+        if a.latency != b.latency { return (a.latency ?? -1) < (b.latency ?? -1) }
+        if a.skipped != b.skipped { return !a.skipped }
+        if a.health != b.health { return "\(String(describing: a.health))" < "\(String(describing: b.health))" }
+        return nil
     }
 }
