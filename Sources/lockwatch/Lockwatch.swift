@@ -396,6 +396,7 @@ enum Terminal {
             (c.timeless, "records had no time and were stamped with the moment they were read (a live input that never carried a time)"),
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),
+            (c.duplicates, "journald entries were read again (the same __CURSOR) and counted once"),
             (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary"),
         ]
         for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }

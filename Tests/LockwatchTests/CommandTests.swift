@@ -153,6 +153,17 @@ func summaryExit(_ ndjson: String) -> Int32? {
         }
     }
 
+    /// A gzip stream on stdin is inflated, as a gzip file is (`cat x.log.gz | lockwatch`).
+    @Test func gzipOnStdinIsDecompressed() throws {
+        let gz = try #require(Fixture.all.first { $0.name == "merged-files" }?.inputs.first { $0.pathExtension == "gz" })
+        let viaFile = try runLockwatch(["--format", "json", gz.path])
+        let viaStdin = try runLockwatch(["--format", "json"], stdin: Array(try Data(contentsOf: gz)), chunk: 100)
+        #expect(viaStdin.stdout == viaFile.stdout)
+        #expect(viaStdin.stdout.contains("contention_started"))
+        let cut = try runLockwatch(["--format", "json"], stdin: Array(try Data(contentsOf: gz).prefix(200)))
+        #expect(cut.stderr.contains("-: truncated gzip data") && cut.status == 2)
+    }
+
     @Test func unreadableInputIsReportedAndTheOthersStillRead() throws {
         let good = fixturesRoot.appendingPathComponent("persistent-91s/input.log").path
         let r = try runLockwatch(["--format", "json", "/nonexistent/worker.log", good, fixturesRoot.path])
@@ -231,7 +242,8 @@ func summaryExit(_ ndjson: String) -> Int32? {
         let last = log.split(separator: "\n").last.map(String.init) ?? ""
         log += last.replacingOccurrences(of: "2026-11-26T14:01:31.200000Z", with: "2026-11-26T14:01:45.000000Z")
             .replacingOccurrences(of: "1795701691203000", with: "1795701705000000")
-            .replacingOccurrences(of: "3f0a9b44", with: "0000aaaa") + "\n"
+            .replacingOccurrences(of: "3f0a9b44", with: "0000aaaa")
+            .replacingOccurrences(of: "i=9;", with: "i=10;") + "\n"  // another entry: another cursor
         let live = try LiveProcess(["--format", "json", "--idle-flush", "1h"])
         let (process, input, out) = (live.process, live.input, live.out)
         // Read aside, so that output that never comes fails the test instead of hanging it.

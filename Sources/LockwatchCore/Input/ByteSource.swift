@@ -196,9 +196,129 @@ public final class GzipSource: ByteSource {
     }
 }
 
-/// Opens an input by name: `-` is stdin; gzip files are recognised by their magic bytes.
+/// Standard input, recognised as gzip by its first bytes as a file is (`cat x.log.gz |
+/// lockwatch`): it is then inflated as it streams in; otherwise its bytes pass as they are.
+public final class SniffingSource: ByteSource {
+    private let inner: ByteSource
+    /// The source once the first bytes have told: the inflater, or nil for plain bytes.
+    private var inflater: InflatingSource?
+    private var decided = false
+    /// Plain bytes read while deciding, handed out first.
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+
+    public init(_ inner: ByteSource) { self.inner = inner }
+
+    public var name: String { inner.name }
+    public var isStream: Bool { inner.isStream }
+    public var position: Int { inner.position }
+    public var size: Int? { inner.size }
+
+    public func hasData(within milliseconds: Int32) -> Bool {
+        pendingOffset < pending.count || inner.hasData(within: milliseconds)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if !decided {
+            decided = true
+            var head = [UInt8](repeating: 0, count: 64 << 10)
+            var n = 0
+            while n < 2 {
+                let got = try head.withUnsafeMutableBytes { try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[n...])) }
+                if got == 0 { break }
+                n += got
+            }
+            head.removeSubrange(n...)
+            if n >= 2, head[0] == 0x1F, head[1] == 0x8B {
+                inflater = try InflatingSource(inner, prefix: head)
+            } else {
+                pending = head
+            }
+        }
+        if let inflater { return try inflater.read(into: buffer) }
+        if pendingOffset < pending.count {
+            let n = min(buffer.count, pending.count - pendingOffset)
+            pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + pendingOffset, byteCount: n) }
+            pendingOffset += n
+            if pendingOffset == pending.count { pending = []; pendingOffset = 0 }
+            return n
+        }
+        return try inner.read(into: buffer)
+    }
+}
+
+/// Inflates a gzip stream (several members included) read from another source.
+final class InflatingSource {
+    private let inner: ByteSource
+    private var stream = z_stream()
+    private var input: UnsafeMutableRawBufferPointer
+    private var prefix: [UInt8]
+    private var ended = false
+    private var innerEnded = false
+
+    init(_ inner: ByteSource, prefix: [UInt8]) throws {
+        self.inner = inner
+        self.prefix = prefix
+        input = .allocate(byteCount: 256 << 10, alignment: 16)
+        // 15 window bits, +16: a gzip header and trailer.
+        guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            input.deallocate()
+            throw InputError(name: inner.name, reason: "cannot start gzip decoding")
+        }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        input.deallocate()
+    }
+
+    /// Fills the input buffer; false at the end of the inner source.
+    private func refill() throws -> Bool {
+        var n = 0
+        if !prefix.isEmpty {
+            n = min(prefix.count, input.count)
+            prefix.withUnsafeBytes { input.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            prefix.removeFirst(n)
+        } else if !innerEnded {
+            n = try inner.read(into: input)
+            if n == 0 { innerEnded = true }
+        }
+        stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.avail_in = uInt(n)
+        return n > 0
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
+        while stream.avail_out == uInt(min(buffer.count, Int(UInt32.max))) {
+            if stream.avail_in == 0 {
+                guard try refill() else {
+                    if ended { return 0 }
+                    throw InputError(name: inner.name, reason: "truncated gzip data")
+                }
+            }
+            if ended {
+                // Another member follows the one that ended.
+                guard inflateReset(&stream) == Z_OK else { throw InputError(name: inner.name, reason: "gzip: cannot continue") }
+                ended = false
+            }
+            let r = inflate(&stream, Z_NO_FLUSH)
+            if r == Z_STREAM_END { ended = true; continue }
+            guard r == Z_OK || r == Z_BUF_ERROR else {
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(r)"
+                throw InputError(name: inner.name, reason: "gzip: \(message)")
+            }
+        }
+        return buffer.count - Int(stream.avail_out)
+    }
+}
+
+/// Opens an input by name: `-` is stdin; gzip files are recognised by their magic bytes, and
+/// gzip on stdin by its first bytes.
 public func openInput(_ name: String) throws -> ByteSource {
-    if name == "-" { return FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false) }
+    if name == "-" { return SniffingSource(FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false)) }
     if GzipSource.isGzip(path: name) { return try GzipSource(path: name) }
     return try FileDescriptorSource.open(path: name)
 }

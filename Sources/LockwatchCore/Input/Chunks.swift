@@ -13,6 +13,8 @@ struct Chunk: Sendable {
     var unterminated: Bool
     /// The last line was cut at `maxLineBytes` (the rest of it is skipped).
     var cut: Bool
+    /// Lines read that were joined to the line before them (CRI partial lines).
+    var joined = 0
 }
 
 /// What the reader hands on next.
@@ -43,6 +45,12 @@ final class ChunkReader {
     private var discarding = false
     private var idleReported = false
     private var settledReported = false
+    /// Whether the start of the input was looked at (for a byte-order mark).
+    private var startChecked = false
+    /// Whether this input is CRI, whose partial lines are joined; nil until its first line.
+    private var criLines: Bool?
+    /// Whether CRI partial lines may be joined (`--input-format` auto or cri).
+    var joinsCRI = true
     /// When the idle was reported (monotonic nanoseconds).
     private var idleSince: UInt64 = 0
     private var eof = false
@@ -68,13 +76,42 @@ final class ChunkReader {
         tail.removeAll(keepingCapacity: true)
         while true {
             let lastNewline = findLast(buffer, end)
+            if !startChecked, end >= 3 || eof { skipByteOrderMark(buffer, &end); continue }
             if eof {
                 guard end > 0 else { return .end }
-                return .chunk(Chunk(count: end, unterminated: lastNewline != end - 1, cut: false))
+                var chunk = Chunk(count: end, unterminated: lastNewline != end - 1, cut: false)
+                if joinsPartials(buffer, end) {
+                    let r = CRIPartials.join(buffer, end, final: true)
+                    chunk.count = r.count
+                    chunk.joined = r.joined
+                    chunk.unterminated = r.count > 0 && buffer[r.count - 1] != 0x0A
+                }
+                return .chunk(chunk)
             }
             if let nl = lastNewline, end >= chunkBytes || (source.isStream && !source.hasData(within: 0)) {
-                keepTail(buffer, from: nl + 1, to: end)
-                return .chunk(Chunk(count: nl + 1, unterminated: false, cut: false))
+                var chunk = Chunk(count: nl + 1, unterminated: false, cut: false)
+                if joinsPartials(buffer, end) {
+                    let r = CRIPartials.join(buffer, nl + 1, final: false)
+                    if r.carry != nil, r.count == 0, end < bufferCapacity - 1 {
+                        // Nothing but a partial line whose last part has not arrived: read on
+                        // (while the buffer has room).
+                    } else if let carry = r.carry, r.count > 0 {
+                        // The partial line at the end waits for its last part, in the next chunk.
+                        keepTail(buffer, from: carry, to: nl + 1)
+                        keepTail(buffer, from: nl + 1, to: end)
+                        chunk.count = r.count
+                        chunk.joined = r.joined
+                        return .chunk(chunk)
+                    } else {
+                        // Joined (or a partial line as long as a chunk, which goes on as it is).
+                        if r.carry == nil { chunk.count = r.count; chunk.joined = r.joined }
+                        keepTail(buffer, from: nl + 1, to: end)
+                        return .chunk(chunk)
+                    }
+                } else {
+                    keepTail(buffer, from: nl + 1, to: end)
+                    return .chunk(chunk)
+                }
             }
             if lastNewline == nil && end >= maxLineBytes {
                 discarding = true
@@ -129,6 +166,26 @@ final class ChunkReader {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Drops a UTF-8 byte-order mark at the start of the input (once, when the first bytes
+    /// are in).
+    private func skipByteOrderMark(_ buffer: UnsafeMutableRawBufferPointer, _ end: inout Int) {
+        startChecked = true
+        guard end >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF else { return }
+        memmove(buffer.baseAddress!, buffer.baseAddress! + 3, end - 3)
+        end -= 3
+    }
+
+    /// Whether this input's CRI partial lines are joined: decided by its first complete line
+    /// (a CRI log is CRI throughout), with `--input-format` auto or cri.
+    private func joinsPartials(_ buffer: UnsafeMutableRawBufferPointer, _ end: Int) -> Bool {
+        if let criLines { return criLines }
+        guard let nl = memchr(buffer.baseAddress!, 0x0A, end) else { return false }
+        let first = UnsafeRawPointer(nl) - UnsafeRawPointer(buffer.baseAddress!)
+        let decided = joinsCRI && CRIPartials.tag(UnsafeRawBufferPointer(buffer), 0, first) != nil
+        criLines = decided
+        return decided
+    }
+
     private func keepTail(_ buffer: UnsafeMutableRawBufferPointer, from: Int, to: Int) {
         if to > from { tail.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[from..<to])) }
     }
@@ -173,6 +230,121 @@ struct ChunkScanner: Sendable {
             if stop < n { before += 1 }
             pos = stop + 1
         }
-        return (before + (chunk.unterminated ? 1 : 0), cut)
+        return (before + (chunk.unterminated ? 1 : 0) + chunk.joined, cut)
+    }
+}
+
+/// Kubernetes CRI partial lines: a line longer than the runtime's buffer is written as `P`
+/// lines followed by a final `F` line, each with its own time and stream. They are joined
+/// before decoding — one line, with the first part's time, stream and an `F` tag — so that a
+/// lock line split across them is seen whole (docs/semantics.md, "What collectors send").
+enum CRIPartials {
+    /// The offset of the tag (`P` or `F`) of a CRI line `[start, end)` — `<RFC 3339 time>
+    /// stdout|stderr P|F …` — and its stream (`o` or `e`), or nil when the line is not one.
+    static func tag(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> (at: Int, stream: UInt8)? {
+        guard end - start > 20, b[start] &- 48 < 10, b[start + 10] == UInt8(ascii: "T") else { return nil }
+        var i = start + 19
+        let limit = min(end, start + 40)
+        while i < limit, b[i] != 0x20 { i += 1 }
+        guard i + 9 <= end, b[i + 1] == UInt8(ascii: "s"), b[i + 2] == UInt8(ascii: "t"), b[i + 3] == UInt8(ascii: "d"),
+              b[i + 7] == 0x20, b[i + 8] == UInt8(ascii: "P") || b[i + 8] == UInt8(ascii: "F"),
+              i + 9 == end || b[i + 9] == 0x20 else { return nil }
+        let stream = b[i + 4]
+        let name = stream == UInt8(ascii: "o") ? "stdout" : stream == UInt8(ascii: "e") ? "stderr" : ""
+        guard !name.isEmpty, name.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: b[(i + 1)..<(i + 7)])) else { return nil }
+        return (i + 8, stream)
+    }
+
+    /// Joins the partial lines of `b[0..<count)` in place: the parts of one stream become one
+    /// line where their final part was, with the first part's time. Returns the bytes the
+    /// chunk now holds, how many lines were joined to another, and — unless `final` — where, in
+    /// the bytes as they were, the first partial line whose final part is still to come starts
+    /// (the bytes from there, `[carry, count)`, are left as they were).
+    static func join(_ buffer: UnsafeMutableRawBufferPointer, _ count: Int, final: Bool) -> (count: Int, joined: Int, carry: Int?) {
+        let b = UnsafeRawBufferPointer(buffer)
+        let base = buffer.baseAddress!
+        func lineEnd(_ from: Int) -> Int {
+            guard from < count, let p = memchr(base + from, 0x0A, count - from) else { return count }
+            return UnsafeRawPointer(p) - UnsafeRawPointer(base)
+        }
+        let endsWithNewline = count > 0 && b[count - 1] == 0x0A
+        // Where the first partial line still open at the end starts, per stream.
+        var stop = count
+        if !final {
+            // Each run of parts, from its first line to its final one (`count` while open); the
+            // carry starts at the first open run, or earlier where a run would straddle it.
+            var openAt: [UInt8: Int] = [:]
+            var runs: [(start: Int, end: Int)] = []
+            var read = 0
+            while read < count {
+                let e = lineEnd(read)
+                if let t = tag(b, read, e) {
+                    if b[t.at] == UInt8(ascii: "P") {
+                        if openAt[t.stream] == nil { openAt[t.stream] = read }
+                    } else if let start = openAt.removeValue(forKey: t.stream) {
+                        runs.append((start, read))
+                    }
+                }
+                read = e + 1
+            }
+            runs += openAt.values.map { ($0, count) }
+            stop = openAt.values.min() ?? count
+            var moved = true
+            while moved {
+                moved = false
+                for r in runs where r.start < stop && r.end >= stop {
+                    stop = r.start
+                    moved = true
+                }
+            }
+        }
+        // Per stream: the first part's text up to its tag (an `F` in its place), and the parts so far.
+        var parts: [UInt8: (head: [UInt8], text: [UInt8])] = [:]
+        var read = 0, write = 0, joined = 0
+        func emit(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { (base + write).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            write += bytes.count
+        }
+        while read < stop {
+            let e = lineEnd(read)
+            let next = min(e + 1, count)
+            if let t = tag(b, read, e) {
+                let text = UnsafeRawBufferPointer(rebasing: b[min(t.at + 2, e)..<e])
+                if b[t.at] == UInt8(ascii: "P") {
+                    if parts[t.stream] != nil {
+                        parts[t.stream]!.text.append(contentsOf: text)
+                        joined += 1
+                    } else {
+                        parts[t.stream] = (Array(b[read..<t.at]) + [UInt8(ascii: "F"), 0x20], Array(text))
+                    }
+                    read = next
+                    continue
+                }
+                if let p = parts.removeValue(forKey: t.stream) {
+                    // The final part: the whole line goes where it is, the parts before it first.
+                    let n = e - (t.at + 2 > e ? e : t.at + 2)
+                    let from = min(t.at + 2, e)
+                    emit(p.head)
+                    emit(p.text)
+                    memmove(base + write, base + from, n)
+                    write += n
+                    if e < count { buffer[write] = 0x0A; write += 1 }
+                    joined += 1
+                    read = next
+                    continue
+                }
+            }
+            memmove(base + write, base + read, next - read)
+            write += next - read
+            read = next
+        }
+        // Parts whose final part never came (the end of the input): each as one line.
+        for stream in parts.keys.sorted() {
+            let p = parts[stream]!
+            emit(p.head)
+            emit(p.text)
+            if endsWithNewline || stop < count { buffer[write] = 0x0A; write += 1 }
+        }
+        return (write, joined, stop < count ? stop : nil)
     }
 }

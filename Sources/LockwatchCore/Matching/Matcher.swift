@@ -102,10 +102,18 @@ public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
         get { latencyRaw.isNaN ? nil : latencyRaw }
         set { latencyRaw = newValue ?? .nan }
     }
-    /// A syslog time whose year is still to be inferred in input order.
+    /// A syslog time whose year is still to be inferred in input order. It shares its word with
+    /// `entry` (the stamp has bit 63 set, an entry bit 62): a journald entry's time is never a
+    /// syslog time.
     var syslogStamp: SyslogStamp? {
-        get { SyslogStamp(packed: stampRaw) }
+        get { stampRaw >> 63 == 1 ? SyslogStamp(packed: stampRaw) : nil }
         set { stampRaw = newValue?.packed ?? 0 }
+    }
+    /// The journald entry this record came from, as its `__CURSOR` hashed (62 bits), so that
+    /// an entry read twice counts once.
+    var entry: UInt64? {
+        get { stampRaw >> 62 == 1 ? stampRaw & (1 << 62 - 1) : nil }
+        set { stampRaw = newValue.map { $0 & (1 << 62 - 1) | 1 << 62 } ?? 0 }
     }
 
     private static func name(_ id: UInt32) -> Name? { id == none ? nil : Name(id: id) }
@@ -441,7 +449,15 @@ public final class Matcher {
             symbol: name(record, .symbol), owner: name(record, .owner), caller: name(record, .caller), host: host,
             expires: record.fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == record.time ? record.syslogStamp : nil))
+        if let cursor = record.cursor { records[records.count - 1].entry = Self.entryHash(cursor) }
         return .record(timeless: time == nil)
+    }
+
+    /// A journald cursor as 64 bits (FNV-1a): the same in every run.
+    static func entryHash(_ cursor: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in cursor.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// The interned name of a field's value; nil when absent or empty.

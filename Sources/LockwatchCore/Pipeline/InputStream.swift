@@ -50,6 +50,7 @@ final class InputStream: @unchecked Sendable {
                                   idleMilliseconds: environment.idleFlushMilliseconds,
                                   // A record waiting for its partner waits the pair window, in wall time, on a silent pipe.
                                   holdMilliseconds: Int32(clamping: (configuration.thresholds.pairWindow.micros + 999) / 1000))
+        reader.joinsCRI = configuration.inputFormat == .auto || configuration.inputFormat == .forced(.cri)
         self.environment = environment
         self.timestamps = TimestampParser(zone: configuration.zone)
         self.year = SyslogYear(initial: configuration.year)
@@ -283,5 +284,43 @@ extension LockRecord {
         if a.skipped != b.skipped { return !a.skipped }
         if a.health != b.health { return "\(String(describing: a.health))" < "\(String(describing: b.health))" }
         return nil
+    }
+}
+
+/// The journald entries of the last stretch of event time, by their cursor's hash: an entry
+/// read again — a restart without `--state`, overlapping `--since` ranges, the same export
+/// given twice — counts once (docs/semantics.md, "What collectors send").
+///
+/// An entry read again has the time it had the first time, so an entry is remembered while
+/// the latest time seen is within `window` of it; at most `capacity` are remembered (the
+/// oldest go first), so memory stays flat in a pipe that runs for weeks.
+struct SeenEntries {
+    let window: TimeSpan
+    let capacity: Int
+    private var seen = IntMap<Int64>()
+    private var order = Ring<(time: EventTime, entry: UInt64)>()
+    private var latest: EventTime?
+    /// Entries that were read again.
+    private(set) var duplicates = 0
+
+    init(window: TimeSpan = .seconds(3600), capacity: Int = 262_144) {
+        self.window = window
+        self.capacity = max(1, capacity)
+    }
+
+    /// Remembers an entry; false when it was seen before (it is then counted).
+    mutating func insert(_ entry: UInt64, at time: EventTime) -> Bool {
+        latest = max(latest ?? time, time)
+        while let head = order.first, latest! - head.time > window || order.count >= capacity {
+            order.removeFirst()
+            if seen[head.entry] == head.time.micros { seen[head.entry] = nil }
+        }
+        if seen[entry] != nil {
+            duplicates += 1
+            return false
+        }
+        seen[entry] = time.micros
+        order.append((time, entry))
+        return true
     }
 }

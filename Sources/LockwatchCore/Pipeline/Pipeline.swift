@@ -20,6 +20,8 @@ public final class Pipeline {
     private var firstAt: EventTime?
     private var lastAt: EventTime?
     private var released: [LockRecord] = []
+    /// journald entries seen lately, so that an entry read twice counts once.
+    private var seenEntries = SeenEntries()
     private var inputs: [CorrelationInput] = []
     private var alerts: [Alert] = []
     /// The run's metrics, when an exposition was asked for.
@@ -106,6 +108,7 @@ public final class Pipeline {
         var ended = false
         while !sink.isClosed {
             guard let r = merger.next() else { ended = true; break }
+            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) { continue }
             firstAt = min(firstAt ?? r.time, r.time)
             lastAt = max(lastAt ?? r.time, r.time)
             appliedSinceSave = true
@@ -139,6 +142,8 @@ public final class Pipeline {
         var counts = streamCounts()
         counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
         counts.late = reorderer.late
+        counts.duplicates = seenEntries.duplicates
+        counts.matched -= seenEntries.duplicates
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)

@@ -244,6 +244,7 @@ public final class JSONPrinter: Sink {
         o.int("matched", s.counts.matched)
         o.int("unparsed", s.counts.unparsed)
         o.int("evicted_keys", s.counts.evictedKeys)
+        o.int("duplicates", s.counts.duplicates)
         o.time("first_at", s.firstAt)
         o.time("last_at", s.lastAt)
         o.int("escalations", s.escalations)

@@ -122,6 +122,10 @@ public final class TextPrinter: Sink {
         t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
         if let a = s.firstAt, let b = s.lastAt { t += ", from \(a.rfc3339) to \(b.rfc3339)" }
         t += "\n"
+        if s.counts.duplicates > 0 {
+            let n = s.counts.duplicates
+            t += "  \(n) journald \(n == 1 ? "entry" : "entries") read again (the same __CURSOR), counted once\n"
+        }
         if s.counts.evictedKeys > 0 {
             t += "  \(count(s.counts.evictedKeys, "lock key")) evicted (--max-keys): their counts are not in this summary\n"
         }

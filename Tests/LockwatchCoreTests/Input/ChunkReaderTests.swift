@@ -175,3 +175,55 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
         }
     }
 }
+
+@Suite struct CollectorFramingTests {
+    /// CRI partial lines, streams interleaved, joined by the reader whatever the reads and chunk
+    /// sizes, give what joining the whole input at once by the plain rule gives: per stream, the
+    /// parts up to the final one make one line where the final one was, with the first part's
+    /// time; the line count is that of the lines read.
+    @Test func criPartialLinesAreJoinedWhateverTheChunks() throws {
+        var g = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            var raw: [String] = []
+            var want: [String] = []
+            var open: [String: (head: String, text: String)] = [:]
+            var n = 0
+            for i in 0..<Int.random(in: 1...30, using: &g) {
+                let stream = Bool.random(using: &g) ? "stdout" : "stderr"
+                let tag = Int.random(in: 0..<3, using: &g) == 0 ? "P" : "F"
+                let time = "2026-11-26T14:00:\(String(format: "%02d", i % 60)).00000\(i % 10)000Z"
+                let text = "lock part \(i) " + String(repeating: "x", count: Int.random(in: 0...40, using: &g))
+                raw.append("\(time) \(stream) \(tag) \(text)")
+                n += 1
+                if tag == "P" {
+                    if open[stream] == nil { open[stream] = ("\(time) \(stream) F ", text) } else { open[stream]!.text += text }
+                } else if let o = open.removeValue(forKey: stream) {
+                    want.append(o.head + o.text + text)
+                } else {
+                    want.append("\(time) \(stream) F \(text)")
+                }
+            }
+            for stream in open.keys.sorted() { want.append(open[stream]!.head + open[stream]!.text) }
+            let text = raw.joined(separator: "\n") + "\n"
+            for (step, chunk) in [(1 << 20, 1 << 16), (7, 64), (1, 200), (333, 128)] {
+                let r = try lines(text, step: step, chunk: chunk, max: 1 << 16)
+                #expect(r.lines == want, "round \(round), reads of \(step), chunks of \(chunk)")
+                #expect(r.total == n)
+                if r.lines != want {
+                    print("RAW", raw.joined(separator: "\n"))
+                    for (a, b) in zip(r.lines, want) where a != b { print("GOT ", a); print("WANT", b); break }
+                    print("COUNTS", r.lines.count, want.count)
+                    return
+                }
+            }
+        }
+    }
+
+    /// A UTF-8 byte-order mark at the start of an input is not part of its first line.
+    @Test func aByteOrderMarkIsSkipped() throws {
+        for step in [1, 2, 5, 100] {
+            let r = try lines("\u{FEFF}lock 1\nlock 2\n", step: step)
+            #expect(r.lines == ["lock 1", "lock 2"])
+        }
+    }
+}
