@@ -97,19 +97,28 @@ install: release
 bench: deps
 	bench/run.sh
 
-# libFuzzer with AddressSanitizer over decode → match → correlate → print, seeded from the
-# fixtures (not part of `make test`). SECONDS=N of fuzzing (default 60); a crash leaves its
-# input in .build-fuzz/crash-* and fails the target — make it a fixture, then fix it.
+# libFuzzer with AddressSanitizer, one target per stage and one for the whole pipeline (see
+# fuzz/Sources/lockwatch-fuzz/Fuzz.swift), seeded from the fixtures (not part of `make test`).
+# SECONDS=N of fuzzing in all (default 60), shared line 3 : correlator 3 : printers 1 :
+# pipeline 3; FUZZ_TARGETS picks some. A finding leaves its input in .build-fuzz/crash-* and
+# fails the target — make it a fixture or a test, then fix it.
 SECONDS ?= 60
+FUZZ_TARGETS ?= line correlator printers pipeline
 fuzz: deps
-	cd fuzz && $(SWIFT) build -c release --build-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
-		| grep -vE 'Cannot export local symbol|^\[[0-9]+/[0-9]+\]' || true
-	@mkdir -p .build-fuzz/corpus .build-fuzz/seeds
+	cd fuzz && $(SWIFT) build -c release --build-path ../.build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+		-Xswiftc -enable-testing 2>&1 | grep -vE 'Cannot export local symbol|^\[[0-9]+/[0-9]+\]' || true
+	@mkdir -p .build-fuzz/seeds/pipeline .build-fuzz/seeds/line
 	@for f in fixtures/*/input*; do n=$$(echo $$f | tr / _); \
-		case $$f in *.gz) gzip -dc $$f > .build-fuzz/seeds/$$n ;; *) cp $$f .build-fuzz/seeds/$$n ;; esac; done
-	.build-fuzz/release/lockwatch-fuzz -max_total_time=$(SECONDS) -max_len=8192 -timeout=10 -print_final_stats=1 \
-		-artifact_prefix=.build-fuzz/ .build-fuzz/corpus .build-fuzz/seeds 2>&1 | grep -E '^(stat::|Done|==|SUMMARY|artifact)' ; \
-		exit $${PIPESTATUS[0]}
+		case $$f in *.gz) gzip -dc $$f > .build-fuzz/seeds/pipeline/$$n ;; *) cp $$f .build-fuzz/seeds/pipeline/$$n ;; esac; \
+		split -l 1 -a 4 .build-fuzz/seeds/pipeline/$$n .build-fuzz/seeds/line/$$n.; done
+	@status=0; for t in $(FUZZ_TARGETS); do \
+		case $$t in printers) w=1; len=512 ;; correlator) w=3; len=512 ;; line) w=3; len=4096 ;; *) w=3; len=8192 ;; esac; \
+		s=$$(( $(SECONDS) * w / 10 )); [ $$s -ge 1 ] || s=1; \
+		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t; echo "fuzz $$t: $$s s"; \
+		LOCKWATCH_FUZZ_TARGET=$$t .build-fuzz/release/lockwatch-fuzz -max_total_time=$$s -max_len=$$len -timeout=10 \
+			-print_final_stats=1 -artifact_prefix=.build-fuzz/$$t- .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>&1 \
+			| grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==|SUMMARY|artifact|Fatal|.*fatalError)'; \
+		r=$${PIPESTATUS[0]}; [ $$r -eq 0 ] || status=$$r; done; exit $$status
 
 clean:
 	rm -rf .build .build-fuzz

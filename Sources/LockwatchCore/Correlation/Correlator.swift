@@ -179,9 +179,24 @@ public struct Correlator: Sendable {
         }
         // A failure already outside the window of the latest time (a record later than the
         // lateness allows) does not make its profile active.
+        // A profile's activity is its latest failure: a late one never moves it back. The queue
+        // stays in time order (a late failure goes to its place), so that each entry expires
+        // exactly one activity window after its time.
+        let profile = a.key.profileName
         if (latest.map { $0 - t <= activityWindow } ?? true) {
-            activity[a.key.profileName.key] = t
-            activityQueue.append((t, a.key.profileName))
+            // Every such failure has its entry: when the profile's latest episode closes, its
+            // activity falls back to the last failure of another open episode, which must expire.
+            if activity[profile.key].map({ t > $0 }) ?? true { activity[profile.key] = t }
+            if let last = activityQueue.last, t < last.time {
+                var lo = 0, hi = activityQueue.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if activityQueue[mid].time <= t { lo = mid + 1 } else { hi = mid }
+                }
+                activityQueue.insert((t, profile), at: lo)
+            } else {
+                activityQueue.append((t, profile))
+            }
         }
         expireActivity(at: t)
         multiProfile(at: t, &alerts)
@@ -424,10 +439,14 @@ extension Correlator {
             evicted: evicted, escalations: escalations, latest: latest?.micros, incident: incident, keys: keys,
             activity: activity.entries.map { SavedActivity(profile: Name(id: UInt32($0.key)).string, time: $0.value.micros) }
                 .sorted { $0.profile < $1.profile },
-            // Only the entries that can still expire a profile: the others have been superseded
-            // by a later failure of theirs, and their expiry changes nothing.
-            activityQueue: activityQueue.filter { activity[$0.profile.key] == $0.time }
-                .map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
+            // Only the entries that can still expire a profile: its activity now, or the last
+            // failure of an open episode of its (which its activity falls back to when a later
+            // episode closes); the others' expiry changes nothing.
+            activityQueue: activityQueue.filter { e in
+                activity[e.profile.key] == e.time || (openSymbols[e.profile] ?? []).contains { s in
+                    slots[LockKey(profile: e.profile, symbol: s).packed].map { states[$0].episode?.lastFailure == e.time } ?? false
+                }
+            }.map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
             hosts: hosts.map { SavedHost(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host })
     }
 

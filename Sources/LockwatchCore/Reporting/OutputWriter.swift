@@ -60,6 +60,8 @@ public final class MemorySink: ByteSink {
     public var isClosed: Bool { false }
     /// The collected output as text.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// Forgets what was collected, keeping the storage (a sink reused run after run).
+    public func removeAll() { bytes.removeAll(keepingCapacity: true) }
 }
 
 extension ByteSink {

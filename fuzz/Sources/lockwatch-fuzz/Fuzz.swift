@@ -1,71 +1,35 @@
-// One fuzz input is a log: every line goes through decoding, matching, pairing and the
-// correlator (with a tiny --max-keys, so that eviction runs too), and every event and the
-// summary through both printers and both report formats; the first lines are also
-// explained as `lockwatch explain` does. The whole pipeline then runs over it twice, with
-// and without the workers' plain lane, and must print the same. Any crash, hang, sanitizer
-// report or difference is a finding.
+// The fuzz targets (`make fuzz SECONDS=N`), one per stage and one for the whole pipeline, in
+// one libFuzzer binary: LOCKWATCH_FUZZ_TARGET names the one to run.
+//
+//   line        one line through decoding and matching: the plain lane and the general path,
+//               the rule shortcuts on and off, must make the same record; `explain` runs too.
+//   correlator  a sequence of lock records built from the bytes (kinds, times that jump and go
+//               back, a few profiles, symbols, holders, hosts, expiries): ordering, pairing and
+//               the correlator with a tiny --max-keys, and the same run saved and restored at a
+//               point the bytes choose (`--state`), must decide the same events.
+//   printers    events and a summary whose names are the bytes: every NDJSON line must parse
+//               as JSON, and no control byte may reach the text output or the reports unescaped.
+//   pipeline    a log through the whole threaded pipeline, with and without the fast paths:
+//               the same output (slow: thousands of lines per input).
+//
+// Any crash, hang, sanitizer report or difference is a finding.
 
-import LockwatchCore
-
-nonisolated(unsafe) private let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
-private let decoder = RecordDecoder(year: 2026)
-private let configuration = Configuration()
+import Foundation
+@testable import LockwatchCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    var thresholds = Thresholds()
-    thresholds.ttl = .seconds(2)
-    var pairer = AttemptPairer(window: .seconds(1))
-    var correlator = Correlator(thresholds: thresholds, maxKeys: 4)
-    correlator.keepsClosedEpisodes = true
-    let text = TextPrinter(out: MemorySink(), color: true)
-    let report = ReportSink(paths: [], inputs: ["fuzz"])
-    var alerts: [Alert] = []
-    var start = 0, number = 0
-    var first: EventTime?, last: EventTime?
-    for i in 0...size where i == size || bytes[i] == 0x0A {
-        let line = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-        start = i + 1
-        number += 1
-        if number <= 4 { _ = Explanation(line: Array(line), configuration: configuration) }
-        guard case .success(let record) = decoder.decode(line),
-              case .record(let r, _) = matcher.match(record, origin: Origin(input: 0, line: number)) else { continue }
-        first = min(first ?? r.time, r.time)
-        last = max(last ?? r.time, r.time)
-        for input in pairer.push(r) { correlator.apply(input, into: &alerts) }
-    }
-    for input in pairer.flush() { correlator.apply(input, into: &alerts) }
-    correlator.finish(at: last)
-    for alert in alerts {
-        _ = JSONPrinter.line(alert)
-        text.emit(alert)
-        report.emit(alert)
-    }
-    for e in correlator.closedEpisodes + correlator.openEpisodes(at: last ?? EventTime(micros: 0)) { report.episode(e) }
-    let summary = correlator.summary(counts: .init(), firstAt: first, lastAt: last, exit: 0)
-    _ = JSONPrinter.summaryLine(summary)
-    text.finish(summary)
-    _ = report.render(summary, as: .html)
-    _ = report.render(summary, as: .markdown)
-    if pipelineOutput(bytes, fast: true) != pipelineOutput(bytes, fast: false) {
-        fatalError("the fast paths (plain lane, rule shortcuts) and the general decoder and matcher disagree on this input")
+    switch target {
+    case "line": LineTarget.run(bytes)
+    case "correlator": CorrelatorTarget.run(bytes)
+    case "printers": PrinterTarget.run(bytes)
+    default: PipelineTarget.run(bytes)
     }
     return 0
 }
 
-/// The NDJSON output of a whole run over `bytes`, with or without the plain lane and the
-/// rules' shortcuts.
-private func pipelineOutput(_ bytes: UnsafeRawBufferPointer, fast: Bool) -> [UInt8] {
-    var configuration = Configuration()
-    configuration.plainLane = fast
-    configuration.ruleShortcuts = fast
-    configuration.workers = 1
-    let out = MemorySink()
-    _ = Pipeline(configuration: configuration, sink: JSONPrinter(out: out))
-        .run(sources: [MemorySource(Array(bytes), name: "fuzz")])
-    return out.bytes
-}
+let target = ProcessInfo.processInfo.environment["LOCKWATCH_FUZZ_TARGET"] ?? "pipeline"
 
 // SwiftPM links an executable target's entry point as `<target>_main`; with
 // -parse-as-library there is none, so this one hands over to libFuzzer's driver.
