@@ -168,7 +168,11 @@ public struct TimestampParser: Sendable {
         var whole: Int64 = 0
         var nd = 0
         while i < b.count, isDigit(b[i]), nd < 19 {
-            whole = whole * 10 + Int64(b[i] &- 48); i += 1; nd += 1
+            // Nineteen digits can exceed Int64: such a number is no time.
+            let (times10, o1) = whole.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(Int64(b[i] &- 48))
+            if o1 || o2 { return nil }
+            whole = next; i += 1; nd += 1
         }
         guard nd > 0 else { return nil }
         var fraction = 0.0

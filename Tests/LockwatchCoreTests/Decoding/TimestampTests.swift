@@ -39,6 +39,14 @@ let base: Int64 = 1_795_701_600_000_000
         #expect(berlin.parse("2026-07-01 16:00:00")?.micros == 1_782_914_400_000_000) // CEST, +2
     }
 
+    /// Found by fuzzing: an epoch of nineteen nines (a Docker `time` field) overflowed and
+    /// crashed the run; such a number is no time.
+    @Test func anEpochTooLargeForMicrosecondsIsNoTime() {
+        #expect(TimestampParser().parse("9999999999999999999") == nil)
+        #expect(TimestampParser().parse("9223372036854775808") == nil)
+        #expect(TimestampParser().parse("1795701600000000000")?.micros == 1_795_701_600_000_000)
+    }
+
     @Test func syslogYearIsInferredAndRollsOver() {
         func stamp(_ month: Int, _ day: Int = 1) -> SyslogStamp { SyslogStamp(month: month, day: day, secondOfDay: 0, micros: 0, end: 0) }
         var y = SyslogYear()
