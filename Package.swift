@@ -51,9 +51,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "LockwatchTestSupport", path: "Tests/Support"),
         .testTarget(name: "PCRE2Tests", dependencies: ["PCRE2"]),
-        .testTarget(name: "LockwatchCoreTests", dependencies: ["LockwatchCore"]),
-        .testTarget(name: "LockwatchTests", dependencies: ["lockwatch", "LockwatchCore"]),
+        .testTarget(name: "LockwatchCoreTests", dependencies: ["LockwatchCore", "LockwatchTestSupport"]),
+        .testTarget(name: "LockwatchTests", dependencies: ["lockwatch", "LockwatchCore", "LockwatchTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,13 +3,13 @@
 // failed run (each failure names its seed).
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import lockwatch
 import LockwatchCore
 
-/// The seed of this run's random paths: LOCKWATCH_SEED, else a new one.
-let everyPathSeed: UInt64 = ProcessInfo.processInfo.environment["LOCKWATCH_SEED"].flatMap { UInt64($0) }
-    ?? UInt64.random(in: 0...UInt64.max)
+/// The seed of this run's random paths (`TestRandom.runSeed`: LOCKWATCH_SEED, else a new one).
+let everyPathSeed = TestRandom.runSeed
 
 /// Every order of `items` (Heap's algorithm).
 func permutations<T>(_ items: [T]) -> [[T]] {
@@ -139,7 +139,7 @@ enum Ways {
         guard f.inputs.count == 1 else { return nil }
         let config = try f.configuration()
         var lines = try f.timedLines()[0]
-        var g = SeededGenerator(seed: seed)
+        var g = TestRandom(seed: seed)
         var i = 0
         while i + 1 < lines.count {
             if let a = lines[i].time, let b = lines[i + 1].time, a != b,

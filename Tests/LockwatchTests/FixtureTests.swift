@@ -2,6 +2,7 @@
 // LOCKWATCH_RECORD=1 rewrites expected.ndjson / expected.txt and fails, so changes are reviewed.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import lockwatch
 import LockwatchCore
@@ -100,7 +101,7 @@ final class PacedSource: ByteSource {
     convenience init(_ bytes: [UInt8], randomPauses count: Int, seed: UInt64, milliseconds: Int = 40, among starts: [Int]? = nil) {
         var starts = starts ?? []
         if starts.isEmpty { for (i, b) in bytes.enumerated() where b == 10 && i + 1 < bytes.count { starts.append(i + 1) } }
-        var g = SeededGenerator(seed: seed)
+        var g = TestRandom(seed: seed)
         let chosen = (0..<min(count, starts.count)).map { _ in starts.randomElement(using: &g)! }
         self.init(bytes, pauses: Array(Set(chosen)), milliseconds: milliseconds)
     }
@@ -138,19 +139,6 @@ final class PacedSource: ByteSource {
         bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
         offset = end
         return n
-    }
-}
-
-/// A small random generator with a seed, so that a failing random test can be run again.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -283,7 +284,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
     }
 
     @Test func pairsAsThePlainRuleDoes() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let kinds: [RecordKind] = [.failed, .failed, .warning, .warning, .acquired]
         for round in 0..<3_000 {
             var t = 0.0
@@ -330,7 +331,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
     /// spread and packed like lock keys) give what a Dictionary gives, through growth, removal's
     /// back-shifting and copies that must not share changes.
     @Test func behavesAsADictionary() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         for round in 0..<20 {
             var map = IntMap<Int>()
             var reference: [UInt64: Int] = [:]

@@ -1,3 +1,4 @@
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -5,7 +6,7 @@ import Testing
 /// grow it; copies stay apart (copy-on-write).
 @Suite struct RingTests {
     @Test func behavesAsAnArrayQueue() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         var ring = Ring<Int>()
         var model: [Int] = []
         var copies: [(Ring<Int>, [Int])] = []

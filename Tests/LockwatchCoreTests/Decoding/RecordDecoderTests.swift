@@ -2,6 +2,7 @@ import CScan
 #if canImport(Glibc)
 import Glibc
 #endif
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -186,7 +187,7 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         let keys = KeyValueScanner.Keys(names)
         let field = Dictionary(names, uniquingKeysWith: { a, _ in a })
         let alphabet = Array(#"ab_.=="\ (x"#.utf8) + [0x09]
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         for round in 0..<20_000 {
             var line = (0..<Int.random(in: 0...24, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
             if round % 4 == 0 { line.insert(contentsOf: (Bool.random(using: &g) ? "aaaaaaaab=" : "a.a.a.a.a.a=").utf8, at: 0) }
@@ -218,7 +219,7 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         let keys = KeyValueScanner.Keys.aliases
         let pieces = ["profile_id=", "symbol=", "owner_token=", "caller", "=", "\"", "\\", " ", "\t", "x", "ab-c.d@e_f",
                       "expires_at=\"2026 x\"", "lock_owner=w", "é", "\u{7F}", "0"].map { Array($0.utf8) }
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         for round in 0..<20_000 {
             var line: [UInt8] = []
             let target = round % 50 == 0 ? Int.random(in: 4000...4200, using: &g) : Int.random(in: 0...300, using: &g)

@@ -1,3 +1,4 @@
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -102,7 +103,7 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     /// On random short and long texts, the search finds a literal exactly when one occurs, and
     /// what it returns is where one starts — whatever the length and the tail.
     @Test func findsALiteralExactlyWhenOneOccurs() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let sets: [[Literal]] = [
             [Literal("_lock_row"), Literal("acquisition", caseInsensitive: true), Literal("LoopHealthy")],
             [Literal("ab"), Literal("q")],
@@ -158,7 +159,7 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     /// The prefilter counts the lines it passes over in the same pass: on random text, the
     /// candidates' line numbers and the line total are those of a plain split.
     @Test func lineNumbersMatchAPlainSplit() throws {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let words = ["lock", "x", "yy", "\n", "\n", "\n", "lo", "ck", String(repeating: "z", count: 40), "\r\n"]
         for _ in 0..<300 {
             let text = (0..<Int.random(in: 0...120, using: &g)).map { _ in words.randomElement(using: &g)! }.joined()
@@ -182,7 +183,7 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
     /// parts up to the final one make one line where the final one was, with the first part's
     /// time; the line count is that of the lines read.
     @Test func criPartialLinesAreJoinedWhateverTheChunks() throws {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         for round in 0..<200 {
             var raw: [String] = []
             var want: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 import PCRE2
@@ -116,7 +117,7 @@ func kind(_ line: String) -> RecordKind? {
     /// Numbers read from bytes round exactly as the standard library's parser does.
     @Test func numbersMatchTheStandardParser() {
         var texts = ["0", "5.6", "2.3", "-12", "1e3", "0.1", "123456789.012345", "99999999999999999999", "5.", "x", ""]
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         for _ in 0..<2000 { texts.append("\(UInt32.random(in: 0...99999, using: &g)).\(UInt16.random(in: 0...9999, using: &g))") }
         for t in texts {
             var copy = t
@@ -137,7 +138,7 @@ func kind(_ line: String) -> RecordKind? {
                       "xfn=fn_try_acquire_entry_lock_row", "result=false", #"ok="false""#, "acquired=false", "result=falsey",
                       "result=false\"", "=", "fn=", "profile_id=p1", "\"", "é", "a=b=c", ""]
         let blanks = [" ", "  ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", " \n "]
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         var matched = 0
         for _ in 0..<20_000 {
             var line = Bool.random(using: &g) ? blanks.randomElement(using: &g)! : ""

@@ -1,4 +1,5 @@
 import CScan
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -87,7 +88,7 @@ import Testing
     /// Random lines of the lane's shape and of every shape beside it, through both paths, in
     /// every zone and format the lane serves or declines.
     @Test func laneAgreesWithTheGeneralPath() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let setups: [(InputFormat, ZoneRule)] = [
             (.auto, .utc), (.auto, .fixed(seconds: 3600)), (.forced(.none), .fixed(seconds: -18000)),
             (.forced(.shortISO), .utc), (.auto, ZoneRule("Europe/Berlin")!),
@@ -132,7 +133,7 @@ import Testing
     /// `_lock_row`): the first hit the lane is given still decides exactly what searching the
     /// whole line decides.
     @Test func theChunkHitDecidesAsTheWholeLineDoes() throws {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let own: [[Rule]] = [
             [try Rule(name: "lock", kind: .warning, pattern: #"(?i)\block busy\b"#, literals: [Literal("lock", caseInsensitive: true)])],
             [try Rule(name: "row", kind: .failed, pattern: #"entry_lock_row busy"#, literals: [Literal("entry_lock_row")])],

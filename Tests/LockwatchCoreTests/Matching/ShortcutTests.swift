@@ -1,5 +1,6 @@
 import CScan
 import PCRE2
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -54,7 +55,7 @@ import Testing
     /// Random subjects built from the patterns' own pieces (so that near misses are common):
     /// where a proof holds the pattern matches; where a required literal is missing it does not.
     @Test func proofsAndRequiredLiteralsAreSound() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let rules = DefaultRules.rules()
         var held = 0, refused = 0
         for _ in 0..<30_000 {
@@ -89,7 +90,7 @@ import Testing
     /// Whole lines through the matcher, with and without shortcuts: the same outcome, record
     /// included (kind, skipped).
     @Test func matcherAgreesWithoutShortcuts() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let decoder = RecordDecoder(year: 2026)
         let fast = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
         let plain = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser(), shortcuts: false)

@@ -1,3 +1,4 @@
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
@@ -25,7 +26,7 @@ import Testing
     /// Lines are built in a `ByteBuffer`: random appends of every kind, across many growths,
     /// give the bytes an array gives.
     @Test func byteBufferHoldsWhatWasAppended() {
-        var g = SystemRandomNumberGenerator()
+        var g = TestRandom()
         let buffer = ByteBuffer(capacity: 16)
         var want: [UInt8] = []
         for _ in 0..<5_000 {
