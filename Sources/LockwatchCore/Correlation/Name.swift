@@ -87,6 +87,16 @@ final class NameTable: @unchecked Sendable {
         return String(decoding: bytes(of: name.id), as: UTF8.self)
     }
 
+    /// Orders two names by their bytes (as their texts order), without making strings.
+    func precedes(_ a: Name, _ b: Name) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let x = bytes(of: a.id), y = bytes(of: b.id)
+        let n = min(x.count, y.count)
+        let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+        return c != 0 ? c < 0 : x.count < y.count
+    }
+
     private func bytes(of id: UInt32) -> UnsafeRawBufferPointer {
         let p = places[Int(id)]
         return UnsafeRawBufferPointer(start: blocks[Int(p >> 40)] + Int(p >> 20 & 0xFFFFF), count: Int(p & 0xFFFFF))

@@ -132,8 +132,10 @@ public struct AttemptPairer: Sendable {
             return nil
         }
 
-        /// Removes the candidate with this sequence number, if it is still there.
+        /// Removes the candidate with this sequence number, if it is still there. A list is in
+        /// sequence order, so the walk ends at the first later candidate.
         mutating func remove(profile: Name, kind: RecordKind, sequence: Int) {
+            guard contains(profile: profile, kind: kind, sequence: sequence) else { return }
             _ = remove(profile: profile, kind: kind, where: { $0.sequence == sequence })
         }
 
@@ -141,7 +143,7 @@ public struct AttemptPairer: Sendable {
         func contains(profile: Name, kind: RecordKind, sequence: Int) -> Bool {
             guard let pair = pairs[profile.key] else { return false }
             var slot = ends[Self.list(pair, kind)].first
-            while slot >= 0 {
+            while slot >= 0, slab[Int(slot)].sequence <= sequence {
                 if slab[Int(slot)].sequence == sequence { return true }
                 slot = slab[Int(slot)].next
             }
@@ -221,9 +223,6 @@ public struct AttemptPairer: Sendable {
         }
         return out
     }
-
-    /// Whether a record waits for a partner (a live input may hold it for the pair window).
-    public var waitsForPartner: Bool { !waiting.isEmpty }
 
     private mutating func release(before now: EventTime?, into out: inout [CorrelationInput]) {
         while let (complete, time, profile, kind) = waiting.withFirst({

@@ -276,7 +276,9 @@ public struct RecordDecoder: Sendable {
         }
         if forced == nil || forced == .short, c0 &- 65 < 26, let s = TimestampParser.parseSyslog(b, at: 0),
            s.end < b.count, b[s.end] == 0x20, let (host, appStart) = syslogTail(b, s.end + 1) {
-            app(b, from: appStart, envelope: .short, host: host, time: timestamps.syslogTime(s, year: year ?? fallbackYear),
+            // Inferred later, the year is provisional: a leap year for February 29.
+            let provisional = year ?? ((0..<4).map { fallbackYear - $0 }.first { timestamps.syslogTime(s, year: $0) != nil } ?? fallbackYear)
+            app(b, from: appStart, envelope: .short, host: host, time: timestamps.syslogTime(s, year: provisional),
                 into: &rec)
             if year == nil, rec.timeSource == .envelope { rec.syslogStamp = s }
             return true
@@ -332,19 +334,23 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Log levels as loggers write them (any case, in brackets or with a colon): never a host.
-    private static let levelWords: Set<String> = [
+    private static let levelWords: [[UInt8]] = [
         "trace", "debug", "info", "information", "notice", "warn", "warning", "error", "err", "critical", "crit",
         "fatal", "alert", "emerg", "emergency", "severe", "panic",
-    ]
+    ].map { Array($0.utf8) }
 
     static func isLevelWord(_ token: UnsafeRawBufferPointer) -> Bool {
-        guard token.count <= 13 else { return false }
-        var word = ""
-        for c in token where c != UInt8(ascii: "[") && c != UInt8(ascii: "]") && c != UInt8(ascii: ":") {
-            guard c < 0x80 else { return false }
-            word.unicodeScalars.append(Unicode.Scalar(c &- 65 < 26 ? c | 0x20 : c))
+        var start = 0, end = token.count
+        while start < end, token[start] == UInt8(ascii: "[") { start += 1 }
+        while end > start, token[end - 1] == UInt8(ascii: "]") || token[end - 1] == UInt8(ascii: ":") { end -= 1 }
+        let n = end - start
+        guard n >= 3, n <= 11 else { return false }
+        return levelWords.contains { w in
+            w.count == n && w.indices.allSatisfy { k in
+                let c = token[start + k]
+                return (c &- 65 < 26 ? c | 0x20 : c) == w[k]
+            }
         }
-        return levelWords.contains(word)
     }
 
     /// Decodes the app record (JSON, logfmt or plain) from the app line `b`, which lies at

@@ -245,6 +245,9 @@ public struct TimestampParser: Sendable {
 /// (December to January) moves to the next year.
 struct SyslogYear: Sendable {
     var initial: Int?
+    /// The year and month of the input's first syslog time, looked up before reading (a file):
+    /// the first record's year counts on from there, as if every line before it were read.
+    var first: (year: Int, month: Int)?
     var current: Int?
     var lastMonth = 0
     /// The day of the last full time observed, with its year and month (computed once a day).
@@ -254,7 +257,13 @@ struct SyslogYear: Sendable {
 
     mutating func year(for stamp: SyslogStamp, firstYear: (SyslogStamp) -> Int) -> Int {
         var y: Int
-        if let c = current {
+        if let f = first {
+            // `--year` and the rotated files' years are those of the first syslog time, which
+            // a full time seen before it does not override.
+            first = nil
+            y = f.year
+            if f.month - stamp.month > 6 { y += 1 }
+        } else if let c = current {
             y = c
             if lastMonth - stamp.month > 6 { y += 1 }
         } else {

@@ -9,8 +9,10 @@ enum Rotation {
         var name = Substring(path)
         if name.hasSuffix(".gz") { name = name.dropLast(3) }
         // `.N` (logrotate's numbered files)
+        // (not the last number of an address: `10.0.0.1` is a name of its own)
         if let dot = name.lastIndex(of: "."), let n = Int(name[name.index(after: dot)...]), n >= 0, n < 1000,
-           name[name.index(after: dot)...].allSatisfy(\.isASCII) {
+           name[name.index(after: dot)...].allSatisfy(\.isASCII),
+           name[..<dot].split(separator: "/").last?.contains(where: { !$0.isNumber && $0 != "." }) ?? false {
             return (String(name[..<dot]), n)
         }
         // `-YYYYMMDD` / `.YYYYMMDD` / `-YYYY-MM-DD` (dateext)

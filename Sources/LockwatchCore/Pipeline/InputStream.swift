@@ -151,12 +151,9 @@ final class InputStream: @unchecked Sendable {
     /// The syslog year inference's state.
     var syslogYear: (year: Int?, month: Int) { (year.current, year.lastMonth) }
 
-    /// The year of the input's first syslog time, decided before reading (`--year`, or carried
-    /// from the older file of a rotated log).
-    var initialYear: Int? {
-        get { year.initial }
-        set { year.initial = newValue }
-    }
+    /// The year and month of the input's first syslog time, decided before reading (`--year`,
+    /// or carried from the older file of a rotated log).
+    func startYear(_ y: Int, month: Int) { year.first = (y, month) }
 
     /// The year of a first syslog time with nothing else to go by: the latest that does not put
     /// it after the start of the run, or the current year.
@@ -268,21 +265,30 @@ extension LockRecord {
         return Self.contentPrecedes(self, b) ?? (o.input < p.input)
     }
 
-    /// Compares two records by their contents; nil when they are the same.
+    /// Compares two records by their contents; nil when they are the same. Names are
+    /// compared by id first (equal ids, equal texts) and by their bytes only where they differ.
     private static func contentPrecedes(_ a: LockRecord, _ b: LockRecord) -> Bool? {
-        func text(_ n: Name?) -> String { n?.string ?? "" }
-        if a.hostName != b.hostName, text(a.hostName) != text(b.hostName) { return text(a.hostName) < text(b.hostName) }
-        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
-        for (x, y) in [(a.profileName, b.profileName), (a.symbolName, b.symbolName), (a.ownerName, b.ownerName),
-                       (a.callerName, b.callerName)] as [(Name?, Name?)] where x != y {
-            if (x == nil) != (y == nil) { return x == nil }
-            let (s, t) = (text(x), text(y))
-            if s != t { return s < t }
+        @inline(__always) func order(_ x: Name?, _ y: Name?) -> Bool? {
+            if x == y { return nil }
+            guard let x, let y else { return x == nil }
+            return NameTable.shared.precedes(x, y)
         }
+        if let o = order(a.hostName, b.hostName) { return o }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        if let o = order(a.profileName, b.profileName) ?? order(a.symbolName, b.symbolName)
+            ?? order(a.ownerName, b.ownerName) ?? order(a.callerName, b.callerName) { return o }
         if a.expires != b.expires { return (a.expires?.micros ?? .min) < (b.expires?.micros ?? .min) }
         if a.latency != b.latency { return (a.latency ?? -1) < (b.latency ?? -1) }
         if a.skipped != b.skipped { return !a.skipped }
-        if a.health != b.health { return "\(String(describing: a.health))" < "\(String(describing: b.health))" }
+        let (h, k) = (a.health, b.health)
+        if h != k {
+            func rank(_ r: HealthReport?) -> [Int] {
+                guard let r else { return [] }
+                func flag(_ v: Bool?) -> Int { v.map { $0 ? 2 : 1 } ?? 0 }
+                return [r.lockContentionCount ?? Int.min, flag(r.tradingLoopHealthy), flag(r.reconciliationLoopHealthy)]
+            }
+            return rank(h).lexicographicallyPrecedes(rank(k))
+        }
         return nil
     }
 }
@@ -300,8 +306,6 @@ struct SeenEntries {
     private var seen = IntMap<Int64>()
     private var order = Ring<(time: EventTime, entry: UInt64)>()
     private var latest: EventTime?
-    /// Entries that were read again.
-    private(set) var duplicates = 0
 
     init(window: TimeSpan = .seconds(3600), capacity: Int = 262_144) {
         self.window = window
@@ -315,10 +319,7 @@ struct SeenEntries {
             order.removeFirst()
             if seen[head.entry] == head.time.micros { seen[head.entry] = nil }
         }
-        if seen[entry] != nil {
-            duplicates += 1
-            return false
-        }
+        if seen[entry] != nil { return false }
         seen[entry] = time.micros
         order.append((time, entry))
         return true

@@ -108,7 +108,13 @@ public final class Pipeline {
         var ended = false
         while !sink.isClosed {
             guard let r = merger.next() else { ended = true; break }
-            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) { continue }
+            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
+                // Counted with its input, so that `--state` carries the count on.
+                let input = streams[min(r.origin.input, streams.count - 1)]
+                input.counts.duplicates += 1
+                input.counts.matched -= 1
+                continue
+            }
             firstAt = min(firstAt ?? r.time, r.time)
             lastAt = max(lastAt ?? r.time, r.time)
             appliedSinceSave = true
@@ -142,8 +148,6 @@ public final class Pipeline {
         var counts = streamCounts()
         counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
         counts.late = reorderer.late
-        counts.duplicates = seenEntries.duplicates
-        counts.matched -= seenEntries.duplicates
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
@@ -163,7 +167,9 @@ public final class Pipeline {
         guard stamps.contains(where: { $0 != nil }) else { return }
         let years = Rotation.initialYears(paths: paths, firstStamps: stamps, given: configuration.year,
                                           latest: { s in streams[0].firstYear(s) })
-        for (s, y) in zip(streams, years) where y != nil { s.initialYear = y }
+        for k in streams.indices {
+            if let y = years[k], let stamp = stamps[k] { streams[k].startYear(y, month: stamp.month) }
+        }
     }
 
     /// The first syslog time in the first 256 KiB of a file, or nil: none there, a full time
@@ -178,7 +184,8 @@ public final class Pipeline {
             filled += n
         }
         var rec = LogRecord()
-        var start = 0
+        // A byte-order mark is not part of the first line (as the reader skips it).
+        var start = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
         return bytes.withUnsafeBytes { all -> SyslogStamp? in
             while start < filled {
                 var end = start

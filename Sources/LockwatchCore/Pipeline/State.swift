@@ -11,7 +11,10 @@ import Foundation
 /// atomically. A run saves it before it writes out the events of the records it covers, so a
 /// killed run leaves a state that matches what it printed.
 struct SavedState: Codable {
-    static let currentVersion = 1
+    /// Version 2 keeps pairing's joinable failed records and the last timed line; a version 1
+    /// state is read as well.
+    static let currentVersion = 2
+    static let readableVersions = 1...2
 
     var version: Int
     /// Wall time of the save, for people reading the file.
@@ -195,7 +198,7 @@ enum StateFile {
         } catch {
             throw InputError(name: path, reason: "not a lockwatch state file (\(describe(error)))")
         }
-        guard state.version == SavedState.currentVersion else {
+        guard SavedState.readableVersions.contains(state.version) else {
             throw InputError(name: path, reason: "a state of version \(state.version); this lockwatch reads version \(SavedState.currentVersion)")
         }
         return state
