@@ -158,8 +158,12 @@ struct RecognitionOptions: ParsableArguments {
     @Option(help: "Zone of timestamps that have none: UTC, +02:00, or an IANA name.")
     var tz: ZoneRule = .utc
 
-    @Option(help: "Year of syslog timestamps, which have none (default: inferred).")
+    @Option(help: "Year of the first syslog timestamp, which has none; later ones count on across New Year (default: inferred).")
     var year: Int?
+
+    func validate() throws {
+        if let year, !(1...9999).contains(year) { throw ValidationError("--year must be a year from 1 to 9999") }
+    }
 
     @Option(help: ArgumentHelp("Recognition rules of your own (YAML), tried before the built-in ones (see `lockwatch rules show`).", valueName: "FILE"))
     var rules: String?
@@ -185,7 +189,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Lines longer than this are cut; the prefix is still analysed.")
     var maxLineBytes: Int = 1 << 20
 
-    @Option(help: "A live pipe releases what it holds after this much silence.")
+    @Option(help: "A live pipe releases what ordering holds after this much silence (a line that then comes with an earlier time is handled late; a longer wait catches it).")
     var idleFlush: DurationArgument = DurationArgument(argument: "10ms")!
 
     @Option(help: "Lock keys (profile and symbol) tracked at most; beyond, closed and quiet episodes are evicted first, and the evictions counted in the summary.")
@@ -393,6 +397,7 @@ enum Terminal {
             (c.noProfile, "lock lines carried no profile id and are not records"),
             (c.truncated, "lines were longer than --max-line-bytes and were cut"),
             (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
+            (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them"),
             (c.timeless, "records had no time and were stamped with the moment they were read (a live input that never carried a time)"),
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),

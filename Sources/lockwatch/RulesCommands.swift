@@ -97,45 +97,71 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         var configuration = Configuration()
-        let bytes: [UInt8]
+        var bytes: [UInt8]
+        var previous: (time: EventTime, line: Int)? = nil
         do {
             _ = try recognition.apply(to: &configuration)
-            bytes = try text.map { Array($0.utf8) } ?? lineOf(file!, line!)
+            if let text {
+                bytes = Array(text.utf8)
+            } else {
+                (bytes, previous) = try lineOf(file!, line!, configuration: configuration)
+            }
         } catch {
             Terminal.warn("\(error)")
             throw ExitCode(ExitStatus.error)
         }
         let e = Explanation(line: bytes, configuration: configuration,
-                            readClock: EventTime(seconds: Date().timeIntervalSince1970))
-        print(Self.describe(e, paint: colour.paint), terminator: "")
+                            readClock: EventTime(seconds: Date().timeIntervalSince1970), previousTime: previous?.time)
+        print(Self.describe(e, previous: file == nil ? .unknown : previous.map { .line($0.line, $0.time) } ?? .none,
+                            paint: colour.paint), terminator: "")
         if case .record = e.outcome { return }
         throw ExitCode(1)
     }
 
-    /// Line `n` of a file (gzip too), without its newline.
-    private func lineOf(_ path: String, _ n: Int) throws -> [UInt8] {
+    /// Line `n` of a file (gzip too), without its newline (or a byte-order mark before it), and
+    /// the last timed line before it — whose time a line without one takes in a run.
+    private func lineOf(_ path: String, _ n: Int, configuration: Configuration) throws -> ([UInt8], (time: EventTime, line: Int)?) {
         let source = try openInput(path)
+        let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: TimestampParser(zone: configuration.zone),
+                                    year: configuration.year)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var current: [UInt8] = []
         var number = 1
+        var previous: (time: EventTime, line: Int)? = nil
+        func finished(_ line: [UInt8]) -> [UInt8] {
+            number == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(line.dropFirst(3)) : line
+        }
         while true {
             let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
             if count == 0 { break }
             for b in buffer[..<count] {
                 if b == 10 {
-                    if number == n { return current }
+                    let line = finished(current.last == 13 ? Array(current.dropLast()) : current)
+                    if number == n { return (line, previous) }
+                    if let t = line.withUnsafeBytes({ try? decoder.decode($0).get().time }) { previous = (t, number) }
                     number += 1
                     current.removeAll(keepingCapacity: true)
-                } else if number == n {
+                } else {
                     current.append(b)
                 }
             }
         }
-        if number == n, !current.isEmpty { return current }
+        if number == n, !current.isEmpty { return (finished(current), previous) }
         throw InputError(name: path, reason: "has \(number - 1) lines; there is no line \(n)")
     }
 
-    static func describe(_ e: Explanation, paint: (String, String) -> String = { s, _ in s }) -> String {
+    /// What comes before an explained line, for a line without a time of its own.
+    enum Before {
+        /// The line was given alone.
+        case unknown
+        /// Line `n` of its file, with this time, is the last timed line before it.
+        case line(Int, EventTime)
+        /// Nothing before it in its file has a time.
+        case none
+    }
+
+    static func describe(_ e: Explanation, previous: Before = .unknown,
+                         paint: (String, String) -> String = { s, _ in s }) -> String {
         var t = ""
         if !e.passesPrefilter {
             t += "prefilter   none of the rules' literals occurs in the line: a run skips it before decoding\n"
@@ -149,7 +175,15 @@ struct Explain: ParsableCommand {
         if let time = e.time {
             t += "event time  \(time.rfc3339) (from the \(e.timeSource == .app ? "app record" : "envelope"))\n"
         } else {
-            t += "event time  none in the line: a run stamps it with the moment it is read\n"
+            switch previous {
+            case .line(let n, let time):
+                t += "event time  \(time.rfc3339) (none in the line: it takes the time of line \(n), the last timed line before it)\n"
+            case .none:
+                t += "event time  none in the line, and no timed line before it: a run sets it aside\n"
+            case .unknown:
+                t += "event time  none in the line: a run gives it the time of the last timed line before it (with none, a file\n"
+                t += "            sets it aside, and a pipe that never carries a time uses the moment it is read)\n"
+            }
         }
         t += "fields\n"
         if e.fields.isEmpty { t += "  (none)\n" }
@@ -167,7 +201,7 @@ struct Explain: ParsableCommand {
         }
         switch e.outcome {
         case let .record(r, rule):
-            t += "result      a \(r.kind.rawValue) record by rule \(rule): profile=\(TextPrinter.escaped(r.profile))"
+            t += "result      \(r.kind == .acquired ? "an" : "a") \(r.kind.rawValue) record by rule \(rule): profile=\(TextPrinter.escaped(r.profile))"
             if let s = r.symbol { t += " symbol=\(TextPrinter.escaped(s))" }
             if let o = r.owner { t += " owner=\(TextPrinter.escaped(o))" }
             if let c = r.caller { t += " caller=\(TextPrinter.escaped(c))" }

@@ -127,6 +127,11 @@ func summaryExit(_ ndjson: String) -> Int32? {
         let cat = try runLockwatch(["--format", "json"], stdin: Array(busy.utf8))
         #expect(cat.stdout.contains("contention_started"), "a timeless pipe still uses the moment it is read")
         #expect(cat.stderr.contains("stamped with the moment they were read"))
+        // A pipe that starts inside a traceback (`tail -n N | lockwatch`) and then carries times
+        // gives the file's bytes: its first lock line waits, then is set aside.
+        let piped = try runLockwatch(["--format", "json"], stdin: Array(try Data(contentsOf: log)), chunk: 7)
+        #expect(piped.stdout == first.stdout)
+        #expect(piped.stderr.contains("-:1: a lock record with no time, and no timed line before it; set aside"))
     }
 
     /// Syslog times crossing New Year keep counting forward, within one file (`--year` is the

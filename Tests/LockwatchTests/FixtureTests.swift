@@ -182,3 +182,31 @@ func runText(_ configuration: Configuration, sources: [ByteSource]) throws -> St
         #expect(text == fixture.expected("expected.txt"), "text differs for \(fixture.name)")
     }
 }
+
+@Suite struct LivePipeTests {
+    /// A CRI partial line whose final part never comes (a container killed mid-line) does not
+    /// hold a live pipe: once the pipe has been silent for the hold, it goes on as it is.
+    @Test func anUnfinishedPartialLineGoesOnWhenThePipeIsSilent() throws {
+        let text = "2026-11-26T14:00:00.000000000Z stderr P WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD\n"
+            + "2026-11-26T14:00:05.000000000Z stderr F INFO entry_lock: fn_try_acquire_entry_lock_row returned true profile_id=p2 symbol=ETH-USD\n"
+        let bytes = Array(text.utf8)
+        var config = Configuration()
+        config.thresholds.pairWindow = .seconds(0.05)
+        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 400)
+        let json = try runJSON(config, sources: [source], idleMilliseconds: 5)
+        #expect(json.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z","profile_id":"p1","symbol":"ETH-USD","#))
+    }
+
+    /// A line that comes, after a pause, with an earlier time than lines the pause released is
+    /// handled out of order and counted, never silently.
+    @Test func aLineOutOfOrderAfterAPauseIsCounted() throws {
+        let f = "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false symbol=ETH-USD owner_token=w1"
+        let text = "2026-11-26 14:00:10,000 \(f) profile_id=p1\n2026-11-26 14:00:09,500 \(f) profile_id=p2\n"
+        let bytes = Array(text.utf8)
+        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 60)
+        let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()),
+                                environment: RunEnvironment(idleFlushMilliseconds: 5))
+        let summary = pipeline.run(sources: [source])
+        #expect(summary.counts.lateAfterFlush == 1)
+    }
+}

@@ -45,6 +45,9 @@ public struct Summary: Equatable, Sendable {
         public var truncated = 0
         /// Records that arrived later than `--max-lateness` allows.
         public var late = 0
+        /// Records that arrived, within the lateness, after a live input's idle flush had
+        /// released a later record.
+        public var lateAfterFlush = 0
         /// Lines on which a rule hit PCRE2's match limit.
         public var limitExceeded = 0
         /// Records of a live stream that had never carried a time, stamped with the moment
@@ -64,13 +67,13 @@ public struct Summary: Equatable, Sendable {
 
         public mutating func add(_ o: Counts) {
             lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
-            truncated += o.truncated; late += o.late; limitExceeded += o.limitExceeded
+            truncated += o.truncated; late += o.late; lateAfterFlush += o.lateAfterFlush; limitExceeded += o.limitExceeded
             timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates
             inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
         }
 
         private enum CodingKeys: String, CodingKey {
-            case lines, matched, unparsed, noProfile, truncated, late, limitExceeded, timeless, untimed, duplicates
+            case lines, matched, unparsed, noProfile, truncated, late, lateAfterFlush, limitExceeded, timeless, untimed, duplicates
             case inputErrors, evictedKeys
         }
 
@@ -80,6 +83,7 @@ public struct Summary: Equatable, Sendable {
             func read(_ k: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: k) ?? 0 }
             lines = try read(.lines); matched = try read(.matched); unparsed = try read(.unparsed)
             noProfile = try read(.noProfile); truncated = try read(.truncated); late = try read(.late)
+            lateAfterFlush = try read(.lateAfterFlush)
             limitExceeded = try read(.limitExceeded); timeless = try read(.timeless); untimed = try read(.untimed)
             duplicates = try read(.duplicates); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
         }

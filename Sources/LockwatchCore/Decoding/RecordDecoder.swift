@@ -294,15 +294,7 @@ public struct RecordDecoder: Sendable {
     }
 
     /// `stdout F ` / `stderr P ` after a CRI timestamp; returns where the app line starts.
-    private func criPrefix(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int? {
-        guard i + 9 <= b.count else { return nil }
-        let s = UnsafeRawBufferPointer(rebasing: b[i..<(i + 7)])
-        guard s.elementsEqual("stdout ".utf8) || s.elementsEqual("stderr ".utf8) else { return nil }
-        let tag = b[i + 7]
-        guard tag == UInt8(ascii: "F") || tag == UInt8(ascii: "P") else { return nil }
-        if i + 8 == b.count { return b.count }
-        return b[i + 8] == 0x20 ? i + 9 : nil
-    }
+    private func criPrefix(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int? { CRIPartials.streamTag(b, i)?.app }
 
     /// `host ident[pid]: ` after a syslog-style timestamp; returns the host and where the app line
     /// starts. A log level is never a host (`2026-11-26T14:00:00Z WARNING entry_lock: …` is a

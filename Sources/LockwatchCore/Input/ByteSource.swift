@@ -215,7 +215,7 @@ public final class SniffingSource: ByteSource {
     public var size: Int? { inner.size }
 
     public func hasData(within milliseconds: Int32) -> Bool {
-        pendingOffset < pending.count || inner.hasData(within: milliseconds)
+        pendingOffset < pending.count || inflater?.hasPending == true || inner.hasData(within: milliseconds)
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -272,6 +272,9 @@ final class InflatingSource {
         input.deallocate()
     }
 
+    /// Whether compressed bytes already read wait to be inflated (a read will not wait).
+    var hasPending: Bool { stream.avail_in > 0 || !prefix.isEmpty }
+
     /// Fills the input buffer; false at the end of the inner source.
     private func refill() throws -> Bool {
         var n = 0
@@ -299,13 +302,24 @@ final class InflatingSource {
                     throw InputError(name: inner.name, reason: "truncated gzip data")
                 }
             }
+            var atMemberStart = false
             if ended {
                 // Another member follows the one that ended.
                 guard inflateReset(&stream) == Z_OK else { throw InputError(name: inner.name, reason: "gzip: cannot continue") }
                 ended = false
+                atMemberStart = true
             }
             let r = inflate(&stream, Z_NO_FLUSH)
             if r == Z_STREAM_END { ended = true; continue }
+            if r == Z_DATA_ERROR, atMemberStart {
+                // What follows the last member is not gzip: ignored, as zlib's gzread does for files.
+                stream.avail_in = 0
+                prefix = []
+                innerEnded = true
+                ended = true
+                while try inner.read(into: input) > 0 {}
+                continue
+            }
             guard r == Z_OK || r == Z_BUF_ERROR else {
                 let message = stream.msg.map { String(cString: $0) } ?? "error \(r)"
                 throw InputError(name: inner.name, reason: "gzip: \(message)")

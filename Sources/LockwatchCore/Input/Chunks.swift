@@ -51,6 +51,8 @@ final class ChunkReader {
     private var criLines: Bool?
     /// Whether CRI partial lines may be joined (`--input-format` auto or cri).
     var joinsCRI = true
+    /// A live input has been silent for the hold: partial lines still open go on unjoined.
+    private var partialsDue = false
     /// When the idle was reported (monotonic nanoseconds).
     private var idleSince: UInt64 = 0
     private var eof = false
@@ -76,7 +78,11 @@ final class ChunkReader {
         tail.removeAll(keepingCapacity: true)
         while true {
             let lastNewline = findLast(buffer, end)
-            if !startChecked, end >= 3 || eof { skipByteOrderMark(buffer, &end); continue }
+            // (A newline among the first bytes: no mark can start the input.)
+            if !startChecked, end >= 3 || eof || (end > 0 && memchr(buffer.baseAddress!, 0x0A, end) != nil) {
+                skipByteOrderMark(buffer, &end)
+                continue
+            }
             if eof {
                 guard end > 0 else { return .end }
                 var chunk = Chunk(count: end, unterminated: lastNewline != end - 1, cut: false)
@@ -91,7 +97,9 @@ final class ChunkReader {
             if let nl = lastNewline, end >= chunkBytes || (source.isStream && !source.hasData(within: 0)) {
                 var chunk = Chunk(count: nl + 1, unterminated: false, cut: false)
                 if joinsPartials(buffer, end) {
-                    let r = CRIPartials.join(buffer, nl + 1, final: false)
+                    // A partial line whose last part has not come within the hold goes on as it is.
+                    let r = CRIPartials.join(buffer, nl + 1, final: partialsDue)
+                    partialsDue = false
                     if r.carry != nil, r.count == 0, end < bufferCapacity - 1 {
                         // Nothing but a partial line whose last part has not arrived: read on
                         // (while the buffer has room).
@@ -131,6 +139,11 @@ final class ChunkReader {
                 if let hold = holdMilliseconds, idleReported, !settledReported {
                     let left = Int64(hold) - Int64((monotonicNanoseconds() &- idleSince) / 1_000_000)
                     if left <= 0 {
+                        if criLines == true, !partialsDue, findLast(buffer, end) != nil {
+                            // Partial lines wait no longer: they go on before the settled idle.
+                            partialsDue = true
+                            continue
+                        }
                         settledReported = true
                         keepTail(buffer, from: 0, to: end)
                         return .idle(settled: true)
@@ -246,13 +259,21 @@ enum CRIPartials {
         var i = start + 19
         let limit = min(end, start + 40)
         while i < limit, b[i] != 0x20 { i += 1 }
-        guard i + 9 <= end, b[i + 1] == UInt8(ascii: "s"), b[i + 2] == UInt8(ascii: "t"), b[i + 3] == UInt8(ascii: "d"),
-              b[i + 7] == 0x20, b[i + 8] == UInt8(ascii: "P") || b[i + 8] == UInt8(ascii: "F"),
-              i + 9 == end || b[i + 9] == 0x20 else { return nil }
-        let stream = b[i + 4]
-        let name = stream == UInt8(ascii: "o") ? "stdout" : stream == UInt8(ascii: "e") ? "stderr" : ""
-        guard !name.isEmpty, name.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: b[(i + 1)..<(i + 7)])) else { return nil }
-        return (i + 8, stream)
+        guard let t = streamTag(UnsafeRawBufferPointer(rebasing: b[..<end]), i + 1) else { return nil }
+        return (i + 8, t.stream)
+    }
+
+    /// `stdout F ` / `stderr P ` (or the tag ending the line) at `i`: the stream's letter (`o`,
+    /// `e`), the tag, and where the app line starts. The one definition of the CRI prefix, for
+    /// the decoder too (`RecordDecoder`).
+    static func streamTag(_ b: UnsafeRawBufferPointer, _ i: Int) -> (stream: UInt8, tag: UInt8, app: Int)? {
+        guard i + 8 <= b.count else { return nil }
+        let s = UnsafeRawBufferPointer(rebasing: b[i..<(i + 7)])
+        guard s.elementsEqual("stdout ".utf8) || s.elementsEqual("stderr ".utf8) else { return nil }
+        let tag = b[i + 7]
+        guard tag == UInt8(ascii: "F") || tag == UInt8(ascii: "P") else { return nil }
+        if i + 8 == b.count { return (b[i + 3], tag, b.count) }
+        return b[i + 8] == 0x20 ? (b[i + 3], tag, i + 9) : nil
     }
 
     /// Joins the partial lines of `b[0..<count)` in place: the parts of one stream become one
@@ -268,6 +289,15 @@ enum CRIPartials {
             return UnsafeRawPointer(p) - UnsafeRawPointer(base)
         }
         let endsWithNewline = count > 0 && b[count - 1] == 0x0A
+        // Most chunks have no partial line: nothing to do.
+        var anyPartial = false
+        var at = 0
+        while at < count, !anyPartial {
+            let e = lineEnd(at)
+            if let t = tag(b, at, e), b[t.at] == UInt8(ascii: "P") { anyPartial = true }
+            at = e + 1
+        }
+        guard anyPartial else { return (count, 0, nil) }
         // Where the first partial line still open at the end starts, per stream.
         var stop = count
         if !final {
@@ -334,7 +364,7 @@ enum CRIPartials {
                     continue
                 }
             }
-            memmove(base + write, base + read, next - read)
+            if write != read { memmove(base + write, base + read, next - read) }
             write += next - read
             read = next
         }

@@ -50,8 +50,11 @@ public struct RuleTrial: Sendable {
 }
 
 extension Explanation {
-    /// Explains `line` as a run with `configuration` would see it.
-    public init(line: [UInt8], configuration: Configuration, readClock: EventTime = EventTime(micros: 0)) {
+    /// Explains `line` as a run with `configuration` would see it; a line without a time of
+    /// its own takes `previousTime` (the last timed line's before it in its file), else
+    /// `readClock`.
+    public init(line: [UInt8], configuration: Configuration, readClock: EventTime = EventTime(micros: 0),
+                previousTime: EventTime? = nil) {
         let timestamps = TimestampParser(zone: configuration.zone)
         let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps,
                                     year: configuration.year, fallbackYear: 1970)
@@ -98,7 +101,7 @@ extension Explanation {
         let rule = trials.last { $0.matched == true }?.name ?? ""
         switch matcher.match(record, origin: Origin(input: 0, line: 1)) {
         case .record(var r, let timeless):
-            if timeless { r.time = readClock }
+            if timeless { r.time = previousTime ?? readClock }
             outcome = .record(r, rule: rule)
         case .noProfile(let name): outcome = .noProfile(rule: name)
         case .limitExceeded(let name): outcome = .limitExceeded(rule: name)

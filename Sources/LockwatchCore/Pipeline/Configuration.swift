@@ -41,11 +41,12 @@ public struct Configuration: Sendable {
 
     public init() {}
 
-    /// The literal prefilter the rules allow: every literal of every rule, plus the one that
-    /// admits journald messages stored as byte arrays. A rule without literals admits every line.
+    /// The literal prefilter the rules allow: every literal of every rule, plus those that
+    /// admit journald messages stored as byte arrays (compact, as journalctl writes them, or
+    /// with a space, as other JSON writers do). A rule without literals admits every line.
     public var prefilter: Prefilter {
         if rules.contains(where: { $0.literals.isEmpty }) { return .everything }
-        return Prefilter(literals: rules.flatMap(\.literals) + [Literal(#""MESSAGE":["#)])
+        return Prefilter(literals: rules.flatMap(\.literals) + [Literal(#""MESSAGE":["#), Literal(#""MESSAGE": ["#)])
     }
 }
 

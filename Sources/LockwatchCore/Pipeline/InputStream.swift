@@ -41,6 +41,14 @@ final class InputStream: @unchecked Sendable {
     private(set) var lastTime: LineTime?
     /// The next of the current chunk's untimed records.
     private var untimedAt = 0
+    /// A stream's records with no time, waiting to see whether it carries one (`giveTime`).
+    private var waitingUntimed: [LockRecord] = []
+    /// Whether this stream was taken for one without times.
+    private var withoutTimes = false
+    /// Records handed on before the current chunk's next ones, and the idle to report after them.
+    private var releasing: [LockRecord] = []
+    private var releasingAt = 0
+    private var pendingIdle: Bool?
 
     init(index: Int, source: ByteSource, pool: ScanPool, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
@@ -61,6 +69,17 @@ final class InputStream: @unchecked Sendable {
     /// The next lock record, or nil at the end of the input (or when it could not be read further).
     func next() -> LockRecord? {
         while true {
+            if releasingAt < releasing.count {
+                var r = releasing[releasingAt]
+                releasingAt += 1
+                inferYear(&r)
+                return r
+            }
+            if !releasing.isEmpty { releasing.removeAll(); releasingAt = 0 }
+            if let settled = pendingIdle {
+                pendingIdle = nil
+                onIdle?(settled)
+            }
             if position < current.records.count {
                 var r = current.records[position]
                 position += 1
@@ -72,8 +91,16 @@ final class InputStream: @unchecked Sendable {
                 inferYear(&r)
                 return r
             }
-            if finished { return nil }
-            if let t = current.lastTime { lastTime = t }
+            if finished {
+                // A stream that ended without ever carrying a time: its records go on with the
+                // moments they were read.
+                if releaseUntimed() { continue }
+                return nil
+            }
+            if let t = current.lastTime {
+                setUntimedAside()
+                lastTime = t
+            }
             untimedAt = 0
             atBoundary?()
             let next = take()
@@ -92,33 +119,72 @@ final class InputStream: @unchecked Sendable {
                 counts.inputErrors += 1
             }
             if current.end { finished = true; counts.lines = lineBase + current.lines }
-            if let settled = current.idle { onIdle?(settled) }
+            if let settled = current.idle {
+                // Silent for the hold without a time: a `-o cat` pipe, whose records go on first.
+                if settled, releaseUntimed() { pendingIdle = settled } else { onIdle?(settled) }
+            }
         }
     }
 
-    /// Gives a record with no time of its own, and no timed line before it in its chunk, the
-    /// time of the input's last timed line; on a live stream that has never carried a time,
-    /// the moment it is read. Returns false when it has neither: the record is set aside and
-    /// counted (a file's finding must not depend on when it is read).
-    private func giveTime(_ r: inout LockRecord) -> Bool {
-        if let t = lastTime {
-            r.time = t.time
-            r.syslogStamp = t.stamp
-            return true
-        }
-        if reader.source.isStream {
-            r.time = environment.readClock()
-            counts.timeless += 1
-            return true
-        }
+    /// Hands on the records waiting to see whether their stream carries a time, with the
+    /// moments they were read; returns whether there were any. The stream is then taken for
+    /// one without times, whose records go on at once.
+    private func releaseUntimed() -> Bool {
+        guard !waitingUntimed.isEmpty else { return false }
+        withoutTimes = true
+        counts.timeless += waitingUntimed.count
+        releasing = waitingUntimed
+        releasingAt = 0
+        waitingUntimed.removeAll()
+        return true
+    }
+
+    /// A time has come: the records that waited for one had no timed line before them, and
+    /// are set aside as in a file.
+    private func setUntimedAside() {
+        guard !waitingUntimed.isEmpty else { return }
+        for r in waitingUntimed { setAside(r) }
+        waitingUntimed.removeAll()
+    }
+
+    private func setAside(_ r: LockRecord) {
         counts.untimed += 1
         counts.matched -= 1
         if reportedNotes < 5 {
             environment.warn("\(name):\(r.origin.line): a lock record with no time, and no timed line before it; set aside")
             reportedNotes += 1
         }
+    }
+
+    /// Gives a record with no time of its own, and no timed line before it in its chunk, the
+    /// time of the input's last timed line. Returns false when there is none: in a file the
+    /// record is set aside and counted (a file's finding must not depend on when it is read);
+    /// a stream's record, stamped with the moment it is read, waits to see whether the stream
+    /// carries a time at all — until a timed line comes (it is then set aside, as in a file),
+    /// the stream is silent for the hold, or `untimedLimit` records wait (a `-o cat` pipe: they
+    /// go on with their moments).
+    private func giveTime(_ r: inout LockRecord) -> Bool {
+        if let t = lastTime {
+            r.time = t.time
+            r.syslogStamp = t.stamp
+            return true
+        }
+        guard reader.source.isStream else {
+            setAside(r)
+            return false
+        }
+        r.time = environment.readClock()
+        if withoutTimes {
+            counts.timeless += 1
+            return true
+        }
+        waitingUntimed.append(r)
+        if waitingUntimed.count >= Self.untimedLimit { _ = releaseUntimed() }
         return false
     }
+
+    /// How many records of a stream may wait to see whether it carries a time.
+    static let untimedLimit = 1024
 
     /// Waits for this input's next result in order.
     private func take() -> ChunkResult {
@@ -182,15 +248,20 @@ struct Reorderer {
     let lateness: TimeSpan
     private var held = Ring<LockRecord>()
     private var maxSeen: EventTime?
+    /// The latest time released so far.
+    private var releasedUpTo: EventTime?
     /// Records that came later than the lateness allows (handled at once, counted).
     private(set) var late = 0
+    /// Records within the lateness that came after a flush (a live input gone silent) had
+    /// released a later one: handled out of order, counted.
+    private(set) var lateAfterFlush = 0
 
     init(lateness: TimeSpan) { self.lateness = lateness }
 
     private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { a.precedes(b) }
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
-        if let m = maxSeen, m - r.time > lateness { late += 1 }
+        if let m = maxSeen, m - r.time > lateness { late += 1 } else if let u = releasedUpTo, r.time < u { lateAfterFlush += 1 }
         maxSeen = max(maxSeen ?? r.time, r.time)
         if let last = held.last, Self.before(r, last) {
             var lo = 0, hi = held.count
@@ -207,6 +278,7 @@ struct Reorderer {
     }
 
     mutating func flush(into out: inout [LockRecord]) {
+        if let last = held.last { releasedUpTo = max(releasedUpTo ?? last.time, last.time) }
         out.append(contentsOf: held)
         held.removeAll()
     }
@@ -215,12 +287,17 @@ struct Reorderer {
     var count: Int { held.count }
 
     /// What it holds (for `--state`).
-    var saved: SavedReorderer { SavedReorderer(maxSeen: maxSeen?.micros, late: late, held: held.map(SavedRecord.init)) }
+    var saved: SavedReorderer {
+        SavedReorderer(maxSeen: maxSeen?.micros, late: late, held: held.map(SavedRecord.init),
+                       releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush)
+    }
 
     /// Continues from what a saved reorderer held.
     mutating func restore(_ saved: SavedReorderer) {
         maxSeen = saved.maxSeen.map { EventTime(micros: $0) }
         late = saved.late
+        releasedUpTo = saved.releasedUpTo.map { EventTime(micros: $0) }
+        lateAfterFlush = saved.lateAfterFlush ?? 0
         held = Ring(saved.held.map(\.record).sorted(by: Self.before))
     }
 }

@@ -148,6 +148,7 @@ public final class Pipeline {
         var counts = streamCounts()
         counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
         counts.late = reorderer.late
+        counts.lateAfterFlush = reorderer.lateAfterFlush
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)

@@ -83,6 +83,9 @@ struct SavedReorderer: Codable {
     var maxSeen: Int64?
     var late: Int
     var held: [SavedRecord]
+    /// The latest time an idle flush released, and the records counted for arriving after it.
+    var releasedUpTo: Int64?
+    var lateAfterFlush: Int?
 }
 
 /// A record waiting for its pairing partner (or complete, waiting behind one that is not).
