@@ -398,7 +398,7 @@ enum Terminal {
             (c.truncated, "lines were longer than --max-line-bytes and were cut"),
             (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
             (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them"),
-            (c.timeless, "records had no time and were stamped with the moment they were read (a live input that never carried a time)"),
+            (c.timeless, "records had no time of their own and no timed line before them on a live input, and were stamped with the moment they were read"),
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),
             (c.duplicates, "journald entries were read again (the same __CURSOR) and counted once"),

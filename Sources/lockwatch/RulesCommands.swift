@@ -114,7 +114,8 @@ struct Explain: ParsableCommand {
                             readClock: EventTime(seconds: Date().timeIntervalSince1970), previousTime: previous?.time)
         print(Self.describe(e, previous: file == nil ? .unknown : previous.map { .line($0.line, $0.time) } ?? .none,
                             paint: colour.paint), terminator: "")
-        if case .record = e.outcome { return }
+        // A record only if a run would count it (not one set aside for want of a time).
+        if case .record = e.outcome, e.time != nil || file == nil || previous != nil { return }
         throw ExitCode(1)
     }
 
@@ -198,6 +199,11 @@ struct Explain: ParsableCommand {
             case true?: paint("MATCHED", "1;32") + (r.captures.isEmpty ? "" : ": " + r.captures.map { "\($0.name)=\(TextPrinter.escaped($0.value))" }.joined(separator: " "))
             }
             t += "  \(r.name) (\(r.kind.rawValue), \(literal)): \(verdict)\n"
+        }
+        if case let .record(r, rule) = e.outcome, e.time == nil, case .none = previous {
+            t += "result      \(r.kind == .acquired ? "an" : "a") \(r.kind.rawValue) record by rule \(rule), but with no time and no timed\n"
+            t += "            line before it in its file: a run sets it aside\n"
+            return t
         }
         switch e.outcome {
         case let .record(r, rule):

@@ -151,53 +151,10 @@ public final class FileDescriptorSource: ByteSource {
     }
 }
 
-/// Reads a gzip file (several members, as `cat a.gz b.gz` makes, included) through zlib.
-public final class GzipSource: ByteSource {
-    public let name: String
-    private let file: gzFile
-    public let size: Int?
-    public var position: Int { Int(gzoffset(file)) }
-
-    public init(path: String) throws {
-        let plain = try FileDescriptorSource.open(path: path)
-        size = plain.size
-        let fd = dup(plain.fd)
-        guard let file = gzdopen(fd, "rb") else {
-            close(fd)
-            throw InputError(name: path, reason: "cannot open as gzip")
-        }
-        gzbuffer(file, 256 * 1024)
-        self.file = file
-        self.name = path
-    }
-
-    deinit { gzclose(file) }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = gzread(file, buffer.baseAddress, UInt32(min(buffer.count, Int(Int32.max))))
-        // A truncated stream still yields the bytes before the damage; the error comes next call.
-        if n > 0 { return Int(n) }
-        var code: Int32 = 0
-        let message = gzerror(file, &code)
-        if n < 0 || (code != Z_OK && code != Z_STREAM_END) {
-            let text = message.map { String(cString: $0) } ?? "error \(code)"
-            throw InputError(name: name, reason: text.hasSuffix("unexpected end of file") ? "truncated gzip data" : "gzip: \(text)")
-        }
-        return Int(n)
-    }
-
-    /// Whether the file starts with the gzip magic bytes.
-    static func isGzip(path: String) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var magic: (UInt8, UInt8) = (0, 0)
-        return pread(fd, &magic, 2, 0) == 2 && magic == (0x1F, 0x8B)
-    }
-}
-
-/// Standard input, recognised as gzip by its first bytes as a file is (`cat x.log.gz |
-/// lockwatch`): it is then inflated as it streams in; otherwise its bytes pass as they are.
+/// An input recognised as gzip by its first bytes, whatever its name — a file, or standard
+/// input (`cat x.log.gz | lockwatch`): it is then inflated as it is read (several members, as
+/// `cat a.gz b.gz` makes, included; a truncated stream yields the lines before the damage);
+/// otherwise its bytes pass as they are.
 public final class SniffingSource: ByteSource {
     private let inner: ByteSource
     /// The source once the first bytes have told: the inflater, or nil for plain bytes.
@@ -329,10 +286,9 @@ final class InflatingSource {
     }
 }
 
-/// Opens an input by name: `-` is stdin; gzip files are recognised by their magic bytes, and
-/// gzip on stdin by its first bytes.
+/// Opens an input by name: `-` is stdin; gzip is recognised by its magic bytes, in files and
+/// on stdin alike.
 public func openInput(_ name: String) throws -> ByteSource {
     if name == "-" { return SniffingSource(FileDescriptorSource(fd: 0, name: "-", ownsDescriptor: false)) }
-    if GzipSource.isGzip(path: name) { return try GzipSource(path: name) }
-    return try FileDescriptorSource.open(path: name)
+    return SniffingSource(try FileDescriptorSource.open(path: name))
 }

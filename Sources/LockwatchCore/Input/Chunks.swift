@@ -47,12 +47,16 @@ final class ChunkReader {
     private var settledReported = false
     /// Whether the start of the input was looked at (for a byte-order mark).
     private var startChecked = false
-    /// Whether this input is CRI, whose partial lines are joined; nil until its first line.
+    /// Whether this input is CRI, whose partial lines are joined; nil until it is known.
     private var criLines: Bool?
+    /// Lines that are not blank looked at so far to decide `criLines`.
+    private var criLinesExamined = 0
     /// Whether CRI partial lines may be joined (`--input-format` auto or cri).
     var joinsCRI = true
     /// A live input has been silent for the hold: partial lines still open go on unjoined.
     private var partialsDue = false
+    /// A read failed after whole lines had been read: reported once they have gone on.
+    private var pendingError: Error?
     /// When the idle was reported (monotonic nanoseconds).
     private var idleSince: UInt64 = 0
     private var eof = false
@@ -73,6 +77,10 @@ final class ChunkReader {
 
     /// Reads the next chunk into `buffer` (of at least `bufferCapacity` bytes).
     func next(into buffer: UnsafeMutableRawBufferPointer) throws -> ReadOutcome {
+        if let e = pendingError {
+            pendingError = nil
+            throw e
+        }
         var end = tail.count
         if end > 0 { tail.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: end) } }
         tail.removeAll(keepingCapacity: true)
@@ -153,7 +161,16 @@ final class ChunkReader {
                 if !source.hasData(within: slice) { continue }
             }
             let room = UnsafeMutableRawBufferPointer(rebasing: buffer[end..<bufferCapacity])
-            var n = try source.read(into: room)
+            var n: Int
+            do {
+                n = try source.read(into: room)
+            } catch {
+                // A read that fails (truncated gzip data) after whole lines were read: those
+                // lines go on first, and the failure is reported at the next call.
+                guard let nl = findLast(buffer, end) else { throw error }
+                pendingError = error
+                return .chunk(Chunk(count: nl + 1, unterminated: false, cut: false))
+            }
             if let progress {
                 let p = source.position
                 progress.consume(p - counted)
@@ -188,15 +205,25 @@ final class ChunkReader {
         end -= 3
     }
 
-    /// Whether this input's CRI partial lines are joined: decided by its first complete line
-    /// (a CRI log is CRI throughout), with `--input-format` auto or cri.
+    /// Whether this input's CRI partial lines are joined, with `--input-format` auto or cri:
+    /// decided by its first lines that are not blank (a CRI log is CRI throughout; a blank line
+    /// or a header before it does not hide it) — CRI when one of the first 16 is.
     private func joinsPartials(_ buffer: UnsafeMutableRawBufferPointer, _ end: Int) -> Bool {
         if let criLines { return criLines }
-        guard let nl = memchr(buffer.baseAddress!, 0x0A, end) else { return false }
-        let first = UnsafeRawPointer(nl) - UnsafeRawPointer(buffer.baseAddress!)
-        let decided = joinsCRI && CRIPartials.tag(UnsafeRawBufferPointer(buffer), 0, first) != nil
-        criLines = decided
-        return decided
+        guard joinsCRI else { criLines = false; return false }
+        let b = UnsafeRawBufferPointer(buffer)
+        var start = 0
+        while start < end, criLinesExamined < 16 {
+            guard let nl = memchr(buffer.baseAddress! + start, 0x0A, end - start) else { break }
+            let e = UnsafeRawPointer(nl) - UnsafeRawPointer(buffer.baseAddress!)
+            if e > start, !(e == start + 1 && b[start] == 0x0D) {
+                if CRIPartials.tag(b, start, e) != nil { criLines = true; return true }
+                criLinesExamined += 1
+            }
+            start = e + 1
+        }
+        if criLinesExamined >= 16 { criLines = false }
+        return false
     }
 
     private func keepTail(_ buffer: UnsafeMutableRawBufferPointer, from: Int, to: Int) {

@@ -20,6 +20,8 @@ public final class Pipeline {
     private var firstAt: EventTime?
     private var lastAt: EventTime?
     private var released: [LockRecord] = []
+    /// Records handled out of order that were named on stderr.
+    private var lateNamed = 0
     /// journald entries seen lately, so that an entry read twice counts once.
     private var seenEntries = SeenEntries()
     private var inputs: [CorrelationInput] = []
@@ -118,7 +120,14 @@ public final class Pipeline {
             firstAt = min(firstAt ?? r.time, r.time)
             lastAt = max(lastAt ?? r.time, r.time)
             appliedSinceSave = true
+            let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
             reorderer.push(r, into: &released)
+            if lateNamed < 5, reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
+                // The first few records handled out of order are named, as other set-aside lines are.
+                lateNamed += 1
+                let name = streams[min(r.origin.input, streams.count - 1)].name
+                environment.warn("\(name):\(r.origin.line): a record \(reorderer.late > late ? "later than --max-lateness allows" : "that came after a quiet input had released later ones"); handled out of order")
+            }
             // Released records go on in batches: pairing, correlation and the sink each run over
             // many records with their code and tables in the caches (a storm's CPU: 8 % less).
             if released.count >= 1024 { drainReleased() }

@@ -173,8 +173,9 @@ final class ChunkWorker {
         case .record(let timeless):
             result.counts.matched += 1
             return timeless
-        case .noProfile:
+        case .noProfile(let k):
             result.counts.noProfile += 1
+            result.notes.append((number, "rule \(matcher.rules[k].name) matched, but the line has no profile id: not a record"))
         case .limitExceeded(let k):
             result.counts.limitExceeded += 1
             result.counts.unparsed += 1
