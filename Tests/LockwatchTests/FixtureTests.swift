@@ -192,7 +192,7 @@ func runText(_ configuration: Configuration, sources: [ByteSource]) throws -> St
         let bytes = Array(text.utf8)
         var config = Configuration()
         config.thresholds.pairWindow = .seconds(0.05)
-        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 400)
+        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 800)
         let json = try runJSON(config, sources: [source], idleMilliseconds: 5)
         #expect(json.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z","profile_id":"p1","symbol":"ETH-USD","#))
     }
@@ -203,7 +203,7 @@ func runText(_ configuration: Configuration, sources: [ByteSource]) throws -> St
         let f = "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false symbol=ETH-USD owner_token=w1"
         let text = "2026-11-26 14:00:10,000 \(f) profile_id=p1\n2026-11-26 14:00:09,500 \(f) profile_id=p2\n"
         let bytes = Array(text.utf8)
-        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 60)
+        let source = PacedSource(bytes, pauses: [bytes.firstIndex(of: 10)! + 1], milliseconds: 300)
         let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()),
                                 environment: RunEnvironment(idleFlushMilliseconds: 5))
         let summary = pipeline.run(sources: [source])
