@@ -99,8 +99,8 @@ bench: deps
 
 # libFuzzer with AddressSanitizer, one target per stage and one for the whole pipeline (see
 # fuzz/Sources/lockwatch-fuzz/Fuzz.swift), seeded from the fixtures (not part of `make test`).
-# SECONDS=N of fuzzing in all (default 60), shared line 3 : correlator 3 : printers 1 :
-# pipeline 3; FUZZ_TARGETS picks some. A finding leaves its input in .build-fuzz/crash-* and
+# SECONDS=N of fuzzing in all (default 60), shared line 4 : correlator 3 : printers 1 :
+# pipeline 2; FUZZ_TARGETS picks some. A finding leaves its input in .build-fuzz/crash-* and
 # fails the target — make it a fixture or a test, then fix it.
 SECONDS ?= 60
 FUZZ_TARGETS ?= line correlator printers pipeline
@@ -112,7 +112,7 @@ fuzz: deps
 		case $$f in *.gz) gzip -dc $$f > .build-fuzz/seeds/pipeline/$$n ;; *) cp $$f .build-fuzz/seeds/pipeline/$$n ;; esac; \
 		split -l 1 -a 4 .build-fuzz/seeds/pipeline/$$n .build-fuzz/seeds/line/$$n.; done
 	@status=0; for t in $(FUZZ_TARGETS); do \
-		case $$t in printers) w=1; len=512 ;; correlator) w=3; len=512 ;; line) w=3; len=4096 ;; *) w=3; len=8192 ;; esac; \
+		case $$t in printers) w=1; len=512 ;; correlator) w=3; len=512 ;; line) w=4; len=4096 ;; *) w=2; len=8192 ;; esac; \
 		s=$$(( $(SECONDS) * w / 10 )); [ $$s -ge 1 ] || s=1; \
 		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t; echo "fuzz $$t: $$s s"; \
 		LOCKWATCH_FUZZ_TARGET=$$t .build-fuzz/release/lockwatch-fuzz -max_total_time=$$s -max_len=$$len -timeout=10 \
