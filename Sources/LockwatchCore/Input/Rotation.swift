@@ -33,7 +33,8 @@ enum Rotation {
     /// input) and first syslog time (nil when it has none): the files of one log, oldest first,
     /// carry the year forward (a newer file whose first time is earlier in the calendar starts
     /// the next year). The oldest file of a log takes `given` (`--year`) when there is one;
-    /// else the newest file's first time takes `latest`, and the older files count back from it.
+    /// else the newest file's first time takes `latest`, and the older files count back from it
+    /// (a log of one file is left to infer its year as it is read: nil).
     static func initialYears(paths: [String?], firstStamps: [SyslogStamp?], given: Int?,
                              latest: (SyslogStamp) -> Int) -> [Int?] {
         var years = [Int?](repeating: nil, count: paths.count)
@@ -44,6 +45,9 @@ enum Rotation {
             logs[m.log, default: []].append((m.age, k))
         }
         for (_, files) in logs {
+            // A file of its own without `--year` infers its year as it is read (a full time
+            // before its first syslog time counts there).
+            if files.count == 1, given == nil { continue }
             let oldestFirst = files.sorted { ($0.age, $1.input) > ($1.age, $0.input) }
             // Years after the oldest file's, in order.
             var offsets: [Int] = []

@@ -82,7 +82,7 @@ let base: Int64 = 1_795_701_600_000_000
         #expect(Rotation.initialYears(paths: paths, firstStamps: stamps, given: 2026, latest: { _ in 1999 })
                 == [2027, 2026, 2026, nil, 2026])
         #expect(Rotation.initialYears(paths: paths, firstStamps: stamps, given: nil, latest: { _ in 2027 })
-                == [2027, 2026, 2027, nil, 2026])
+                == [2027, 2026, nil, nil, 2026])
     }
 
     /// Times written one after another keep the day's date between them: a run of times
