@@ -402,6 +402,7 @@ enum Terminal {
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
             (c.limitExceeded, "lines hit the PCRE2 match limit"),
             (c.duplicates, "journald entries were read again (the same __CURSOR) and counted once"),
+            (c.malformedTimes, "lock lines started with a date and time that is none (e.g. month 13), and took the last timed line's time"),
             (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary"),
         ]
         for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }

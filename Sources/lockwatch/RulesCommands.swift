@@ -176,6 +176,7 @@ struct Explain: ParsableCommand {
         if let time = e.time {
             t += "event time  \(time.rfc3339) (from the \(e.timeSource == .app ? "app record" : "envelope"))\n"
         } else {
+            if e.malformedTime { t += "time        the line starts with a date and time that is none (a month, day or hour out of range)\n" }
             switch previous {
             case .line(let n, let time):
                 t += "event time  \(time.rfc3339) (none in the line: it takes the time of line \(n), the last timed line before it)\n"

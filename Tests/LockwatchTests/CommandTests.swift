@@ -134,6 +134,21 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(piped.stderr.contains("-:1: a lock record with no time, and no timed line before it; set aside"))
     }
 
+    /// A lock line that starts with a date and time that is none (month 13) has no time of its
+    /// own: it takes the last timed line's, and the run names and counts it.
+    @Test func aMalformedTimeIsNamedAndCounted() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-badtime-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("worker.log")
+        let f = "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w1"
+        try Data("2026-11-26 14:00:00,000 INFO tick\n2027-13-45 99:00:00,000 \(f)\n".utf8).write(to: log)
+        let r = try runLockwatch(["--format", "json", log.path])
+        #expect(r.stdout.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z""#))
+        #expect(r.stderr.contains("worker.log:2: its time is not a valid date and time"))
+        #expect(r.stderr.contains("note: 1 lock lines started with a date and time that is none"))
+    }
+
     /// Syslog times crossing New Year keep counting forward, within one file (`--year` is the
     /// year of the first line) and across the rotated files of one log, named in either order.
     /// Regression: the January line landed a year before the December one.

@@ -58,6 +58,9 @@ public struct Summary: Equatable, Sendable {
         public var untimed = 0
         /// journald entries seen before (the same `__CURSOR`), counted once.
         public var duplicates = 0
+        /// Lock records whose line starts with a date and time that is none (`2027-13-45`):
+        /// without a time of their own.
+        public var malformedTimes = 0
         /// Inputs that could not be read (fully).
         public var inputErrors = 0
         /// Lock keys evicted to stay within `--max-keys` (their counts are not in the summary).
@@ -68,12 +71,12 @@ public struct Summary: Equatable, Sendable {
         public mutating func add(_ o: Counts) {
             lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
             truncated += o.truncated; late += o.late; lateAfterFlush += o.lateAfterFlush; limitExceeded += o.limitExceeded
-            timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates
+            timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates; malformedTimes += o.malformedTimes
             inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
         }
 
         private enum CodingKeys: String, CodingKey {
-            case lines, matched, unparsed, noProfile, truncated, late, lateAfterFlush, limitExceeded, timeless, untimed, duplicates
+            case lines, matched, unparsed, noProfile, truncated, late, lateAfterFlush, limitExceeded, timeless, untimed, duplicates, malformedTimes
             case inputErrors, evictedKeys
         }
 
@@ -85,7 +88,7 @@ public struct Summary: Equatable, Sendable {
             noProfile = try read(.noProfile); truncated = try read(.truncated); late = try read(.late)
             lateAfterFlush = try read(.lateAfterFlush)
             limitExceeded = try read(.limitExceeded); timeless = try read(.timeless); untimed = try read(.untimed)
-            duplicates = try read(.duplicates); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
+            duplicates = try read(.duplicates); malformedTimes = try read(.malformedTimes); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
         }
     }
 

@@ -66,6 +66,9 @@ public struct LogRecord: Sendable {
     /// When the event time is a syslog timestamp whose year was not given: the stamp, so that
     /// the year can be inferred in input order (`SyslogYear`).
     var syslogStamp: SyslogStamp?
+    /// The app line starts like a date and time (`2027-13-45 99:00:00`) that is none: the line
+    /// has no time of its own, and a run says so.
+    public var malformedTime = false
 
     public init() {}
 
@@ -86,7 +89,7 @@ public struct LogRecord: Sendable {
     mutating func reset() {
         fields.reset()
         envelope = .none; shape = .plain; time = nil; timeSource = nil
-        subject = 0..<0; envelopeHostRange = nil; cursor = nil; syslogStamp = nil
+        subject = 0..<0; envelopeHostRange = nil; cursor = nil; syslogStamp = nil; malformedTime = false
     }
 }
 
@@ -367,10 +370,19 @@ public struct RecordDecoder: Sendable {
         if let (t, _) = timestamps.parseISO(b, at: first) {
             rec.time = t
         } else {
+            rec.malformedTime = Self.looksLikeDateTime(b, at: first)
             if first < b.count, KeyValueScanner.isKeyByte(b[first]), startsWithPair(b, first) { rec.shape = .logfmt }
             if let t = rec.fields.withValue(.time, { timestamps.parse($0) }) { rec.time = t }
         }
         if rec.time != nil { rec.timeSource = .app }
+    }
+
+    /// `dddd-dd-dd` then a space or `T` and a digit at `i`: the shape of a date and time.
+    static func looksLikeDateTime(_ b: UnsafeRawBufferPointer, at i: Int) -> Bool {
+        guard i + 12 <= b.count else { return false }
+        for k in [0, 1, 2, 3, 5, 6, 8, 9, 11] where !isDigit(b[i + k]) { return false }
+        return b[i + 4] == UInt8(ascii: "-") && b[i + 7] == UInt8(ascii: "-")
+            && (b[i + 10] == 0x20 || b[i + 10] == UInt8(ascii: "T"))
     }
 
     private func startsWithPair(_ b: UnsafeRawBufferPointer, _ i0: Int) -> Bool {

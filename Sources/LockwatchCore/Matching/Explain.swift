@@ -8,6 +8,8 @@ public struct Explanation: Sendable {
     public var envelope: Envelope
     public var shape: AppShape
     public var time: EventTime?
+    /// The line starts with a date and time that is none (`2027-13-45 99:00:00`).
+    public var malformedTime = false
     public var timeSource: TimeSource?
     /// The host the envelope names (journald's `_HOSTNAME`, a syslog host column).
     public var envelopeHost: String?
@@ -64,6 +66,7 @@ extension Explanation {
         envelope = rec.envelope
         shape = rec.shape
         time = rec.time
+        malformedTime = rec.malformedTime
         timeSource = rec.timeSource
         envelopeHost = rec.envelopeHost
         fields = Field.allCases.compactMap { f in rec.fields[f].map { (f.name, $0) } }

@@ -163,8 +163,13 @@ final class ChunkWorker {
             result.notes.append((number, "\(why.rawValue); line skipped"))
             return false
         }
-        return count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
-                     number, &result)
+        let timeless = count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
+                             number, &result)
+        if timeless, scratch.malformedTime {
+            result.counts.malformedTimes += 1
+            result.notes.append((number, "its time is not a valid date and time; it takes the last timed line's"))
+        }
+        return timeless
     }
 
     /// Counts what a line gave; returns whether it was a record with no time.
