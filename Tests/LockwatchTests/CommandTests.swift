@@ -79,6 +79,16 @@ struct LiveProcess {
     }
 }
 
+/// A directory of its own for one test's files (`defer { dir.remove() }`).
+struct ScratchDirectory {
+    let url: URL
+    init(_ name: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
 /// The `exit` the summary line reports.
 func summaryExit(_ ndjson: String) -> Int32? {
     guard let last = ndjson.split(separator: "\n").last,
@@ -110,10 +120,9 @@ func summaryExit(_ ndjson: String) -> Int32? {
     /// that never carried a time uses the moment of reading. Regression: a traceback's lock
     /// line once opened an episode dated the day of the run.
     @Test func aLineWithoutATimeNeverTakesTheClockInAFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-untimed-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let log = dir.appendingPathComponent("worker.log")
+        let dir = try ScratchDirectory("untimed")
+        defer { dir.remove() }
+        let log = dir.url.appendingPathComponent("worker.log")
         let busy = "worker.lock.LockBusy: lock acquisition failed profile_id=p1 symbol=ETH-USD\n"
         try Data((busy + "2026-11-26 14:00:00,000 INFO tick\nTraceback (most recent call last):\n" + busy).utf8).write(to: log)
         let first = try runLockwatch(["--format", "json", log.path])
@@ -137,10 +146,9 @@ func summaryExit(_ ndjson: String) -> Int32? {
     /// A lock line that starts with a date and time that is none (month 13) has no time of its
     /// own: it takes the last timed line's, and the run names and counts it.
     @Test func aMalformedTimeIsNamedAndCounted() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-badtime-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let log = dir.appendingPathComponent("worker.log")
+        let dir = try ScratchDirectory("badtime")
+        defer { dir.remove() }
+        let log = dir.url.appendingPathComponent("worker.log")
         let f = "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w1"
         try Data("2026-11-26 14:00:00,000 INFO tick\n2027-13-45 99:00:00,000 \(f)\n".utf8).write(to: log)
         let r = try runLockwatch(["--format", "json", log.path])
@@ -153,11 +161,10 @@ func summaryExit(_ ndjson: String) -> Int32? {
     /// year of the first line) and across the rotated files of one log, named in either order.
     /// Regression: the January line landed a year before the December one.
     @Test func rotatedSyslogFilesCrossNewYearInEitherOrder() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockwatch-newyear-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try ScratchDirectory("newyear")
+        defer { dir.remove() }
         let line = " worker-2 trading-worker[10]: WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w1 caller_token=w2\n"
-        let older = dir.appendingPathComponent("worker.log.1"), newer = dir.appendingPathComponent("worker.log")
+        let older = dir.url.appendingPathComponent("worker.log.1"), newer = dir.url.appendingPathComponent("worker.log")
         try Data(("Dec 31 23:59:50" + line).utf8).write(to: older)
         try Data(("Jan  1 00:00:20" + line).utf8).write(to: newer)
         func span(_ args: [String]) throws -> (String, String) {
