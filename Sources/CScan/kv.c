@@ -66,7 +66,7 @@ static const uint8_t byte_class[256] = {
 static inline int is_space(uint8_t c) { return byte_class[c] == 2; }
 static inline int is_key_byte(uint8_t c) { return byte_class[c] == 1; }
 
-/* A pair found: fills the field's slot, or notes an escaped value (SPEC: the first value wins). */
+/* A pair found: fills the field's slot, or notes an escaped value (docs/semantics.md, "Inputs": the first value wins). */
 static inline void take_pair(const lw_keytable *t, const uint8_t *b, size_t ks, size_t eq, size_t vs, size_t ve, int esc,
                              size_t base, uint64_t *slots, int nslots, lw_kv_escaped *escaped, int max_escaped,
                              int *nesc, uint32_t *escaped_fields) {

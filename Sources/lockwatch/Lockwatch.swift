@@ -108,7 +108,7 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 }
 
-/// The thresholds of SPEC section 3, each a flag with the spec's default.
+/// The thresholds of docs/semantics.md ("Episodes, escalations, notices"), each a flag with its default.
 struct ThresholdOptions: ParsableArguments {
     @Option(help: "The lock row's TTL.")
     var ttl: DurationArgument = DurationArgument(argument: "30s")!

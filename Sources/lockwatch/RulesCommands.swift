@@ -217,7 +217,7 @@ struct Explain: ParsableCommand {
             if r.kind == .failed || r.kind == .warning { t += " skipped_signal=\(r.skipped)" }
             t += " at \(r.time.rfc3339)\n"
         case let .noProfile(rule):
-            t += "result      not a record: rule \(rule) matched, but the line has no profile id (SPEC section 2)\n"
+            t += "result      not a record: rule \(rule) matched, but the line has no profile id (docs/semantics.md, \"Records\")\n"
         case let .limitExceeded(rule):
             t += "result      not a record: rule \(rule) hit the PCRE2 match limit (a run counts the line as unparsed)\n"
         case .none:

@@ -1,4 +1,4 @@
-// One input, every path (STYLE habit 9; ripgrep's searcher tester): every fixture run through
+// One input, every path (as ripgrep's searcher tester does): every fixture run through
 // every way in must give its golden output. LOCKWATCH_SEED=N repeats the random paths of a
 // failed run (each failure names its seed).
 

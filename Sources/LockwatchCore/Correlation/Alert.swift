@@ -1,4 +1,4 @@
-/// The thresholds of SPEC section 3, each a flag.
+/// The thresholds of docs/semantics.md ("Episodes, escalations, notices"), each a flag.
 public struct Thresholds: Equatable, Sendable {
     /// The lock row's TTL (`--ttl`, 30 s).
     public var ttl: TimeSpan = .seconds(30)
@@ -61,7 +61,7 @@ public enum Loop: String, Sendable {
     case trading, reconciliation
 }
 
-/// An event lockwatch reports as it happens (SPEC section 4).
+/// An event lockwatch reports as it happens (docs/semantics.md, "Output").
 public enum Alert: Equatable, Sendable {
     case contentionStarted(at: EventTime, key: LockKey, owner: Name?, caller: Name?, host: Name?)
     case escalation(Escalation)

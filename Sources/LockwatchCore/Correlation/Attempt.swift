@@ -81,7 +81,7 @@ public struct Attempt: Equatable, Sendable {
 extension LockRecord {
     /// Whether this record, as the earlier of a pair, makes its attempt alone: a failed record
     /// with its symbol. A warning can then change nothing of the attempt but its skipped
-    /// signal, so the attempt need not wait for one (SPEC section 3, "Attempts").
+    /// signal, so the attempt need not wait for one (docs/semantics.md, "Attempts").
     var decidesAlone: Bool { kind == .failed && symbolName != nil }
 }
 

@@ -1,4 +1,4 @@
-/// The end-of-run account (SPEC section 4, `summary`).
+/// The end-of-run account (docs/semantics.md, "Output").
 public struct Summary: Equatable, Sendable {
     public struct Owner: Equatable, Sendable {
         public var owner: String

@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A field lockwatch understands, whatever a service calls it (SPEC section 1's alias table).
+/// A field lockwatch understands, whatever a service calls it (docs/semantics.md, "Inputs": the field names).
 public enum Field: Int, CaseIterable, Sendable {
     case profile, symbol, owner, caller, expires, latencyMs, latencySeconds, host, time, message
     case fn, result, acquired, ok, action, signalSkipped, skipped
@@ -188,7 +188,7 @@ enum KeyValueScanner {
 
         deinit { table.deallocate() }
 
-        /// Every alias of every field (SPEC section 1).
+        /// Every alias of every field (docs/semantics.md, "Inputs").
         static let aliases = Keys(Field.allCases.flatMap { f in f.aliases.map { ($0, f) } })
 
         /// The field of a key given as bytes; nil for keys lockwatch ignores.

@@ -2,7 +2,7 @@
 
 import CScan
 
-/// Who wrote a line and when it was received (SPEC section 1, envelopes).
+/// Who wrote a line and when it was received (docs/semantics.md, "Inputs").
 public enum Envelope: String, CaseIterable, Sendable {
     case journaldJSON = "journald-json"
     case shortISO = "short-iso"

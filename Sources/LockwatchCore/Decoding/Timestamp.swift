@@ -60,7 +60,7 @@ struct SyslogStamp: Equatable, Sendable {
     }
 }
 
-/// Parses every timestamp form of SPEC section 1 from bytes, without Foundation on the hot path.
+/// Parses every timestamp form of docs/semantics.md ("Inputs") from bytes, without Foundation on the hot path.
 ///
 /// RFC 3339 / ISO 8601 with `T` or a space, a fraction after `.` or `,`, zone `Z`, `±hh:mm`,
 /// `±hhmm` or none (then the `ZoneRule`); Go's `2006/01/02 15:04:05`; epoch numbers in s, ms,

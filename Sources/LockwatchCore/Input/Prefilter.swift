@@ -1,6 +1,6 @@
 import CScan
 
-/// A literal that every line a rule matches contains: the cheap first test (STYLE habit 3).
+/// A literal that every line a rule matches contains: the cheap first test, before any decoding or regex.
 public struct Literal: Hashable, Sendable, CustomStringConvertible {
     public var text: String
     /// Whether ASCII letters match in any case.

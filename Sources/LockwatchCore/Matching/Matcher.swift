@@ -173,7 +173,7 @@ public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
 public enum MatchOutcome: Sendable {
     /// A lock record; its time is nil when neither the line nor a rule gave one.
     case record(LockRecord, timeless: Bool)
-    /// A rule matched, but the line has no profile id: not a record (SPEC section 2).
+    /// A rule matched, but the line has no profile id: not a record (docs/semantics.md, "Records").
     case noProfile(rule: String)
     /// No rule matched.
     case none

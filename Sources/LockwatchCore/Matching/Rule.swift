@@ -3,7 +3,7 @@
 import CScan
 import PCRE2
 
-/// What a recognised record says (SPEC section 2).
+/// What a recognised record says (docs/semantics.md, "Records").
 public enum RecordKind: String, CaseIterable, Sendable, BitwiseCopyable {
     case failed, warning, acquired, released, health
 }
@@ -88,7 +88,7 @@ public enum RuleError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The built-in rules of SPEC section 2.
+/// The built-in rules (docs/semantics.md, "Records").
 public enum DefaultRules {
     private static let no = #"(?<!\S)"#            // start of a whole token
     private static let end = #""?(?!\S)"#           // end of a whole token, after an optional quote

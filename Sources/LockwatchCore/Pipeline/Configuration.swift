@@ -51,7 +51,7 @@ public struct Configuration: Sendable {
 }
 
 /// What only the command layer may know: the wall clock and the terminal. Passed in, so that
-/// the core stays deterministic (STYLE habit 5).
+/// the core stays deterministic: it never reads the clock itself.
 public struct RunEnvironment: Sendable {
     /// The moment a line is read, for lines that carry no time at all.
     public var readClock: @Sendable () -> EventTime

@@ -161,7 +161,7 @@ final class EncodedNames {
     }
 }
 
-/// Writes NDJSON: one object per event, then one `summary` object (SPEC section 4).
+/// Writes NDJSON: one object per event, then one `summary` object (docs/semantics.md, "Output").
 public final class JSONPrinter: Sink {
     let out: ByteSink
     private var scratch = JSONObjectText()

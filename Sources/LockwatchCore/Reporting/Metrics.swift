@@ -1,4 +1,4 @@
-// Reporting: the Prometheus metrics of SPEC section 5, named as the runbook names them.
+// Reporting: the Prometheus metrics of docs/semantics.md ("Metrics"), named as the runbook names them.
 
 import Prometheus
 

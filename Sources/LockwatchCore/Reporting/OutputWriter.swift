@@ -71,7 +71,7 @@ extension ByteSink {
     }
 }
 
-/// Consumes what the pipeline decides (STYLE habit 1: the core never prints).
+/// Consumes what the pipeline decides (the core never prints).
 public protocol Sink: AnyObject {
     /// One event, as soon as it is decided.
     func emit(_ alert: Alert)

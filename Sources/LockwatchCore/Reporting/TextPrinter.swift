@@ -1,4 +1,4 @@
-/// Writes one readable line per event, and a readable summary at the end (SPEC section 4).
+/// Writes one readable line per event, and a readable summary at the end (docs/semantics.md, "Output").
 ///
 /// Colour only when asked (the command layer decides from the terminal, `--color` and
 /// `NO_COLOR`). Text that came from a log line is escaped: no control character or terminal
