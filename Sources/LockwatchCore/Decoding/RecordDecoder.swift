@@ -279,10 +279,12 @@ public struct RecordDecoder: Sendable {
         }
         if forced == nil || forced == .short, c0 &- 65 < 26, let s = TimestampParser.parseSyslog(b, at: 0),
            s.end < b.count, b[s.end] == 0x20, let (host, appStart) = syslogTail(b, s.end + 1) {
-            // Inferred later, the year is provisional: a leap year for February 29.
-            let provisional = year ?? ((0..<4).map { fallbackYear - $0 }.first { timestamps.syslogTime(s, year: $0) != nil } ?? fallbackYear)
-            app(b, from: appStart, envelope: .short, host: host, time: timestamps.syslogTime(s, year: provisional),
-                into: &rec)
+            var time = timestamps.syslogTime(s, year: year ?? fallbackYear)
+            if time == nil, year == nil {
+                // Inferred later, the year is provisional: February 29 takes a leap year.
+                time = (1...3).lazy.compactMap { timestamps.syslogTime(s, year: fallbackYear - $0) }.first
+            }
+            app(b, from: appStart, envelope: .short, host: host, time: time, into: &rec)
             if year == nil, rec.timeSource == .envelope { rec.syslogStamp = s }
             return true
         }

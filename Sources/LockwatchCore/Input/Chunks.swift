@@ -102,32 +102,9 @@ final class ChunkReader {
                 }
                 return .chunk(chunk)
             }
-            if let nl = lastNewline, end >= chunkBytes || (source.isStream && !source.hasData(within: 0)) {
-                var chunk = Chunk(count: nl + 1, unterminated: false, cut: false)
-                if joinsPartials(buffer, end) {
-                    // A partial line whose last part has not come within the hold goes on as it is.
-                    let r = CRIPartials.join(buffer, nl + 1, final: partialsDue)
-                    partialsDue = false
-                    if r.carry != nil, r.count == 0, end < bufferCapacity - 1 {
-                        // Nothing but a partial line whose last part has not arrived: read on
-                        // (while the buffer has room).
-                    } else if let carry = r.carry, r.count > 0 {
-                        // The partial line at the end waits for its last part, in the next chunk.
-                        keepTail(buffer, from: carry, to: nl + 1)
-                        keepTail(buffer, from: nl + 1, to: end)
-                        chunk.count = r.count
-                        chunk.joined = r.joined
-                        return .chunk(chunk)
-                    } else {
-                        // Joined (or a partial line as long as a chunk, which goes on as it is).
-                        if r.carry == nil { chunk.count = r.count; chunk.joined = r.joined }
-                        keepTail(buffer, from: nl + 1, to: end)
-                        return .chunk(chunk)
-                    }
-                } else {
-                    keepTail(buffer, from: nl + 1, to: end)
-                    return .chunk(chunk)
-                }
+            if let nl = lastNewline, end >= chunkBytes || (source.isStream && !source.hasData(within: 0)),
+               let chunk = wholeLines(buffer, nl + 1, end) {
+                return .chunk(chunk)
             }
             if lastNewline == nil && end >= maxLineBytes {
                 discarding = true
@@ -194,6 +171,28 @@ final class ChunkReader {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// The chunk of the whole lines `[0, count)` of the `end` bytes read, CRI partial lines
+    /// joined; what follows them is kept for the next chunk, and so is a partial line whose
+    /// last part has not come (unless the pipe has been silent for the hold). nil when the
+    /// lines are nothing but such a partial line and the buffer has room to read on; a partial
+    /// line as long as the buffer goes on as it is.
+    private func wholeLines(_ buffer: UnsafeMutableRawBufferPointer, _ count: Int, _ end: Int) -> Chunk? {
+        var chunk = Chunk(count: count, unterminated: false, cut: false)
+        if joinsPartials(buffer, end) {
+            let r = CRIPartials.join(buffer, count, final: partialsDue)
+            partialsDue = false
+            if r.carry != nil, r.count == 0 {
+                if end < bufferCapacity - 1 { return nil }
+            } else {
+                if let carry = r.carry { keepTail(buffer, from: carry, to: count) }
+                chunk.count = r.count
+                chunk.joined = r.joined
+            }
+        }
+        keepTail(buffer, from: count, to: end)
+        return chunk
     }
 
     /// Drops a UTF-8 byte-order mark at the start of the input (once, when the first bytes

@@ -69,17 +69,8 @@ final class InputStream: @unchecked Sendable {
     /// The next lock record, or nil at the end of the input (or when it could not be read further).
     func next() -> LockRecord? {
         while true {
-            if releasingAt < releasing.count {
-                var r = releasing[releasingAt]
-                releasingAt += 1
-                inferYear(&r)
-                return r
-            }
-            if !releasing.isEmpty { releasing.removeAll(); releasingAt = 0 }
-            if let settled = pendingIdle {
-                pendingIdle = nil
-                onIdle?(settled)
-            }
+            // Records a stream without times released (rare): they go on first.
+            if !releasing.isEmpty || pendingIdle != nil, let r = nextReleased() { return r }
             if position < current.records.count {
                 var r = current.records[position]
                 position += 1
@@ -124,6 +115,24 @@ final class InputStream: @unchecked Sendable {
                 if settled, releaseUntimed() { pendingIdle = settled } else { onIdle?(settled) }
             }
         }
+    }
+
+    /// The next of the records `releaseUntimed` handed on; after the last, the idle that
+    /// waited behind them is reported.
+    private func nextReleased() -> LockRecord? {
+        if releasingAt < releasing.count {
+            var r = releasing[releasingAt]
+            releasingAt += 1
+            inferYear(&r)
+            return r
+        }
+        releasing.removeAll()
+        releasingAt = 0
+        if let settled = pendingIdle {
+            pendingIdle = nil
+            onIdle?(settled)
+        }
+        return nil
     }
 
     /// Hands on the records waiting to see whether their stream carries a time, with the

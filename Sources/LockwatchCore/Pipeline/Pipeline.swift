@@ -172,7 +172,13 @@ public final class Pipeline {
     private func assignSyslogYears(_ streams: [InputStream]) {
         guard configuration.inputFormat == .auto || configuration.inputFormat == .forced(.short) else { return }
         let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: TimestampParser(zone: configuration.zone))
-        let paths = streams.map { $0.reader.source.isStream || $0.name == "-" ? nil : $0.name }
+        var paths = streams.map { $0.reader.source.isStream || $0.name == "-" ? nil : $0.name }
+        // Without `--year`, only the files of a rotated log need their first time looked up.
+        if configuration.year == nil {
+            let logs = paths.map { $0.map { Rotation.member($0).log } }
+            paths = zip(paths, logs).map { path, log in log.flatMap { l in logs.filter { $0 == l }.count > 1 ? path : nil } }
+        }
+        guard paths.contains(where: { $0 != nil }) else { return }
         let stamps = paths.map { $0.flatMap { Self.firstSyslogStamp(path: $0, decoder: decoder) } }
         guard stamps.contains(where: { $0 != nil }) else { return }
         let years = Rotation.initialYears(paths: paths, firstStamps: stamps, given: configuration.year,
