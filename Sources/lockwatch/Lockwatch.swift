@@ -128,8 +128,11 @@ struct ThresholdOptions: ParsableArguments {
     @Option(help: "Silence after which an episode closes as quiet (default: 3 × TTL).")
     var episodeGap: DurationArgument?
 
-    @Option(help: "How out of order records of one timeline may arrive.")
+    @Option(help: "How out of order records of one host may arrive.")
     var maxLateness: DurationArgument = DurationArgument(argument: "2s")!
+
+    @Option(help: ArgumentHelp("How far one host's records may trail the leading host's and still hold the others back; on a silent live input, how long records wait for a host that is behind.", valueName: "duration"))
+    var hostLag: DurationArgument = DurationArgument(argument: "10s")!
 
     func validate() throws {
         guard escalateAfter >= 1 else { throw ValidationError("--escalate-after must be at least 1") }
@@ -146,6 +149,7 @@ struct ThresholdOptions: ParsableArguments {
         t.pairWindow = pairWindow.span
         t.episodeGapOverride = episodeGap?.span
         t.maxLateness = maxLateness.span
+        t.hostLag = hostLag.span
         return t
     }
 }
@@ -396,7 +400,8 @@ enum Terminal {
             (c.unparsed, "lock-like lines could not be decoded (unparsed)"),
             (c.noProfile, "lock lines carried no profile id and are not records"),
             (c.truncated, "lines were longer than --max-line-bytes and were cut"),
-            (c.late, "records arrived later than --max-lateness allows and were handled out of order"),
+            (c.late, "records arrived later than --max-lateness allows within their host, or behind the other hosts from a host more than --host-lag behind, and were handled out of order"),
+            (c.laggingHosts, "hosts fell more than --host-lag behind the others or had records handled out of order"),
             (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them"),
             (c.timeless, "records had no time of their own and no timed line before them on a live input, and were stamped with the moment they were read"),
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),

@@ -14,6 +14,9 @@ public struct Thresholds: Equatable, Sendable {
     public var episodeGapOverride: TimeSpan? = nil
     /// How out of order records of one timeline may arrive (`--max-lateness`, 2 s).
     public var maxLateness: TimeSpan = .seconds(2)
+    /// How far one host's records may trail the leading host's and still hold the others back
+    /// (`--host-lag`, 10 s); on a live stream, also how long a silent input holds records back.
+    public var hostLag: TimeSpan = .seconds(10)
 
     public init() {}
 

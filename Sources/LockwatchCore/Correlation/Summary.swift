@@ -61,6 +61,9 @@ public struct Summary: Equatable, Sendable {
         /// Lock records whose line starts with a date and time that is none (`2027-13-45`):
         /// without a time of their own.
         public var malformedTimes = 0
+        /// Hosts whose records fell more than `--host-lag` behind the leading host's, or had
+        /// records handled out of order.
+        public var laggingHosts = 0
         /// Inputs that could not be read (fully).
         public var inputErrors = 0
         /// Lock keys evicted to stay within `--max-keys` (their counts are not in the summary).
@@ -72,12 +75,12 @@ public struct Summary: Equatable, Sendable {
             lines += o.lines; matched += o.matched; unparsed += o.unparsed; noProfile += o.noProfile
             truncated += o.truncated; late += o.late; lateAfterFlush += o.lateAfterFlush; limitExceeded += o.limitExceeded
             timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates; malformedTimes += o.malformedTimes
-            inputErrors += o.inputErrors; evictedKeys += o.evictedKeys
+            inputErrors += o.inputErrors; evictedKeys += o.evictedKeys; laggingHosts += o.laggingHosts
         }
 
         private enum CodingKeys: String, CodingKey {
             case lines, matched, unparsed, noProfile, truncated, late, lateAfterFlush, limitExceeded, timeless, untimed, duplicates, malformedTimes
-            case inputErrors, evictedKeys
+            case inputErrors, evictedKeys, laggingHosts
         }
 
         /// Reads counts saved by any version: a count it did not keep yet is 0.
@@ -89,6 +92,7 @@ public struct Summary: Equatable, Sendable {
             lateAfterFlush = try read(.lateAfterFlush)
             limitExceeded = try read(.limitExceeded); timeless = try read(.timeless); untimed = try read(.untimed)
             duplicates = try read(.duplicates); malformedTimes = try read(.malformedTimes); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
+            laggingHosts = try read(.laggingHosts)
         }
     }
 

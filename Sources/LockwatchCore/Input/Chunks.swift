@@ -20,10 +20,21 @@ struct Chunk: Sendable {
 /// What the reader hands on next.
 enum ReadOutcome: Sendable {
     case chunk(Chunk)
-    /// A live input has been silent for the idle time: what is held downstream may go; or
-    /// (`settled`) silent for the hold time after that: what waits for a partner may go too.
-    case idle(settled: Bool)
+    /// A live input has been silent for a while (`Silence` says how long).
+    case idle(Silence)
     case end
+}
+
+/// How long a live input has been silent, in the stages the stages downstream act on.
+public enum Silence: Int, Comparable, Sendable {
+    /// For the idle time (milliseconds): what ordering holds for the hosts that have caught up may go.
+    case idle
+    /// For the hold time after that (the pair window): what waits for a partner may go too.
+    case settled
+    /// For `--host-lag` of wall time: every host is silent, and nothing is held back for any.
+    case quiet
+
+    public static func < (a: Silence, b: Silence) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Cuts one byte source into chunks of whole lines. Sequential: one caller at a time.
@@ -39,12 +50,15 @@ final class ChunkReader {
     let maxLineBytes: Int
     /// For streams: report `.idle` once the source has been silent this long.
     let idleMilliseconds: Int32?
-    /// For streams: report `.idle(settled: true)` once it has been silent this much longer.
+    /// For streams: report `.idle(.settled)` once it has been silent this much longer.
     let holdMilliseconds: Int32?
+    /// For streams: report `.idle(.quiet)` once it has been silent this long in all (after `.settled`).
+    let quietMilliseconds: Int32?
     private var tail: [UInt8] = []
     private var discarding = false
     private var idleReported = false
     private var settledReported = false
+    private var quietReported = false
     /// Whether the start of the input was looked at (for a byte-order mark).
     private var startChecked = false
     /// Whether this input is CRI, whose partial lines are joined; nil until it is known.
@@ -64,12 +78,14 @@ final class ChunkReader {
     var progress: ReadProgress?
     private var counted = 0
 
-    init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?, holdMilliseconds: Int32? = nil) {
+    init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?, holdMilliseconds: Int32? = nil,
+         quietMilliseconds: Int32? = nil) {
         self.source = source
         self.chunkBytes = max(16, chunkBytes)
         self.maxLineBytes = max(1, maxLineBytes)
         self.idleMilliseconds = source.isStream ? idleMilliseconds : nil
         self.holdMilliseconds = source.isStream && idleMilliseconds != nil ? holdMilliseconds : nil
+        self.quietMilliseconds = self.holdMilliseconds != nil ? quietMilliseconds : nil
     }
 
     /// The buffer size a scanner worker needs for this reader's chunks.
@@ -114,7 +130,7 @@ final class ChunkReader {
                 idleReported = true
                 idleSince = monotonicNanoseconds()
                 keepTail(buffer, from: 0, to: end)
-                return .idle(settled: false)
+                return .idle(.idle)
             }
             // SIGINT or SIGTERM: stop reading; what was read still goes on, as at the end of input.
             if StopSignal.received != 0 { eof = true; discarding = false; continue }
@@ -131,7 +147,15 @@ final class ChunkReader {
                         }
                         settledReported = true
                         keepTail(buffer, from: 0, to: end)
-                        return .idle(settled: true)
+                        return .idle(.settled)
+                    }
+                    slice = Int32(min(Int64(slice), left))
+                } else if let quiet = quietMilliseconds, settledReported, !quietReported {
+                    let left = Int64(quiet) - Int64((monotonicNanoseconds() &- idleSince) / 1_000_000)
+                    if left <= 0 {
+                        quietReported = true
+                        keepTail(buffer, from: 0, to: end)
+                        return .idle(.quiet)
                     }
                     slice = Int32(min(Int64(slice), left))
                 }
@@ -156,6 +180,7 @@ final class ChunkReader {
             if n == 0 { eof = true; discarding = false; continue }
             idleReported = false
             settledReported = false
+            quietReported = false
             if discarding {
                 guard let p = memchr(room.baseAddress!, 0x0A, n) else { continue }
                 let skip = UnsafeRawPointer(p) - UnsafeRawPointer(room.baseAddress!) + 1

@@ -23,6 +23,9 @@ public struct Configuration: Sendable {
     public var ruleShortcuts = true
     /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
     public var maxKeys = 100_000
+    /// Lock records held at most to merge the hosts of regular files (72 bytes each); beyond,
+    /// they are ordered as a live stream's are (`Reorderer`).
+    public var maxHeld = 1 << 18
     /// `--metrics-file`: the Prometheus exposition, rewritten atomically every
     /// `metricsInterval` of wall time and at the end (node_exporter's textfile collector).
     public var metricsFile: String?

@@ -16,9 +16,9 @@ final class InputStream: @unchecked Sendable {
     let pool: ScanPool
     let environment: RunEnvironment
     let timestamps: TimestampParser
-    /// Called on the consumer's thread when a live input has gone idle, and again (`true`)
-    /// when it has stayed silent for the pair window.
-    var onIdle: ((_ settled: Bool) -> Void)?
+    /// Called on the consumer's thread when a live input has gone idle, and again as it stays
+    /// silent (`Silence`).
+    var onIdle: ((Silence) -> Void)?
     /// Called on the consumer's thread before it waits for the workers (still at the chunk
     /// boundary): output can go out now.
     var beforeWait: (() -> Void)?
@@ -26,6 +26,9 @@ final class InputStream: @unchecked Sendable {
     /// so far has been handed on and the next chunk is not taken yet: `linesRead` and `cursor`
     /// describe exactly what was applied.
     var atBoundary: (() -> Void)?
+    /// Called on the consumer's thread at a chunk boundary with how far each host's lines in
+    /// the chunk came (`HostProgress`), after the chunk's records.
+    var onProgress: ((Name?, EventTime) -> Void)?
     var counts = Summary.Counts()
     /// The journald cursor of the last line of the chunks taken (kept with `--state` only).
     private(set) var cursor: String?
@@ -48,7 +51,7 @@ final class InputStream: @unchecked Sendable {
     /// Records handed on before the current chunk's next ones, and the idle to report after them.
     private var releasing: [LockRecord] = []
     private var releasingAt = 0
-    private var pendingIdle: Bool?
+    private var pendingIdle: Silence?
 
     init(index: Int, source: ByteSource, pool: ScanPool, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
@@ -57,7 +60,9 @@ final class InputStream: @unchecked Sendable {
                                   maxLineBytes: configuration.maxLineBytes,
                                   idleMilliseconds: environment.idleFlushMilliseconds,
                                   // A record waiting for its partner waits the pair window, in wall time, on a silent pipe.
-                                  holdMilliseconds: Int32(clamping: (configuration.thresholds.pairWindow.micros + 999) / 1000))
+                                  holdMilliseconds: Int32(clamping: (configuration.thresholds.pairWindow.micros + 999) / 1000),
+                                  // Records held for a host that is behind wait at most --host-lag, in wall time, on a silent pipe.
+                                  quietMilliseconds: Int32(clamping: (configuration.thresholds.hostLag.micros + 999) / 1000))
         reader.joinsCRI = configuration.inputFormat == .auto || configuration.inputFormat == .forced(.cri)
         self.environment = environment
         self.timestamps = TimestampParser(zone: configuration.zone)
@@ -93,6 +98,14 @@ final class InputStream: @unchecked Sendable {
                 lastTime = t
             }
             untimedAt = 0
+            if !current.progress.isEmpty, let onProgress {
+                for p in current.progress {
+                    var t: EventTime? = p.time.time
+                    if let stamp = p.time.stamp { t = year.current.flatMap { timestamps.syslogTime(stamp, year: $0) } }
+                    if let t { onProgress(p.host, t) }
+                }
+                current.progress = []
+            }
             atBoundary?()
             let next = take()
             lineBase += current.lines
@@ -110,9 +123,9 @@ final class InputStream: @unchecked Sendable {
                 counts.inputErrors += 1
             }
             if current.end { finished = true; counts.lines = lineBase + current.lines }
-            if let settled = current.idle {
+            if let silence = current.idle {
                 // Silent for the hold without a time: a `-o cat` pipe, whose records go on first.
-                if settled, releaseUntimed() { pendingIdle = settled } else { onIdle?(settled) }
+                if silence >= .settled, releaseUntimed() { pendingIdle = silence } else { onIdle?(silence) }
             }
         }
     }
@@ -128,9 +141,9 @@ final class InputStream: @unchecked Sendable {
         }
         releasing.removeAll()
         releasingAt = 0
-        if let settled = pendingIdle {
+        if let silence = pendingIdle {
             pendingIdle = nil
-            onIdle?(settled)
+            onIdle?(silence)
         }
         return nil
     }
@@ -244,138 +257,6 @@ final class InputStream: @unchecked Sendable {
         } else {
             year.observe(fullTime: r.time)
         }
-    }
-}
-
-/// Orders records for the correlator: a record is released once the highest event time seen
-/// is at least `--max-lateness` past it (the watermark), so arrival order within the lateness
-/// does not change the result. Ties are ordered as `LockRecord.precedes` says.
-///
-/// Logs are nearly in order, so the held records are a sorted queue: a record in order is
-/// appended, a late one is inserted at its place.
-struct Reorderer {
-    let lateness: TimeSpan
-    private var held = Ring<LockRecord>()
-    private var maxSeen: EventTime?
-    /// The latest time released so far.
-    private var releasedUpTo: EventTime?
-    /// Records that came later than the lateness allows (handled at once, counted).
-    private(set) var late = 0
-    /// Records within the lateness that came after a flush (a live input gone silent) had
-    /// released a later one: handled out of order, counted.
-    private(set) var lateAfterFlush = 0
-
-    init(lateness: TimeSpan) { self.lateness = lateness }
-
-    private static func before(_ a: LockRecord, _ b: LockRecord) -> Bool { a.precedes(b) }
-
-    mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
-        if let m = maxSeen, m - r.time > lateness { late += 1 } else if let u = releasedUpTo, r.time < u { lateAfterFlush += 1 }
-        maxSeen = max(maxSeen ?? r.time, r.time)
-        if let last = held.last, Self.before(r, last) {
-            var lo = 0, hi = held.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if Self.before(r, held[mid]) { hi = mid } else { lo = mid + 1 }
-            }
-            held.insert(r, at: lo)
-        } else {
-            held.append(r)
-        }
-        let watermark = maxSeen! - lateness
-        while held.withFirst({ $0.pointee.time <= watermark }) == true { out.append(held.removeFirst()) }
-    }
-
-    mutating func flush(into out: inout [LockRecord]) {
-        if let last = held.last { releasedUpTo = max(releasedUpTo ?? last.time, last.time) }
-        out.append(contentsOf: held)
-        held.removeAll()
-    }
-
-    /// Records held.
-    var count: Int { held.count }
-
-    /// What it holds (for `--state`).
-    var saved: SavedReorderer {
-        SavedReorderer(maxSeen: maxSeen?.micros, late: late, held: held.map(SavedRecord.init),
-                       releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush)
-    }
-
-    /// Continues from what a saved reorderer held.
-    mutating func restore(_ saved: SavedReorderer) {
-        maxSeen = saved.maxSeen.map { EventTime(micros: $0) }
-        late = saved.late
-        releasedUpTo = saved.releasedUpTo.map { EventTime(micros: $0) }
-        lateAfterFlush = saved.lateAfterFlush ?? 0
-        held = Ring(saved.held.map(\.record).sorted(by: Self.before))
-    }
-}
-
-/// Merges several inputs into one timeline by event time (not concatenation).
-struct Merger {
-    struct Head: Comparable {
-        var record: LockRecord
-        var stream: Int
-        static func < (a: Head, b: Head) -> Bool { a.record.precedes(b.record) }
-        static func == (a: Head, b: Head) -> Bool { !a.record.precedes(b.record) && !b.record.precedes(a.record) }
-    }
-
-    let streams: [InputStream]
-    private var heads = Heap<Head>()
-    private var primed = false
-
-    init(streams: [InputStream]) { self.streams = streams }
-
-    mutating func next() -> LockRecord? {
-        if streams.count == 1 { return streams[0].next() }
-        if !primed {
-            primed = true
-            for (k, s) in streams.enumerated() { if let r = s.next() { heads.insert(Head(record: r, stream: k)) } }
-        }
-        guard let head = heads.popMin() else { return nil }
-        if let r = streams[head.stream].next() { heads.insert(Head(record: r, stream: head.stream)) }
-        return head.record
-    }
-}
-
-extension LockRecord {
-    /// The order of the timeline (docs/semantics.md, "Order and merging"): by event time; at
-    /// equal times, records of one input in line order, and records of different inputs by
-    /// what they contain — host, kind, profile, symbol, holder, caller, expiry, latency,
-    /// skipped signal — never by the order in which the inputs were named. (Records equal in
-    /// all of that give the same findings in either order.)
-    @inline(__always) func precedes(_ b: LockRecord) -> Bool {
-        if time != b.time { return time < b.time }
-        let o = origin, p = b.origin
-        if o.input == p.input { return o.line < p.line }
-        return Self.contentPrecedes(self, b) ?? (o.input < p.input)
-    }
-
-    /// Compares two records by their contents; nil when they are the same. Names are
-    /// compared by id first (equal ids, equal texts) and by their bytes only where they differ.
-    private static func contentPrecedes(_ a: LockRecord, _ b: LockRecord) -> Bool? {
-        @inline(__always) func order(_ x: Name?, _ y: Name?) -> Bool? {
-            if x == y { return nil }
-            guard let x, let y else { return x == nil }
-            return NameTable.shared.precedes(x, y)
-        }
-        if let o = order(a.hostName, b.hostName) { return o }
-        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
-        if let o = order(a.profileName, b.profileName) ?? order(a.symbolName, b.symbolName)
-            ?? order(a.ownerName, b.ownerName) ?? order(a.callerName, b.callerName) { return o }
-        if a.expires != b.expires { return (a.expires?.micros ?? .min) < (b.expires?.micros ?? .min) }
-        if a.latency != b.latency { return (a.latency ?? -1) < (b.latency ?? -1) }
-        if a.skipped != b.skipped { return !a.skipped }
-        let (h, k) = (a.health, b.health)
-        if h != k {
-            func rank(_ r: HealthReport?) -> [Int] {
-                guard let r else { return [] }
-                func flag(_ v: Bool?) -> Int { v.map { $0 ? 2 : 1 } ?? 0 }
-                return [r.lockContentionCount ?? Int.min, flag(r.tradingLoopHealthy), flag(r.reconciliationLoopHealthy)]
-            }
-            return rank(h).lexicographicallyPrecedes(rank(k))
-        }
-        return nil
     }
 }
 

@@ -20,8 +20,9 @@ public final class Pipeline {
     private var firstAt: EventTime?
     private var lastAt: EventTime?
     private var released: [LockRecord] = []
-    /// Records handled out of order that were named on stderr.
+    /// Records handled out of order, and hosts that started or stopped lagging, named on stderr.
     private var lateNamed = 0
+    private var lagNamed = 0
     /// journald entries seen lately, so that an entry read twice counts once.
     private var seenEntries = SeenEntries()
     private var inputs: [CorrelationInput] = []
@@ -51,7 +52,7 @@ public final class Pipeline {
         self.configuration = configuration
         self.sink = sink
         self.environment = environment
-        self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness)
+        self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness, hostLag: configuration.thresholds.hostLag)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
         self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
@@ -85,6 +86,12 @@ public final class Pipeline {
             s.reader.progress = progress
         }
         self.streams = streams
+        // The hosts of a regular file may come one after another: its records are held to the
+        // end (`Reorderer.holding`). A stream, and an input continued with --state, is ordered
+        // as it arrives.
+        let holding = !sources.isEmpty && !sources.contains { $0.isStream } && configuration.stateFile == nil
+        reorderer = Reorderer(lateness: configuration.thresholds.maxLateness, hostLag: configuration.thresholds.hostLag,
+                              holding: holding, maxHeld: configuration.maxHeld)
         assignSyslogYears(streams)
         var stateErrors = 0
         let keepsState = configuration.stateFile != nil && streams.count == 1
@@ -95,10 +102,14 @@ public final class Pipeline {
             }
         }
         for s in streams {
-            s.onIdle = { [unowned self] settled in self.inputIdle(settled: settled, keepsState: keepsState) }
+            s.onIdle = { [unowned self] silence in self.inputIdle(silence, keepsState: keepsState) }
             s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
             // What ordering released goes on at each chunk boundary, before the input can wait:
             // a live pipe's events are never held back by the batching below.
+            s.onProgress = { [unowned self] host, time in
+                self.reorderer.observe(host: host, at: time, into: &self.released)
+                if !self.reorderer.lagChanges.isEmpty { self.reportLag() }
+            }
             s.atBoundary = { [unowned self] in
                 self.drainReleased()
                 if keepsState { self.checkpoint(waiting: false) }
@@ -122,11 +133,15 @@ public final class Pipeline {
             appliedSinceSave = true
             let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
             reorderer.push(r, into: &released)
+            if !reorderer.lagChanges.isEmpty { reportLag() }
             if lateNamed < 5, reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
                 // The first few records handled out of order are named, as other set-aside lines are.
                 lateNamed += 1
                 let name = streams[min(r.origin.input, streams.count - 1)].name
-                environment.warn("\(name):\(r.origin.line): a record \(reorderer.late > late ? "later than --max-lateness allows" : "that came after a quiet input had released later ones"); handled out of order")
+                let why = reorderer.late == late ? "that came after a quiet input had released later ones"
+                    : reorderer.isLagging(r.hostName) ? "of lagging host \(r.host ?? "(none)") behind the release point"
+                    : "later than --max-lateness allows"
+                environment.warn("\(name):\(r.origin.line): a record \(why); handled out of order")
             }
             // Released records go on in batches: pairing, correlation and the sink each run over
             // many records with their code and tables in the caches (a storm's CPU: 8 % less).
@@ -137,7 +152,7 @@ public final class Pipeline {
                 metricsDue()
             }
         }
-        for s in streams { s.onIdle = nil; s.beforeWait = nil; s.atBoundary = nil }
+        for s in streams { s.onIdle = nil; s.beforeWait = nil; s.atBoundary = nil; s.onProgress = nil }
         pool.stop()
         if keepsState {
             // What ordering and pairing hold, and episodes not yet quiet, belong to the input's
@@ -158,6 +173,10 @@ public final class Pipeline {
         counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
         counts.late = reorderer.late
         counts.lateAfterFlush = reorderer.lateAfterFlush
+        counts.laggingHosts = reorderer.hosts.filter { $0.late > 0 || $0.lagging }.count
+        if reorderer.overflowed, counts.late > 0 {
+            environment.warn("more than \(configuration.maxHeld) lock records were held to merge the hosts of the files; the rest were ordered as a live stream is")
+        }
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
@@ -311,12 +330,13 @@ public final class Pipeline {
         environment.warn(message)
     }
 
-    /// A live input fell silent: what ordering holds is decided, and the events go out (with
-    /// the state that covers them, when one is kept). A record waiting for its pairing partner
-    /// waits on until the input has been silent for the pair window (`settled`): its partner
-    /// may still arrive, and must pair as it would in a file.
-    private func inputIdle(settled: Bool, keepsState: Bool) {
-        let released = flushHeld(pairing: settled ? .release : .wait)
+    /// A live input fell silent: what ordering holds for the hosts that have caught up is
+    /// decided (for every host once it is `quiet`), and the events go out (with the state
+    /// that covers them, when one is kept). A record waiting for its pairing partner waits on
+    /// until the input has been silent for the pair window (`settled`): its partner may still
+    /// arrive, and must pair as it would in a file.
+    private func inputIdle(_ silence: Silence, keepsState: Bool) {
+        let released = flushHeld(ordering: silence, pairing: silence >= .settled ? .release : .wait)
         if !keepsState {
             sink.flush()
         } else if released || alertsSinceSave > 0 {
@@ -372,6 +392,24 @@ public final class Pipeline {
         }
     }
 
+    /// Says on stderr, and in the metrics, which hosts started or stopped lagging (the first
+    /// 20 changes are named; the summary counts the hosts that lagged).
+    private func reportLag() {
+        for c in reorderer.lagChanges {
+            metrics?.hostLag(c.host?.string ?? "", lagging: c.lagging, behind: c.behind)
+            guard lagNamed < 20 else { continue }
+            lagNamed += 1
+            let host = c.host?.string ?? "(records without a host)"
+            let seconds = String(format: "%.1f", c.behind.seconds)
+            if c.lagging {
+                environment.warn("host \(host) is \(seconds) s behind \(c.leader?.string ?? "the leading host"), more than --host-lag \(configuration.thresholds.hostLag.seconds) s: it no longer holds the other hosts back, and its records behind them are counted late")
+            } else {
+                environment.warn("host \(host) caught up (\(seconds) s behind): it holds the other hosts back again")
+            }
+        }
+        reorderer.lagChanges.removeAll()
+    }
+
     /// What a flush does with the records waiting for a pairing partner.
     enum PairingFlush {
         /// They wait on (a live input just fell silent).
@@ -382,11 +420,12 @@ public final class Pipeline {
         case end
     }
 
-    /// Releases everything held for ordering, and for pairing as `pairing` says: at the end,
-    /// or when a live input is idle. Returns whether anything was released.
+    /// Releases what ordering holds — everything at the end, as `Reorderer.idle` says when a
+    /// live input fell silent — and what pairing holds as `pairing` says. Returns whether
+    /// anything was released.
     @discardableResult
-    func flushHeld(pairing: PairingFlush = .end) -> Bool {
-        reorderer.flush(into: &released)
+    func flushHeld(ordering silence: Silence? = nil, pairing: PairingFlush = .end) -> Bool {
+        if let silence { reorderer.idle(silence, into: &released) } else { reorderer.flush(into: &released) }
         let held = !released.isEmpty
         drainReleased()
         var waiting: [CorrelationInput] = []

@@ -9,8 +9,8 @@ struct ChunkResult: Sendable {
     var counts = Summary.Counts()
     /// Messages about single lines, with the line's number within the chunk.
     var notes: [(line: Int, text: String)] = []
-    /// A live input went idle (false), or stayed silent for the pair window (true).
-    var idle: Bool?
+    /// A live input fell silent, for as long as this says.
+    var idle: Silence?
     var end = false
     var error: String?
     /// The journald cursor of the chunk's last line (with `--state`).
@@ -20,6 +20,48 @@ struct ChunkResult: Sendable {
     var untimed: [Int] = []
     /// The time of the chunk's last timed line (any line, lock line or not), if it has one.
     var lastTime: LineTime?
+    /// How far each host's lines have come: the hosts and times of the chunk's last few timed
+    /// lines, lock lines or not (`HostProgress`).
+    var progress: [HostProgress] = []
+}
+
+/// A host's line and its time: that host has logged up to there (ordering holds the other
+/// hosts' records for it; docs/semantics.md, "Order and merging").
+struct HostProgress: Sendable {
+    var host: Name?
+    var time: LineTime
+
+    /// Lines looked at, from the end of each chunk. A live stream's chunks are what has
+    /// arrived, a few lines each, so its hosts are seen as they go; a file's chunks are large,
+    /// and the few lines cost nothing there.
+    static let linesPerChunk = 8
+
+    /// The hosts and times of the last timed lines of `bytes[..<end]` (at most `linesPerChunk`
+    /// lines looked at), latest first.
+    static func last(of bytes: UnsafeRawBufferPointer, end: Int, decoder: RecordDecoder, maxLineBytes: Int,
+                     scratch: inout LogRecord) -> [HostProgress] {
+        guard let base = bytes.baseAddress, end > 0 else { return [] }
+        var found: [HostProgress] = []
+        var lineEnd = end
+        if bytes[lineEnd - 1] == 0x0A { lineEnd -= 1 }
+        for _ in 0..<linesPerChunk {
+            var start = 0
+            if lineEnd > 0, let p = lw_memrchr(base, 0x0A, lineEnd) { start = UnsafeRawPointer(p) - base + 1 }
+            var e = lineEnd
+            if e > start, bytes[e - 1] == 0x0D { e -= 1 }
+            e = min(e, start + maxLineBytes)
+            if e > start, decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<e]), into: &scratch) == nil,
+               let t = scratch.time {
+                let host = scratch.host.map { Name($0) }
+                if !found.contains(where: { $0.host == host }) {
+                    found.append(HostProgress(host: host, time: LineTime(time: t, stamp: scratch.syslogStamp)))
+                }
+            }
+            if start == 0 { break }
+            lineEnd = start - 1
+        }
+        return found
+    }
 }
 
 /// The time of a timed line, as a line without a time of its own takes it: the event time, and
@@ -114,6 +156,7 @@ final class ChunkWorker {
         }
         let last = chunk.count > 0 && bytes[chunk.count - 1] == 0x0A ? chunk.count - 1 : chunk.count
         result.lastTime = timed.before(last, in: bytes, decoder: decoder, maxLineBytes: scanner.maxLineBytes, scratch: &rec)
+        result.progress = HostProgress.last(of: bytes, end: chunk.count, decoder: decoder, maxLineBytes: scanner.maxLineBytes, scratch: &rec)
         result.lines = lines
         result.counts.truncated = cut
         if keepsCursor { result.cursor = Self.lastCursor(UnsafeRawBufferPointer(rebasing: bytes[..<chunk.count])) }
@@ -263,7 +306,7 @@ final class ScanPool: @unchecked Sendable {
             do {
                 switch try input.reader.next(into: buffer) {
                 case .chunk(let c): chunk = c
-                case .idle(let settled): result.idle = settled
+                case .idle(let silence): result.idle = silence
                 case .end: result.end = true
                 }
             } catch {

@@ -11,10 +11,10 @@ import Foundation
 /// atomically. A run saves it before it writes out the events of the records it covers, so a
 /// killed run leaves a state that matches what it printed.
 struct SavedState: Codable {
-    /// Version 2 keeps pairing's joinable failed records and the last timed line; a version 1
-    /// state is read as well.
-    static let currentVersion = 2
-    static let readableVersions = 1...2
+    /// Version 2 keeps pairing's joinable failed records and the last timed line; version 3
+    /// each host's progress for ordering. States of versions 1 and 2 are read as well.
+    static let currentVersion = 3
+    static let readableVersions = 1...3
 
     var version: Int
     /// Wall time of the save, for people reading the file.
@@ -86,6 +86,20 @@ struct SavedReorderer: Codable {
     /// The latest time an idle flush released, and the records counted for arriving after it.
     var releasedUpTo: Int64?
     var lateAfterFlush: Int?
+    /// For each held record, the release point it arrived at when it came out of order (nil:
+    /// its own time). Absent in states of an earlier lockwatch.
+    var heldKeys: [Int64?]?
+    /// Each host's latest time and its records handled out of order.
+    var hosts: [SavedHostOrder]?
+}
+
+/// One host's progress, for ordering.
+struct SavedHostOrder: Codable {
+    var name: String?
+    var latest: Int64
+    var latestRecord: Int64?
+    var lagging: Bool?
+    var late: Int
 }
 
 /// A record waiting for its pairing partner (or complete, waiting behind one that is not).

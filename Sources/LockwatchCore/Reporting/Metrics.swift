@@ -22,6 +22,8 @@ public final class LockMetrics: @unchecked Sendable {
     private let openEpisodes: Gauge
     private let oldestEpisodeAge: Gauge
     private var holders: [HolderSeries: Gauge] = [:]
+    private var lastFailure: [LockKey: Gauge] = [:]
+    private var hostLags: [String: Gauge] = [:]
     private let linesRead: Counter, linesMatched: Counter, linesUnparsed: Counter
     private var reported = Summary.Counts()
 
@@ -67,8 +69,30 @@ public final class LockMetrics: @unchecked Sendable {
 
     /// One failed attempt.
     func attempt(_ a: Attempt) {
-        counter(for: a.key)?.increment()
         if a.skipped { skipped.increment() }
+        guard let c = counter(for: a.key) else { return }
+        c.increment()
+        lastFailureGauge(for: a.key).set(Double(a.time.micros) / 1e6)
+    }
+
+    /// The key's last failure time (event time, seconds since the epoch): what a fleet-wide
+    /// rule over every host's lockwatch needs to see one lock row's contention whole.
+    private func lastFailureGauge(for key: LockKey) -> Gauge {
+        if let g = lastFailure[key] { return g }
+        let g = registry.makeGauge(descriptor: Self.describe("entry_lock_last_failure_timestamp_seconds", "Event time of the key's latest failed attempt"),
+                                   labels: [("profile_id", key.profile), ("symbol", key.symbol)])
+        lastFailure[key] = g
+        return g
+    }
+
+    /// A host started (or stopped) lagging: how far its records trail the leading host's, 0
+    /// once it has caught up.
+    func hostLag(_ host: String, lagging: Bool, behind: TimeSpan) {
+        if hostLags[host] == nil, hostLags.count >= maxSeries { return }
+        let g = hostLags[host] ?? registry.makeGauge(descriptor: Self.describe("lockwatch_host_lag_seconds", "How far a lagging host's records trail the leading host's (0: it holds the others back)"),
+                                                     labels: [("host", host)])
+        hostLags[host] = g
+        g.set(lagging ? behind.seconds : 0)
     }
 
     /// A warning that skipped a signal joined an attempt counted before it.

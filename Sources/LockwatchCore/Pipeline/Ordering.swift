@@ -1,0 +1,363 @@
+// Pipeline: the order in which records reach pairing and correlation — per host, merged
+// across hosts by event time (docs/semantics.md, "Order and merging").
+
+import HeapModule
+
+/// Orders records for the correlator. Each host's records are ordered within `--max-lateness`
+/// of the latest time seen from that host, and the hosts are merged by event time: a record is
+/// released once every host that holds the others back has gone past it — the release point
+/// is the slowest such host's latest time less the lateness. So one host whose entries arrive
+/// late (an upload backlog) does not make the others' records late.
+///
+/// A host holds the others back while its latest time is within `--host-lag` of the leading
+/// host's; one that falls further behind stops holding them (it is *lagging*: reported, and
+/// its records that arrive behind the release point are counted late). A record without a
+/// host belongs to the one host "without a name".
+///
+/// The hosts of a regular file may come one after another (a collector's journal exported to
+/// a file), so reading files nothing is released before the end (`holding`): the result is
+/// that of the per-host files merged. At most `maxHeld` records are held so; beyond that
+/// (`overflowed`) the release point applies as on a live stream.
+///
+/// A record later than the lateness within its own host is *late*: it is not put back at its
+/// time but goes out where it arrived — at its host's release point — as on a live stream.
+struct Reorderer {
+    let lateness: TimeSpan
+    let hostLag: TimeSpan
+    let maxHeld: Int
+    /// Whether every record is held (see above).
+    private(set) var holding: Bool
+
+    /// A record held, with the place it is released at: its time, or for a record handled out
+    /// of order, the release point it arrived at (`late`).
+    struct Held {
+        var key: EventTime
+        var late: Bool
+        var record: LockRecord
+        /// The order of release: by key, a record out of order after those in order at the
+        /// same key, and otherwise as `LockRecord.precedes` says.
+        @inline(__always) func before(_ b: Held) -> Bool {
+            if key != b.key { return key < b.key }
+            if late != b.late { return !late }
+            return record.precedes(b.record)
+        }
+    }
+
+    /// One host's progress.
+    struct Host {
+        var name: Name?
+        /// The latest time of its lines (lock lines, and others as `observe` sees them).
+        var latest: EventTime
+        /// The latest time of its lock records (what "later than the lateness" is measured by,
+        /// whatever the chunks the lines came in).
+        var latestRecord: EventTime?
+        /// Whether its lines last came more than `hostLag` behind the leading host's.
+        var lagging = false
+        /// Its records handled out of order (later than the lateness, or behind the release point).
+        var late = 0
+    }
+
+    /// A host that started or stopped lagging, for the run to report.
+    struct LagChange {
+        var host: Name?
+        var lagging: Bool
+        /// How far its line trailed the leading host's.
+        var behind: TimeSpan
+        var leader: Name?
+    }
+
+    private var held = Ring<Held>()
+    private(set) var hosts: [Host] = []
+    private var hostIndex: [UInt32: Int] = [:]
+    /// The latest time of any host, and its host.
+    private var leader: EventTime?
+    private var leaderHost = 0
+    /// The earliest latest time of the hosts that hold the others back, and its host.
+    private var slowest: EventTime?
+    private var slowestHost = 0
+    /// The latest key released so far.
+    private var releasedUpTo: EventTime?
+    /// Whether holding to the end gave way to the release point (more than `maxHeld`).
+    private(set) var overflowed = false
+    /// Records that came later than the lateness allows within their host, or behind the
+    /// release point from a lagging host (handled out of order, counted).
+    private(set) var late = 0
+    /// Records within the lateness that came after a silent input had released later ones:
+    /// handled out of order, counted.
+    private(set) var lateAfterFlush = 0
+    /// Hosts that started or stopped lagging since the run last looked.
+    var lagChanges: [LagChange] = []
+
+    init(lateness: TimeSpan, hostLag: TimeSpan = .seconds(10), holding: Bool = false, maxHeld: Int = 1 << 18) {
+        self.lateness = lateness
+        self.hostLag = hostLag
+        self.holding = holding
+        self.maxHeld = max(1, maxHeld)
+    }
+
+    /// The index of `name`'s host, known from now on.
+    private mutating func host(_ name: Name?, at time: EventTime) -> Int {
+        let id = name?.id ?? UInt32.max
+        if let k = hostIndex[id] { return k }
+        hosts.append(Host(name: name, latest: time))
+        hostIndex[id] = hosts.count - 1
+        return hosts.count - 1
+    }
+
+    /// A line of host `h` came at `time`: whether the host lags is decided by how far this
+    /// line trails the leading host (a host that is only quiet is not lagging: its next line is
+    /// current). Reported when it changes.
+    private mutating func arrived(_ h: Int, at time: EventTime) {
+        guard !holding, let leader else { return }
+        let behind = leader - time
+        let lagging = behind > hostLag
+        guard lagging != hosts[h].lagging else { return }
+        hosts[h].lagging = lagging
+        lagChanges.append(LagChange(host: hosts[h].name, lagging: lagging, behind: max(.zero, behind), leader: hosts[leaderHost].name))
+    }
+
+    mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
+        let h = host(r.hostName, at: r.time)
+        arrived(h, at: r.time)
+        var key = r.time
+        var outOfOrder = false
+        if let last = hosts[h].latestRecord, last - r.time > lateness {
+            // Later than the lateness within its own host: out where it arrived.
+            key = last - lateness
+            outOfOrder = true
+            late += 1
+            hosts[h].late += 1
+        }
+        if let u = releasedUpTo, key < u {
+            if !outOfOrder {
+                if hosts[h].lagging { late += 1; hosts[h].late += 1 } else { lateAfterFlush += 1 }
+            }
+            key = u
+            outOfOrder = true
+        }
+        insert(Held(key: key, late: outOfOrder, record: r))
+        hosts[h].latestRecord = max(hosts[h].latestRecord ?? r.time, r.time)
+        advance(h, to: r.time, into: &out)
+    }
+
+    /// A line of `host` (lock line or not) at `time`: the host has logged up to there. So a
+    /// host that logs no lock line for a while still holds the others back — and is known to
+    /// be current, not lagging — as long as its other lines come.
+    mutating func observe(host name: Name?, at time: EventTime, into out: inout [LockRecord]) {
+        let h = host(name, at: time)
+        arrived(h, at: time)
+        advance(h, to: time, into: &out)
+    }
+
+    /// Host `h` has come to `time`: the hosts are brought up to date and what the release point
+    /// has passed goes.
+    private mutating func advance(_ h: Int, to time: EventTime, into out: inout [LockRecord]) {
+        if time > hosts[h].latest { hosts[h].latest = time }
+        if holding {
+            guard held.count > maxHeld else { return }
+            overflowed = true
+            stopHolding(into: &out)
+            return
+        }
+        updateHosts(changed: h)
+        guard let slowest else { return }
+        release(upTo: slowest - lateness, into: &out)
+    }
+
+    /// Ends `holding`: from now on records go at the release point.
+    mutating func stopHolding(into out: inout [LockRecord]) {
+        guard holding else { return }
+        holding = false
+        leader = nil
+        for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
+        recomputeHosts()
+        guard let slowest else { return }
+        release(upTo: slowest - lateness, into: &out)
+    }
+
+    private mutating func insert(_ e: Held) {
+        if let last = held.last, e.before(last) {
+            var lo = 0, hi = held.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if e.before(held[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            held.insert(e, at: lo)
+        } else {
+            held.append(e)
+        }
+    }
+
+    /// Brings the leader and the slowest holding host up to date after host `h`'s latest time
+    /// moved. Every host is looked at only when the leader moved or `h` was the slowest;
+    /// otherwise only `h` can have changed.
+    private mutating func updateHosts(changed h: Int) {
+        let t = hosts[h].latest
+        if leader == nil || t > leader! {
+            leader = t
+            leaderHost = h
+            recomputeHosts()
+        } else if slowest == nil || h == slowestHost {
+            recomputeHosts()
+        } else if leader! - t <= hostLag, t < slowest! {
+            // A host that did not hold the others back holds them again.
+            slowest = t
+            slowestHost = h
+        }
+    }
+
+    /// A host holds the others back while its latest time is within `hostLag` of the leader's.
+    private mutating func recomputeHosts() {
+        guard let leader else { return }
+        var low: EventTime?
+        for k in hosts.indices where leader - hosts[k].latest <= hostLag {
+            if low == nil || hosts[k].latest < low! { low = hosts[k].latest; slowestHost = k }
+        }
+        slowest = low
+    }
+
+    /// Releases the held records whose key is at most `point`.
+    private mutating func release(upTo point: EventTime, into out: inout [LockRecord]) {
+        while let first = held.first, first.key <= point {
+            releasedUpTo = max(releasedUpTo ?? first.key, first.key)
+            out.append(held.removeFirst().record)
+        }
+    }
+
+    /// A live input fell silent: each host has sent what it had, so records go up to the
+    /// slowest holding host's latest time (every host's, once the input is `quiet`).
+    mutating func idle(_ silence: Silence, into out: inout [LockRecord]) {
+        stopHolding(into: &out)
+        if silence >= .quiet { flush(into: &out); return }
+        guard let slowest else { return }
+        release(upTo: slowest, into: &out)
+    }
+
+    /// Releases everything (the end of the input).
+    mutating func flush(into out: inout [LockRecord]) {
+        if let last = held.last { releasedUpTo = max(releasedUpTo ?? last.key, last.key) }
+        out.reserveCapacity(out.count + held.count)
+        for e in held { out.append(e.record) }
+        held.removeAll()
+    }
+
+    /// Records held.
+    var count: Int { held.count }
+
+    /// Whether `host` is lagging now.
+    func isLagging(_ host: Name?) -> Bool {
+        hostIndex[host?.id ?? UInt32.max].map { hosts[$0].lagging } ?? false
+    }
+
+    /// What it holds (for `--state`).
+    var saved: SavedReorderer {
+        SavedReorderer(maxSeen: leader?.micros, late: late, held: held.map { SavedRecord($0.record) },
+                       releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush,
+                       heldKeys: held.map { $0.late ? $0.key.micros : nil },
+                       hosts: hosts.map { SavedHostOrder(name: $0.name?.string, latest: $0.latest.micros, latestRecord: $0.latestRecord?.micros,
+                                                         lagging: $0.lagging, late: $0.late) })
+    }
+
+    /// Continues from what a saved reorderer held.
+    mutating func restore(_ saved: SavedReorderer) {
+        late = saved.late
+        releasedUpTo = saved.releasedUpTo.map { EventTime(micros: $0) }
+        lateAfterFlush = saved.lateAfterFlush ?? 0
+        let keys = saved.heldKeys ?? []
+        var entries: [Held] = []
+        for (k, s) in saved.held.enumerated() {
+            let r = s.record
+            let key = k < keys.count ? keys[k] : nil
+            entries.append(Held(key: key.map { EventTime(micros: $0) } ?? r.time, late: key != nil, record: r))
+        }
+        held = Ring(entries.sorted { $0.before($1) })
+        hosts = []
+        hostIndex = [:]
+        for s in saved.hosts ?? [] {
+            let name = s.name.map { Name($0) }
+            hostIndex[name?.id ?? UInt32.max] = hosts.count
+            hosts.append(Host(name: name, latest: EventTime(micros: s.latest), latestRecord: s.latestRecord.map { EventTime(micros: $0) },
+                              lagging: s.lagging ?? false, late: s.late))
+        }
+        // A state of an earlier lockwatch kept one latest time for all records.
+        if hosts.isEmpty, let m = saved.maxSeen {
+            hostIndex[UInt32.max] = 0
+            hosts.append(Host(name: nil, latest: EventTime(micros: m), latestRecord: EventTime(micros: m)))
+        }
+        leader = nil
+        for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
+        recomputeHosts()
+        lagChanges.removeAll()
+        // A continued stream is past its backlog.
+        holding = false
+    }
+}
+
+/// Merges several inputs into one timeline by event time (not concatenation).
+struct Merger {
+    struct Head: Comparable {
+        var record: LockRecord
+        var stream: Int
+        static func < (a: Head, b: Head) -> Bool { a.record.precedes(b.record) }
+        static func == (a: Head, b: Head) -> Bool { !a.record.precedes(b.record) && !b.record.precedes(a.record) }
+    }
+
+    let streams: [InputStream]
+    private var heads = Heap<Head>()
+    private var primed = false
+
+    init(streams: [InputStream]) { self.streams = streams }
+
+    mutating func next() -> LockRecord? {
+        if streams.count == 1 { return streams[0].next() }
+        if !primed {
+            primed = true
+            for (k, s) in streams.enumerated() { if let r = s.next() { heads.insert(Head(record: r, stream: k)) } }
+        }
+        guard let head = heads.popMin() else { return nil }
+        if let r = streams[head.stream].next() { heads.insert(Head(record: r, stream: head.stream)) }
+        return head.record
+    }
+}
+
+extension LockRecord {
+    /// The order of the timeline (docs/semantics.md, "Order and merging"): by event time; at
+    /// equal times, records of one input in line order, and records of different inputs by
+    /// what they contain — host, kind, profile, symbol, holder, caller, expiry, latency,
+    /// skipped signal — never by the order in which the inputs were named. (Records equal in
+    /// all of that give the same findings in either order.)
+    @inline(__always) func precedes(_ b: LockRecord) -> Bool {
+        if time != b.time { return time < b.time }
+        let o = origin, p = b.origin
+        if o.input == p.input { return o.line < p.line }
+        return Self.contentPrecedes(self, b) ?? (o.input < p.input)
+    }
+
+    /// Compares two records by their contents; nil when they are the same. Names are
+    /// compared by id first (equal ids, equal texts) and by their bytes only where they differ.
+    private static func contentPrecedes(_ a: LockRecord, _ b: LockRecord) -> Bool? {
+        @inline(__always) func order(_ x: Name?, _ y: Name?) -> Bool? {
+            if x == y { return nil }
+            guard let x, let y else { return x == nil }
+            return NameTable.shared.precedes(x, y)
+        }
+        if let o = order(a.hostName, b.hostName) { return o }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        if let o = order(a.profileName, b.profileName) ?? order(a.symbolName, b.symbolName)
+            ?? order(a.ownerName, b.ownerName) ?? order(a.callerName, b.callerName) { return o }
+        if a.expires != b.expires { return (a.expires?.micros ?? .min) < (b.expires?.micros ?? .min) }
+        if a.latency != b.latency { return (a.latency ?? -1) < (b.latency ?? -1) }
+        if a.skipped != b.skipped { return !a.skipped }
+        let (h, k) = (a.health, b.health)
+        if h != k {
+            func rank(_ r: HealthReport?) -> [Int] {
+                guard let r else { return [] }
+                func flag(_ v: Bool?) -> Int { v.map { $0 ? 2 : 1 } ?? 0 }
+                return [r.lockContentionCount ?? Int.min, flag(r.tradingLoopHealthy), flag(r.reconciliationLoopHealthy)]
+            }
+            return rank(h).lexicographicallyPrecedes(rank(k))
+        }
+        return nil
+    }
+}
+
