@@ -230,6 +230,12 @@ struct Scan: ParsableCommand {
     @Option(help: "Serve GET /metrics (Prometheus text format) and GET /healthz over HTTP on [HOST]:PORT (no host: 127.0.0.1; port 0 picks one).")
     var metricsListen: ListenAddress?
 
+    @Option(help: ArgumentHelp("Post each escalation to this Alertmanager (API v2) as an alert, re-sent while its episode is open and resolved when it recovers or goes quiet; repeat for every Alertmanager of a cluster.", valueName: "http://HOST:PORT"))
+    var alertmanager: [AlertmanagerURL] = []
+
+    @Option(help: "How often open alerts are sent to Alertmanager again (wall time; below its resolve_timeout).")
+    var alertmanagerResend: DurationArgument = DurationArgument(argument: "60s")!
+
     @Option(help: "How often the metrics file is rewritten.")
     var metricsInterval: DurationArgument = DurationArgument(argument: "15s")!
 
@@ -317,6 +323,11 @@ struct Scan: ParsableCommand {
             idleFlushMilliseconds: Int32(max(1, input.idleFlush.span.micros / 1000)),
             warn: { Terminal.warn($0) })
         let pipeline = Pipeline(configuration: configuration, sink: sink, environment: environment)
+        let alertmanagerClient = alertmanager.isEmpty ? nil : AlertmanagerClient(urls: alertmanager, warn: { Terminal.warn($0) })
+        if let alertmanagerClient {
+            pipeline.alertFeed = AlertFeed(thresholds: configuration.thresholds, resendInterval: alertmanagerResend.span,
+                                           deliver: { alertmanagerClient.post($0) })
+        }
         var server: MetricsServer? = nil
         if let listen = metricsListen, let metrics = pipeline.metrics {
             do {
@@ -337,6 +348,7 @@ struct Scan: ParsableCommand {
         let summary = pipeline.run(inputs: names)
         progress?.stop()
         keys?.restore()
+        alertmanagerClient?.finish()
         server?.stop()
         if out.isClosed { throw ExitCode(ExitStatus.clean) }
         if StopSignal.received != 0 && StopSignal.received != StopSignal.requested {

@@ -407,6 +407,12 @@ public struct Correlator: Sendable {
     /// The texts of names, sorted, for output.
     private static func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
 
+    /// The open episode of `key`: its first and latest failure; nil when it has none.
+    func episodeSpan(of key: LockKey) -> (start: EventTime, lastFailure: EventTime)? {
+        guard let i = slots[key.packed] else { return nil }
+        return peek(i, { $0.episode.map { ($0.start, $0.lastFailure) } })
+    }
+
     /// Ends the input at `end` (the latest event time seen): episodes silent for longer than
     /// the episode gap close as quiet; the others stay open.
     public mutating func finish(at end: EventTime?) {

@@ -31,7 +31,8 @@ public enum Silence: Int, Comparable, Sendable {
     case idle
     /// For the hold time after that (the pair window): what waits for a partner may go too.
     case settled
-    /// For `--host-lag` of wall time: every host is silent, and nothing is held back for any.
+    /// For `--host-lag` of wall time: every host is silent, and nothing is held back for any
+    /// (reported again every second while the silence lasts).
     case quiet
 
     public static func < (a: Silence, b: Silence) -> Bool { a.rawValue < b.rawValue }
@@ -52,13 +53,15 @@ final class ChunkReader {
     let idleMilliseconds: Int32?
     /// For streams: report `.idle(.settled)` once it has been silent this much longer.
     let holdMilliseconds: Int32?
-    /// For streams: report `.idle(.quiet)` once it has been silent this long in all (after `.settled`).
+    /// For streams: report `.idle(.quiet)` once it has been silent this long in all (after
+    /// `.settled`), and again every second after that.
     let quietMilliseconds: Int32?
     private var tail: [UInt8] = []
     private var discarding = false
     private var idleReported = false
     private var settledReported = false
-    private var quietReported = false
+    /// `.idle(.quiet)` reports made in this silence.
+    private var quietReports = 0
     /// Whether the start of the input was looked at (for a byte-order mark).
     private var startChecked = false
     /// Whether this input is CRI, whose partial lines are joined; nil until it is known.
@@ -150,10 +153,13 @@ final class ChunkReader {
                         return .idle(.settled)
                     }
                     slice = Int32(min(Int64(slice), left))
-                } else if let quiet = quietMilliseconds, settledReported, !quietReported {
-                    let left = Int64(quiet) - Int64((monotonicNanoseconds() &- idleSince) / 1_000_000)
+                } else if let quiet = quietMilliseconds, settledReported {
+                    // Reported once the silence reaches `quiet`, then every second while it lasts
+                    // (what runs on wall time downstream — Alertmanager's re-sends — goes on).
+                    let due = Int64(quiet) + Int64(quietReports) * 1000
+                    let left = due - Int64((monotonicNanoseconds() &- idleSince) / 1_000_000)
                     if left <= 0 {
-                        quietReported = true
+                        quietReports += 1
                         keepTail(buffer, from: 0, to: end)
                         return .idle(.quiet)
                     }
@@ -180,7 +186,7 @@ final class ChunkReader {
             if n == 0 { eof = true; discarding = false; continue }
             idleReported = false
             settledReported = false
-            quietReported = false
+            quietReports = 0
             if discarding {
                 guard let p = memchr(room.baseAddress!, 0x0A, n) else { continue }
                 let skip = UnsafeRawPointer(p) - UnsafeRawPointer(room.baseAddress!) + 1

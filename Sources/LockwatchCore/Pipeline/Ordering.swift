@@ -145,7 +145,10 @@ struct Reorderer {
     /// be current, not lagging — as long as its other lines come.
     mutating func observe(host name: Name?, at time: EventTime, into out: inout [LockRecord]) {
         let h = host(name, at: time)
-        arrived(h, at: time)
+        // The lines looked at are a chunk's last, seen after all of its records: one may trail
+        // a later line of another host without having come late, so only a line that comes
+        // within the bound says something (that a lagging host caught up).
+        if hosts[h].lagging, let leader, leader - time <= hostLag { arrived(h, at: time) }
         advance(h, to: time, into: &out)
     }
 
@@ -244,6 +247,9 @@ struct Reorderer {
     /// Records held.
     var count: Int { held.count }
 
+    /// Where a journal of several hosts continues (`SavedReorderer.resumePoint`).
+    var resumePoint: EventTime? { saved.resumePoint }
+
     /// Whether `host` is lagging now.
     func isLagging(_ host: Name?) -> Bool {
         hostIndex[host?.id ?? UInt32.max].map { hosts[$0].lagging } ?? false
@@ -255,7 +261,8 @@ struct Reorderer {
                        releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush,
                        heldKeys: held.map { $0.late ? $0.key.micros : nil },
                        hosts: hosts.map { SavedHostOrder(name: $0.name?.string, latest: $0.latest.micros, latestRecord: $0.latestRecord?.micros,
-                                                         lagging: $0.lagging, late: $0.late) })
+                                                         lagging: $0.lagging, late: $0.late) },
+                       lateness: lateness.micros)
     }
 
     /// Continues from what a saved reorderer held.

@@ -29,6 +29,11 @@ public final class Pipeline {
     private var alerts: [Alert] = []
     /// The run's metrics, when an exposition was asked for.
     public let metrics: LockMetrics?
+    /// Where escalations go as Alertmanager alerts (`--alertmanager`), if anywhere.
+    public var alertFeed: AlertFeed?
+    /// The latest event time when the alert feed last saw it move, and the wall time then: a
+    /// silent live input's event time runs on with the wall clock from there.
+    private var feedMark: (at: EventTime, wall: EventTime)?
     /// How much of the inputs has been read (a progress display polls it).
     public let progress = ReadProgress()
     /// Told about once a second, and when a live input falls silent, where the run stands
@@ -121,10 +126,11 @@ public final class Pipeline {
         var ended = false
         while !sink.isClosed {
             guard let r = merger.next() else { ended = true; break }
-            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
-                // Counted with its input, so that `--state` carries the count on.
+            if let entry = r.entry, case let sight = seenEntries.insert(entry, at: r.time), sight != .new {
+                // Counted with its input, so that `--state` carries the count on; an entry of
+                // the stretch a continued journal reads again was counted by the run before.
                 let input = streams[min(r.origin.input, streams.count - 1)]
-                input.counts.duplicates += 1
+                if sight == .duplicate { input.counts.duplicates += 1 }
                 input.counts.matched -= 1
                 continue
             }
@@ -147,7 +153,7 @@ public final class Pipeline {
             // many records with their code and tables in the caches (a storm's CPU: 8 % less).
             if released.count >= 1024 { drainReleased() }
             recordsSinceClock += 1
-            if recordsSinceClock >= (observer == nil ? 4096 : 256), metrics != nil || observer != nil {
+            if recordsSinceClock >= (observer == nil ? 4096 : 256), metrics != nil || observer != nil || alertFeed != nil {
                 recordsSinceClock = 0
                 metricsDue()
             }
@@ -180,6 +186,7 @@ public final class Pipeline {
         let exit = ExitStatus.of(escalations: correlator.escalations, inputErrors: counts.inputErrors)
         let summary = correlator.summary(counts: counts, firstAt: firstAt, lastAt: lastAt, exit: exit)
         sink.finish(summary)
+        refreshAlertFeed(final: true)
         finalMetrics(counts: summary.counts)
         if keepsState, ended, let path = configuration.stateFile, !stateWriteFailed { reportSaved(path) }
         self.streams = []
@@ -255,6 +262,9 @@ public final class Pipeline {
         correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys, restoring: state.correlator)
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
         reorderer.restore(state.reorderer)
+        if let entries = state.seenEntries, let times = state.seenTimes, entries.count == times.count {
+            seenEntries.restore(zip(entries, times).map { (UInt64(bitPattern: $0), EventTime(micros: $1)) })
+        }
         pairer.restore(state.pairer)
         streams[0].restore(from: state)
         firstAt = state.firstAt.map { EventTime(micros: $0) }
@@ -265,7 +275,9 @@ public final class Pipeline {
         metrics?.restore(from: correlator, escalations: escalationsByReason)
         var message = "\(path): continuing from the state saved at \(state.savedAt): lines read \(state.lines), "
             + "open episodes \(state.openEpisodes), records held \(state.heldRecords)"
-        if let cursor = state.cursor {
+        if let since = state.resumeSince {
+            message += "; the journal of several hosts continues from a time: journalctl --since='\(since)' …"
+        } else if let cursor = state.cursor {
             message += "; the journal continues after its cursor: journalctl --after-cursor='\(cursor)' …"
         } else {
             message += "; the input should continue after line \(state.lines)"
@@ -301,13 +313,20 @@ public final class Pipeline {
         lastStateWrite = environment.readClock()
         defer { lastSaveCost = environment.readClock() - lastStateWrite! }
         let year = input.syslogYear
-        let state = SavedState(
+        var state = SavedState(
             version: SavedState.currentVersion, savedAt: lastStateWrite!.rfc3339, input: input.name, cursor: input.cursor,
             lines: input.linesRead, counts: input.counts, firstAt: firstAt?.micros, lastAt: lastAt?.micros,
             syslogYear: year.year, syslogMonth: year.month,
             lastTime: input.lastTime?.time.micros, lastTimeStamp: input.lastTime?.stamp?.packed,
             escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
             reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
+        if let since = reorderer.resumePoint {
+            // A journal of several hosts continues from a time, not a cursor: the entries it
+            // reads again from there are known by their cursors.
+            let seen = seenEntries.entries(since: since)
+            state.seenEntries = seen.map { Int64(bitPattern: $0.entry) }
+            state.seenTimes = seen.map { $0.time.micros }
+        }
         do {
             try writeAtomically(try StateFile.encode(state), to: path, what: "state") { sink.flush() }
             stateWriteFailed = false
@@ -353,6 +372,7 @@ public final class Pipeline {
     /// live input falls silent (for scrapes); writes the metrics file when its interval has
     /// passed (wall time, from the environment's clock).
     private func metricsDue(idle: Bool = false) {
+        refreshAlertFeed()
         guard metrics != nil || observer != nil else { return }
         let now = environment.readClock()
         if idle || lastMetricsRefresh.map({ now - $0 >= .seconds(1) }) ?? true {
@@ -365,6 +385,20 @@ public final class Pipeline {
         if configuration.metricsFile != nil, lastMetricsWrite.map({ now - $0 >= configuration.metricsInterval }) ?? true {
             writeMetricsFile()
         }
+    }
+
+    /// Resolves and re-sends Alertmanager alerts. On a live input the event time goes on with
+    /// the wall clock while the input is silent, so an episode goes quiet on a silent pipe too.
+    private func refreshAlertFeed(final: Bool = false) {
+        guard let alertFeed, let lastAt else { return }
+        let wall = environment.readClock()
+        var now = lastAt
+        if feedMark?.at != lastAt || final {
+            feedMark = (lastAt, wall)
+        } else if let mark = feedMark, streams.contains(where: { $0.reader.source.isStream }) {
+            now = lastAt + (wall - mark.wall)
+        }
+        alertFeed.refresh(from: correlator, now: now, wall: wall)
     }
 
     /// What the inputs have counted so far.
@@ -477,6 +511,7 @@ public final class Pipeline {
         for alert in alerts {
             if case .escalation(let e) = alert { escalationsByReason[e.reason, default: 0] += 1 }
             metrics?.alert(alert)
+            alertFeed?.alert(alert)
             sink.emit(alert)
         }
         alertsSinceSave += alerts.count

@@ -1,0 +1,146 @@
+// Reporting: escalations as Alertmanager alerts (API v2, `POST /api/v2/alerts`), so that an
+// escalation reaches a person through the routing, silences and deduplication SREs already run
+// (docs/semantics.md, "Alertmanager").
+
+import Foundation
+
+/// Turns the run's escalations into Alertmanager alerts and hands batches of them to `deliver`
+/// (which posts them to every Alertmanager, with retries).
+///
+/// - An escalation opens an alert: labels `alertname` (`EntryLockEscalation`), `reason`,
+///   `profile_id`, `symbol`, `severity`; annotations with the runbook's advice, the holders,
+///   since when and how many failures; `startsAt` its event time.
+/// - While its episode is open, the alert is sent again every `resendInterval` of wall time
+///   (Alertmanager forgets an alert not re-sent within its `resolve_timeout`, and an
+///   Alertmanager that restarted learns it again).
+/// - It is resolved (`endsAt`) when its episode recovers (the recovery's time) or goes quiet
+///   (its last failure plus the episode gap), and a multi_profile alert when fewer profiles
+///   than the threshold are contended.
+///
+/// The labels carry nothing of the collector itself, so two collectors running the same
+/// lockwatch over the same journals send the same alert identity and Alertmanager deduplicates.
+public final class AlertFeed {
+    /// An alert as API v2 takes it.
+    public struct Postable: Codable, Equatable, Sendable {
+        public var labels: [String: String]
+        public var annotations: [String: String]
+        public var startsAt: String
+        public var endsAt: String?
+
+        public init(labels: [String: String], annotations: [String: String], startsAt: String, endsAt: String?) {
+            self.labels = labels; self.annotations = annotations; self.startsAt = startsAt; self.endsAt = endsAt
+        }
+    }
+
+    private struct Open {
+        var alert: Postable
+        var key: LockKey?
+        var since: EventTime
+        var lastFailure: EventTime
+    }
+
+    let thresholds: Thresholds
+    let resendInterval: TimeSpan
+    let deliver: ([Postable]) -> Void
+    /// Open alerts, by identity (reason, profile, symbol).
+    private var open: [String: Open] = [:]
+    private var order: [String] = []
+    private var lastResend: EventTime?
+
+    public init(thresholds: Thresholds, resendInterval: TimeSpan = .seconds(60), deliver: @escaping ([Postable]) -> Void) {
+        self.thresholds = thresholds
+        self.resendInterval = resendInterval
+        self.deliver = deliver
+    }
+
+    /// Alerts open now (for tests and the state of a run).
+    public var openCount: Int { open.count }
+
+    static func identity(_ reason: EscalationReason, _ key: LockKey?) -> String {
+        "\(reason.rawValue)\u{1F}\(key?.profile ?? "")\u{1F}\(key?.symbol ?? "")"
+    }
+
+    /// An event the correlator decided.
+    func alert(_ a: Alert) {
+        switch a {
+        case .escalation(let e):
+            let id = Self.identity(e.reason, e.key)
+            guard open[id] == nil else { return }
+            let alert = postable(e)
+            open[id] = Open(alert: alert, key: e.key, since: e.since, lastFailure: e.at)
+            order.append(id)
+            deliver([alert])
+        case .recovered(let at, let key, _, _, _, let escalated):
+            guard escalated else { return }
+            resolve(where: { $0.key == key }, at: { _ in at })
+        default:
+            break
+        }
+    }
+
+    /// Brings the open alerts up to date at event time `now` (wall time `wall`): resolves those
+    /// whose episode went quiet or closed, and re-sends the others when the interval has passed.
+    func refresh(from correlator: Correlator, now: EventTime, wall: EventTime) {
+        guard !open.isEmpty else { return }
+        let gap = thresholds.episodeGap
+        for id in order {
+            guard var o = open[id], let key = o.key else { continue }
+            if let span = correlator.episodeSpan(of: key), span.start == o.since {
+                o.lastFailure = span.lastFailure
+                open[id] = o
+            }
+        }
+        resolve(where: { o in
+            guard let key = o.key else { return !correlator.incident }
+            guard let span = correlator.episodeSpan(of: key), span.start == o.since else { return true }
+            return now - span.lastFailure > gap
+        }, at: { o in o.key == nil ? now : min(now, o.lastFailure + gap) })
+        if let last = lastResend, wall - last < resendInterval { return }
+        lastResend = wall
+        let alerts = order.compactMap { open[$0]?.alert }
+        if !alerts.isEmpty { deliver(alerts) }
+    }
+
+    /// Resolves the open alerts `matches` picks, with the end `end` gives.
+    private func resolve(where matches: (Open) -> Bool, at end: (Open) -> EventTime) {
+        var resolved: [Postable] = []
+        order.removeAll { id in
+            guard let o = open[id], matches(o) else { return false }
+            var alert = o.alert
+            alert.endsAt = max(end(o), o.since).rfc3339
+            resolved.append(alert)
+            open[id] = nil
+            return true
+        }
+        if !resolved.isEmpty { deliver(resolved) }
+    }
+
+    /// The alert of an escalation.
+    func postable(_ e: Escalation) -> Postable {
+        let what: String
+        switch e.reason {
+        case .persistent: what = "ENTRY lock contention beyond \(thresholds.escalateAfter) TTL cycles"
+        case .staleLock: what = "a lock row past its expiry still blocks"
+        case .multiProfile: what = "\(e.profiles.count) profiles contended on the ENTRY lock at once"
+        }
+        let subject = e.key.map { " on \($0.profile)/\($0.symbol)" } ?? ": " + e.profiles.joined(separator: ", ")
+        var annotations = [
+            "summary": what + subject,
+            "advice": runbookAdvice.joined(separator: "; "),
+            "since": e.since.rfc3339,
+            "failures": String(e.failures),
+        ]
+        if !e.owners.isEmpty { annotations["holders"] = e.owners.joined(separator: ", ") }
+        if e.key == nil { annotations["profiles"] = e.profiles.joined(separator: ", ") }
+        return Postable(labels: ["alertname": "EntryLockEscalation", "reason": e.reason.rawValue,
+                                 "profile_id": e.key?.profile ?? "", "symbol": e.key?.symbol ?? "", "severity": "page"],
+                        annotations: annotations, startsAt: e.at.rfc3339, endsAt: nil)
+    }
+
+    /// A batch as the JSON body of `POST /api/v2/alerts`.
+    public static func body(_ alerts: [Postable]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(alerts)) ?? Data("[]".utf8))
+    }
+}
