@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 
-.PHONY: all deps prometheus chromium tmux build demo test record release install bench fuzz clean
+.PHONY: all deps prometheus collector chromium tmux build demo test record release install bench fuzz clean
 
 all: build
 
@@ -21,6 +21,13 @@ prometheus:
 	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
 		echo "installing prometheus"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq prometheus >/dev/null; \
+	fi
+
+# journald's remote collection and Alertmanager, for the central deployment's end-to-end test.
+collector:
+	@if [ ! -x /lib/systemd/systemd-journal-remote ] || ! command -v prometheus-alertmanager >/dev/null; then \
+		echo "installing systemd-journal-remote, prometheus-alertmanager"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq systemd-journal-remote prometheus-alertmanager >/dev/null; \
 	fi
 
 # Headless Chromium, to render the HTML report as a browser does.
@@ -46,7 +53,7 @@ demo: build
 	@$(BIN) fixtures/incident/input.log; status=$$?; echo "(exit status $$status)"; [ $$status -le 1 ]
 
 # Unit, golden-fixture and command tests (Swift Testing). The build must be free of warnings.
-test: deps prometheus chromium tmux
+test: deps prometheus collector chromium tmux
 	@$(SWIFT) build --build-tests 2>&1 | tee .build-test.log | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 	@if grep -E '(Sources|Tests)/.*(warning|error):' .build-test.log; then echo "build has warnings or errors"; rm -f .build-test.log; exit 1; fi
 	@rm -f .build-test.log
@@ -69,6 +76,8 @@ test: deps prometheus chromium tmux
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml
 	@# End to end: two lockwatch processes, a real Prometheus scraping both, the fleet-wide alert.
 	python3 tests/fleet_e2e.py .build/release/lockwatch
+	@# End to end: hosts uploading to systemd-journal-remote, collectors, two clustered Alertmanagers.
+	python3 tests/collector_e2e.py .build/release/lockwatch
 
 # Re-records every fixture's expected.ndjson / expected.txt (review the diff before committing).
 record: deps

@@ -247,6 +247,9 @@ struct Reorderer {
     /// Records held.
     var count: Int { held.count }
 
+    /// The latest time of any host's lines: how far the input has come.
+    var latestTime: EventTime? { leader ?? hosts.map(\.latest).max() }
+
     /// Where a journal of several hosts continues (`SavedReorderer.resumePoint`).
     var resumePoint: EventTime? { saved.resumePoint }
 

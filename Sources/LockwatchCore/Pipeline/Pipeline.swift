@@ -262,6 +262,7 @@ public final class Pipeline {
         correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys, restoring: state.correlator)
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
         reorderer.restore(state.reorderer)
+        if let alerts = state.alerts { alertFeed?.restore(alerts) }
         if let entries = state.seenEntries, let times = state.seenTimes, entries.count == times.count {
             seenEntries.restore(zip(entries, times).map { (UInt64(bitPattern: $0), EventTime(micros: $1)) })
         }
@@ -320,6 +321,7 @@ public final class Pipeline {
             lastTime: input.lastTime?.time.micros, lastTimeStamp: input.lastTime?.stamp?.packed,
             escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
             reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
+        if let alertFeed, alertFeed.openCount > 0 { state.alerts = alertFeed.saved }
         if let since = reorderer.resumePoint {
             // A journal of several hosts continues from a time, not a cursor: the entries it
             // reads again from there are known by their cursors.
@@ -392,11 +394,12 @@ public final class Pipeline {
     private func refreshAlertFeed(final: Bool = false) {
         guard let alertFeed, let lastAt else { return }
         let wall = environment.readClock()
-        var now = lastAt
-        if feedMark?.at != lastAt || final {
-            feedMark = (lastAt, wall)
+        // How far the input has come: its latest record, or any host's latest line.
+        var now = max(lastAt, reorderer.latestTime ?? lastAt)
+        if feedMark?.at != now || final {
+            feedMark = (now, wall)
         } else if let mark = feedMark, streams.contains(where: { $0.reader.source.isStream }) {
-            now = lastAt + (wall - mark.wall)
+            now = mark.at + (wall - mark.wall)
         }
         alertFeed.refresh(from: correlator, now: now, wall: wall)
     }

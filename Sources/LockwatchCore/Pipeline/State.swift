@@ -42,6 +42,8 @@ struct SavedState: Codable {
     /// the resume point on, and their times; a continued journal reads them again.
     var seenEntries: [Int64]? = nil
     var seenTimes: [Int64]? = nil
+    /// The Alertmanager alerts open (`--alertmanager`).
+    var alerts: [AlertFeed.SavedAlert]? = nil
 
     /// Where a journal of several hosts continues (`journalctl --since`, as `@SECONDS`): each
     /// host's entries are in the journal in the order they came, so reading every host again

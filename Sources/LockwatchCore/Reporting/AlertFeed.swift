@@ -32,6 +32,15 @@ public final class AlertFeed {
         }
     }
 
+    /// An open alert as `--state` keeps it.
+    struct SavedAlert: Codable {
+        var alert: Postable
+        var profile: String?
+        var symbol: String?
+        var since: Int64
+        var lastFailure: Int64
+    }
+
     private struct Open {
         var alert: Postable
         var key: LockKey?
@@ -135,6 +144,25 @@ public final class AlertFeed {
         return Postable(labels: ["alertname": "EntryLockEscalation", "reason": e.reason.rawValue,
                                  "profile_id": e.key?.profile ?? "", "symbol": e.key?.symbol ?? "", "severity": "page"],
                         annotations: annotations, startsAt: e.at.rfc3339, endsAt: nil)
+    }
+
+    /// The open alerts, for `--state`: a continued run goes on re-sending and resolving them.
+    var saved: [SavedAlert] {
+        order.compactMap { id in
+            open[id].map { SavedAlert(alert: $0.alert, profile: $0.key?.profile, symbol: $0.key?.symbol,
+                                      since: $0.since.micros, lastFailure: $0.lastFailure.micros) }
+        }
+    }
+
+    /// Continues with the alerts a saved run had open.
+    func restore(_ saved: [SavedAlert]) {
+        for s in saved {
+            let key = s.profile.map { LockKey(profile: $0, symbol: s.symbol ?? "") }
+            let id = Self.identity(EscalationReason(rawValue: s.alert.labels["reason"] ?? "") ?? .persistent, key)
+            guard open[id] == nil else { continue }
+            open[id] = Open(alert: s.alert, key: key, since: EventTime(micros: s.since), lastFailure: EventTime(micros: s.lastFailure))
+            order.append(id)
+        }
     }
 
     /// A batch as the JSON body of `POST /api/v2/alerts`.
