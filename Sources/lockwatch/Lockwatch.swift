@@ -233,6 +233,9 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("Post each escalation to this Alertmanager (API v2) as an alert, re-sent while its episode is open and resolved when it recovers or goes quiet; repeat for every Alertmanager of a cluster.", valueName: "http://HOST:PORT"))
     var alertmanager: [AlertmanagerURL] = []
 
+    @Option(help: ArgumentHelp("Correlate only the profiles of shard K of N (a stable hash of the profile id), so that N collectors split a large fleet; health reports go to shard 1.", valueName: "K/N"))
+    var shard: Shard?
+
     @Option(help: "How often open alerts are sent to Alertmanager again (wall time; below its resolve_timeout).")
     var alertmanagerResend: DurationArgument = DurationArgument(argument: "60s")!
 
@@ -281,6 +284,7 @@ struct Scan: ParsableCommand {
         configuration.maxKeys = input.maxKeys
         configuration.metricsFile = metricsFile
         configuration.metricsServed = metricsListen != nil
+        configuration.shard = shard
         configuration.metricsInterval = metricsInterval.span
         configuration.metricsMaxSeries = metricsMaxSeries
         configuration.stateFile = state
@@ -414,6 +418,7 @@ enum Terminal {
             (c.truncated, "lines were longer than --max-line-bytes and were cut"),
             (c.late, "records arrived later than --max-lateness allows within their host, or behind the other hosts from a host more than --host-lag behind, and were handled out of order"),
             (c.laggingHosts, "hosts fell more than --host-lag behind the others or had records handled out of order"),
+            (c.otherShards, "records belong to profiles of other shards (--shard) and were not correlated here"),
             (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them"),
             (c.timeless, "records had no time of their own and no timed line before them on a live input, and were stamped with the moment they were read"),
             (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
@@ -424,4 +429,8 @@ enum Terminal {
         ]
         for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }
     }
+}
+
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 }

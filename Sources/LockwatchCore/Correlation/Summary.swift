@@ -64,6 +64,8 @@ public struct Summary: Equatable, Sendable {
         /// Hosts whose records fell more than `--host-lag` behind the leading host's, or had
         /// records handled out of order.
         public var laggingHosts = 0
+        /// Records of profiles that belong to other shards (`--shard`), not correlated here.
+        public var otherShards = 0
         /// Inputs that could not be read (fully).
         public var inputErrors = 0
         /// Lock keys evicted to stay within `--max-keys` (their counts are not in the summary).
@@ -76,11 +78,12 @@ public struct Summary: Equatable, Sendable {
             truncated += o.truncated; late += o.late; lateAfterFlush += o.lateAfterFlush; limitExceeded += o.limitExceeded
             timeless += o.timeless; untimed += o.untimed; duplicates += o.duplicates; malformedTimes += o.malformedTimes
             inputErrors += o.inputErrors; evictedKeys += o.evictedKeys; laggingHosts += o.laggingHosts
+            otherShards += o.otherShards
         }
 
         private enum CodingKeys: String, CodingKey {
             case lines, matched, unparsed, noProfile, truncated, late, lateAfterFlush, limitExceeded, timeless, untimed, duplicates, malformedTimes
-            case inputErrors, evictedKeys, laggingHosts
+            case inputErrors, evictedKeys, laggingHosts, otherShards
         }
 
         /// Reads counts saved by any version: a count it did not keep yet is 0.
@@ -93,6 +96,7 @@ public struct Summary: Equatable, Sendable {
             limitExceeded = try read(.limitExceeded); timeless = try read(.timeless); untimed = try read(.untimed)
             duplicates = try read(.duplicates); malformedTimes = try read(.malformedTimes); inputErrors = try read(.inputErrors); evictedKeys = try read(.evictedKeys)
             laggingHosts = try read(.laggingHosts)
+            otherShards = try read(.otherShards)
         }
     }
 

@@ -23,6 +23,8 @@ public struct Configuration: Sendable {
     public var ruleShortcuts = true
     /// `--max-keys`: lock keys tracked at most; beyond, the longest closed ones are evicted.
     public var maxKeys = 100_000
+    /// `--shard K/N`: only the profiles of this shard are correlated (`Shard`).
+    public var shard: Shard?
     /// Lock records held at most to merge the hosts of regular files (72 bytes each); beyond,
     /// they are ordered as a live stream's are (`Reorderer`).
     public var maxHeld = 1 << 18

@@ -23,6 +23,8 @@ public final class Pipeline {
     /// Records handled out of order, and hosts that started or stopped lagging, named on stderr.
     private var lateNamed = 0
     private var lagNamed = 0
+    /// `--shard`: which records are this shard's.
+    private var shardFilter: ShardFilter?
     /// journald entries seen lately, so that an entry read twice counts once.
     private var seenEntries = SeenEntries()
     private var inputs: [CorrelationInput] = []
@@ -58,6 +60,7 @@ public final class Pipeline {
         self.sink = sink
         self.environment = environment
         self.reorderer = Reorderer(lateness: configuration.thresholds.maxLateness, hostLag: configuration.thresholds.hostLag)
+        self.shardFilter = configuration.shard.map(ShardFilter.init)
         self.pairer = AttemptPairer(window: configuration.thresholds.pairWindow)
         self.correlator = Correlator(thresholds: configuration.thresholds, maxKeys: configuration.maxKeys)
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
@@ -132,6 +135,12 @@ public final class Pipeline {
                 let input = streams[min(r.origin.input, streams.count - 1)]
                 if sight == .duplicate { input.counts.duplicates += 1 }
                 input.counts.matched -= 1
+                continue
+            }
+            if shardFilter != nil, !shardFilter!.owns(r) {
+                // Another shard's: it still says how far its host has come.
+                streams[min(r.origin.input, streams.count - 1)].counts.otherShards += 1
+                reorderer.observe(host: r.hostName, at: r.time, into: &released)
                 continue
             }
             firstAt = min(firstAt ?? r.time, r.time)
