@@ -74,6 +74,7 @@ test: deps prometheus collector chromium tmux
 	promtool check rules deploy/prometheus/lockwatch-rules.yml
 	cd deploy/prometheus && promtool test rules lockwatch-rules.test.yml
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
 	@# End to end: two lockwatch processes, a real Prometheus scraping both, the fleet-wide alert.
 	python3 tests/fleet_e2e.py .build/release/lockwatch
 	@# End to end: hosts uploading to systemd-journal-remote, collectors, two clustered Alertmanagers.
