@@ -27,7 +27,7 @@ public struct Configuration: Sendable {
     public var shard: Shard?
     /// Lock records held at most to merge the hosts of regular files (72 bytes each); beyond,
     /// they are ordered as a live stream's are (`Reorderer`).
-    public var maxHeld = 1 << 18
+    public var maxHeld = 1 << 16
     /// `--metrics-file`: the Prometheus exposition, rewritten atomically every
     /// `metricsInterval` of wall time and at the end (node_exporter's textfile collector).
     public var metricsFile: String?

@@ -88,7 +88,7 @@ struct Reorderer {
     /// Hosts that started or stopped lagging since the run last looked.
     var lagChanges: [LagChange] = []
 
-    init(lateness: TimeSpan, hostLag: TimeSpan = .seconds(10), holding: Bool = false, maxHeld: Int = 1 << 18) {
+    init(lateness: TimeSpan, hostLag: TimeSpan = .seconds(10), holding: Bool = false, maxHeld: Int = 1 << 16) {
         self.lateness = lateness
         self.hostLag = hostLag
         self.holding = holding
@@ -157,15 +157,19 @@ struct Reorderer {
     private mutating func advance(_ h: Int, to time: EventTime, into out: inout [LockRecord]) {
         if time > hosts[h].latest { hosts[h].latest = time }
         if holding {
-            guard held.count > maxHeld else { return }
+            guard held.count >= maxHeld else { return }
             overflowed = true
             stopHolding(into: &out)
             return
         }
         updateHosts(changed: h)
         guard let slowest else { return }
-        release(upTo: slowest - lateness, into: &out)
+        release(upTo: slowest - lateness, into: &out, atMost: Self.releasedPerRecord)
     }
+
+    /// What one record or line may release at most: a backlog (records held when holding
+    /// gave way) goes on over the records that follow, in small batches, not in one.
+    static let releasedPerRecord = 4096
 
     /// Ends `holding`: from now on records go at the release point.
     mutating func stopHolding(into out: inout [LockRecord]) {
@@ -175,7 +179,7 @@ struct Reorderer {
         for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
         recomputeHosts()
         guard let slowest else { return }
-        release(upTo: slowest - lateness, into: &out)
+        release(upTo: slowest - lateness, into: &out, atMost: Self.releasedPerRecord)
     }
 
     private mutating func insert(_ e: Held) {
@@ -219,9 +223,11 @@ struct Reorderer {
         slowest = low
     }
 
-    /// Releases the held records whose key is at most `point`.
-    private mutating func release(upTo point: EventTime, into out: inout [LockRecord]) {
-        while let first = held.first, first.key <= point {
+    /// Releases the held records whose key is at most `point` (at most `limit` of them).
+    private mutating func release(upTo point: EventTime, into out: inout [LockRecord], atMost limit: Int = .max) {
+        var n = 0
+        while n < limit, let first = held.first, first.key <= point {
+            n += 1
             releasedUpTo = max(releasedUpTo ?? first.key, first.key)
             out.append(held.removeFirst().record)
         }
