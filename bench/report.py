@@ -5,7 +5,8 @@ import datetime, json, os, platform, subprocess, sys
 data, size, runs, target = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 out = os.path.join(data, "results")
 labels = {"plain.log": "(a) plain lines, 0.5 % lock lines", "journal.json": "(b) the same as journalctl -o json",
-          "storm.log": "(c) storm, 50 % lock lines", "plain.log.gz": "(d) gzip copy of (a)"}
+          "storm.log": "(c) storm, 50 % lock lines", "plain.log.gz": "(d) gzip copy of (a)",
+          "fleet.json": "(e) a collector's input: 8 hosts' journald JSON interleaved, 100 000 profiles, a fifth of the lines lock lines"}
 
 def rss(corpus, index):
     path = os.path.join(out, f"{corpus}.{index}.rss")
@@ -56,6 +57,19 @@ try:
     memory += (f" Soak: {soak['bytes'] / 2**30:,.0f} GiB through a pipe in {soak['seconds']} s, RSS sampled every second "
                f"({soak['samples']} samples): {soak['rss_mib_steady_min']}–{soak['rss_mib_steady_max']} MiB after start-up, "
                f"{soak['rss_mib_max']} MiB at most.")
+except (OSError, ValueError, KeyError):
+    pass
+
+# What one collector keeps up with: the fleet corpus's hosts write `rate` lines a second each.
+try:
+    fleet = {r["command"]: r["median"] for r in json.load(open(os.path.join(out, "fleet.json.json")))["results"]}
+    nbytes = os.path.getsize(os.path.join(data, "fleet.json"))
+    lines = sum(1 for _ in open(os.path.join(data, "fleet.json"), "rb"))
+    per_host = nbytes / lines * 200  # bytes a second of one host at 200 lines a second
+    t = fleet["cat | lockwatch --host-lag 30s"]
+    memory += (f" One collector's lockwatch (the pipe of (e)) reads {nbytes / t / 1e6:,.0f} MB/s: "
+               f"{nbytes / t / per_host:,.0f} hosts writing 200 lines a second each ({per_host / 1e3:,.0f} kB/s), "
+               f"{nbytes / t / per_host / 10:,.0f} at ten times that.")
 except (OSError, ValueError, KeyError):
     pass
 

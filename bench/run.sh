@@ -23,6 +23,8 @@ LW=$PWD/.build/release/lockwatch
 if [ ! -f "$DATA/size" ] || [ "$(cat "$DATA/size")" != "$SIZE" ]; then
     echo "generating corpora of $SIZE bytes in $DATA/ ..."
     python3 bench/gen_corpus.py "$DATA" "$SIZE"
+    # What one collector reads: 8 hosts' journald JSON interleaved, 100 000 profiles, dense.
+    python3 bench/gen_fleet.py "$DATA/fleet.json" "$SIZE" --hosts 8 --profiles 100000 --rate 200
     echo "$SIZE" > "$DATA/size"
 fi
 mkdir -p "$OUT"
@@ -35,6 +37,14 @@ GREP="grep -cE 'fn_try_acquire_entry_lock_row|lock acquisition failed'"
 commands() {
     local f=$DATA/$1
     case $1 in
+    fleet.json)
+        # The collector's lockwatch reads journalctl's pipe: a stream, ordered per host.
+        printf '%s\t%s\n' "rg -c" "$RG $f"
+        printf '%s\t%s\n' "cat > /dev/null" "cat $f > /dev/null"
+        printf '%s\t%s\n' "cat | lockwatch --host-lag 30s" "cat $f | $LW --format json --host-lag 30s > /dev/null"
+        printf '%s\t%s\n' "cat | lockwatch --shard 1/2" "cat $f | $LW --format json --host-lag 30s --shard 1/2 > /dev/null"
+        printf '%s\t%s\n' "lockwatch (file)" "$LW --format json $f > /dev/null"
+        ;;
     plain.log.gz)
         printf '%s\t%s\n' "zcat | rg -c" "zcat $f | $RG"
         printf '%s\t%s\n' "zcat > /dev/null" "zcat $f > /dev/null"
@@ -52,7 +62,7 @@ commands() {
     esac
 }
 
-for corpus in plain.log journal.json storm.log plain.log.gz; do
+for corpus in plain.log journal.json storm.log plain.log.gz fleet.json; do
     args=()
     i=0
     while IFS=$'\t' read -r name cmd; do

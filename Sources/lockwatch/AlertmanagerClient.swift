@@ -46,13 +46,15 @@ struct AlertmanagerURL: ExpressibleByArgument, CustomStringConvertible {
 /// retried with backoff (0.5 s doubling to 30 s) until the Alertmanager takes it; at most
 /// `capacity` batches wait per Alertmanager, beyond which the oldest is dropped and counted.
 final class AlertmanagerClient: @unchecked Sendable {
-    /// One Alertmanager's queue and counts (guarded by `lock`).
+    /// One Alertmanager's queue and counts (guarded by `lock`). The batch being sent has left
+    /// the queue (`inFlight`), so that what `post` drops is never the batch on the wire.
     private final class Target: @unchecked Sendable {
         let url: AlertmanagerURL
         var queue: [[UInt8]] = []
+        var inFlight: [UInt8]?
         var sent = 0, dropped = 0, failures = 0
         var lastError: String?
-        var busy = false
+        var running = true
         init(_ url: AlertmanagerURL) { self.url = url }
     }
 
@@ -91,18 +93,22 @@ final class AlertmanagerClient: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Waits up to `timeout` for the queues to empty, stops, and says on stderr what could not
-    /// be delivered.
+    /// Waits up to `timeout` for the queues to empty, stops the senders (a send under way ends
+    /// within its own timeout), and says on stderr what could not be delivered.
     func finish(timeout: TimeInterval = 10) {
         let deadline = Date().addingTimeInterval(timeout)
         lock.lock()
-        while targets.contains(where: { !$0.queue.isEmpty || $0.busy }), lock.wait(until: deadline) {}
-        stopping = true
-        for t in targets {
-            t.dropped += t.queue.count
-            t.queue.removeAll()
+        while targets.contains(where: { !$0.queue.isEmpty || $0.inFlight != nil }), Date() < deadline {
+            _ = lock.wait(until: deadline)
         }
+        stopping = true
         lock.broadcast()
+        while targets.contains(where: { $0.running }) { lock.wait() }
+        for t in targets {
+            t.dropped += t.queue.count + (t.inFlight == nil ? 0 : 1)
+            t.queue.removeAll()
+            t.inFlight = nil
+        }
         let report = targets.filter { $0.dropped > 0 }.map {
             "--alertmanager \($0.url): \($0.dropped) batches of alerts could not be delivered (\($0.sent) were; last error: \($0.lastError ?? "none"))"
         }
@@ -113,45 +119,57 @@ final class AlertmanagerClient: @unchecked Sendable {
 
     private func run(_ t: Target) {
         var backoff: TimeInterval = 0.5
+        lock.lock()
+        defer {
+            t.running = false
+            lock.broadcast()
+            lock.unlock()
+        }
         while true {
-            lock.lock()
-            while t.queue.isEmpty && !stopping { lock.wait() }
-            if stopping { lock.unlock(); return }
-            let body = t.queue[0]
-            t.busy = true
+            while t.queue.isEmpty && t.inFlight == nil && !stopping { lock.wait() }
+            if stopping { return }
+            if t.inFlight == nil { t.inFlight = t.queue.removeFirst() }
+            let body = t.inFlight!
             lock.unlock()
             let result = send(body, to: t.url)
             lock.lock()
-            t.busy = false
+            var refused: Int?
             switch result {
             case .success(let status) where (200..<300).contains(status):
-                if !t.queue.isEmpty { t.queue.removeFirst() }
+                t.inFlight = nil
                 t.sent += 1
                 backoff = 0.5
                 lock.broadcast()
-                lock.unlock()
                 continue
             case .success(let status) where (400..<500).contains(status) && status != 429:
                 // Refused as malformed: sending it again will not help.
-                if !t.queue.isEmpty { t.queue.removeFirst() }
+                t.inFlight = nil
                 t.dropped += 1
                 t.lastError = "HTTP \(status)"
-                lock.broadcast()
-                lock.unlock()
-                warn("--alertmanager \(t.url): the alerts were refused (HTTP \(status)) and dropped")
-                continue
+                refused = status
             case .success(let status):
                 t.lastError = "HTTP \(status)"
             case .failure(let error):
                 t.lastError = "\(error)"
             }
-            t.failures += 1
-            let first = t.failures == 1
             let message = t.lastError ?? ""
-            // Wait before retrying, unless the run is stopping.
-            _ = lock.wait(until: Date().addingTimeInterval(backoff))
-            lock.unlock()
-            if first { warn("--alertmanager \(t.url): \(message); retrying with backoff") }
+            if let refused {
+                lock.broadcast()
+                lock.unlock()
+                warn("--alertmanager \(t.url): the alerts were refused (HTTP \(refused)) and dropped")
+                lock.lock()
+                continue
+            }
+            t.failures += 1
+            if t.failures == 1 {
+                lock.unlock()
+                warn("--alertmanager \(t.url): \(message); retrying with backoff")
+                lock.lock()
+            }
+            // Waits out the backoff (posts and the other senders wake the condition: it is
+            // waited on again), unless the run is stopping.
+            let retryAt = Date().addingTimeInterval(backoff)
+            while !stopping, Date() < retryAt { _ = lock.wait(until: retryAt) }
             backoff = min(backoff * 2, 30)
         }
     }

@@ -330,6 +330,7 @@ struct Scan: ParsableCommand {
         let alertmanagerClient = alertmanager.isEmpty ? nil : AlertmanagerClient(urls: alertmanager, warn: { Terminal.warn($0) })
         if let alertmanagerClient {
             pipeline.alertFeed = AlertFeed(thresholds: configuration.thresholds, resendInterval: alertmanagerResend.span,
+                                           extraLabels: shard.map { ["shard": $0.description] } ?? [:],
                                            deliver: { alertmanagerClient.post($0) })
         }
         var server: MetricsServer? = nil

@@ -407,6 +407,11 @@ public struct Correlator: Sendable {
     /// The texts of names, sorted, for output.
     private static func texts<S: Sequence<Name>>(_ names: S) -> [String] { names.map(\.string).sorted() }
 
+    /// Profiles whose latest failure is within the activity window of `now`.
+    func activeProfiles(at now: EventTime) -> Int {
+        activity.entries.reduce(0) { $0 + (now - $1.value <= activityWindow ? 1 : 0) }
+    }
+
     /// The open episode of `key`: its first and latest failure; nil when it has none.
     func episodeSpan(of key: LockKey) -> (start: EventTime, lastFailure: EventTime)? {
         guard let i = slots[key.packed] else { return nil }

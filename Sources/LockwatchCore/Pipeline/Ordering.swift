@@ -30,7 +30,7 @@ struct Reorderer {
 
     /// A record held, with the place it is released at: its time, or for a record handled out
     /// of order, the release point it arrived at (`late`).
-    struct Held {
+    struct Held: Equatable {
         var key: EventTime
         var late: Bool
         var record: LockRecord
@@ -66,7 +66,20 @@ struct Reorderer {
         var leader: Name?
     }
 
-    private var held = Ring<Held>()
+    /// Each host's held records in release order (records of one host arrive nearly in
+    /// order, so a record is appended, or inserted a short way from the end), and the hosts'
+    /// first records in a heap, so that the hosts are merged at O(log hosts) a record. A heap
+    /// entry whose record is no longer its host's first is stale and skipped.
+    private var queues: [Ring<Held>] = []
+    private var heads = Heap<Head>()
+    private(set) var count = 0
+
+    struct Head: Comparable {
+        var held: Held
+        var host: Int
+        static func < (a: Head, b: Head) -> Bool { a.held.before(b.held) }
+        static func == (a: Head, b: Head) -> Bool { a.held == b.held && a.host == b.host }
+    }
     private(set) var hosts: [Host] = []
     private var hostIndex: [UInt32: Int] = [:]
     /// The latest time of any host, and its host.
@@ -98,11 +111,24 @@ struct Reorderer {
     /// The index of `name`'s host, known from now on.
     private mutating func host(_ name: Name?, at time: EventTime) -> Int {
         let id = name?.id ?? UInt32.max
-        if let k = hostIndex[id] { return k }
+        if id == lastHost.id { return lastHost.index }
+        if let k = hostIndex[id] {
+            lastHost = (id, k)
+            return k
+        }
         hosts.append(Host(name: name, latest: time))
+        queues.append(Ring())
         hostIndex[id] = hosts.count - 1
+        if hosts.count == 2 {
+            // The heap merges the hosts from the second on.
+            for (k, q) in queues.enumerated() { if let f = q.first { heads.insert(Head(held: f, host: k)) } }
+        }
+        lastHost = (id, hosts.count - 1)
         return hosts.count - 1
     }
+
+    /// The host looked up last (records of one host come in runs).
+    private var lastHost: (id: UInt32, index: Int) = (UInt32.max - 1, -1)
 
     /// A line of host `h` came at `time`: whether the host lags is decided by how far this
     /// line trails the leading host (a host that is only quiet is not lagging: its next line is
@@ -118,7 +144,8 @@ struct Reorderer {
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
         let h = host(r.hostName, at: r.time)
-        arrived(h, at: r.time)
+        // A record late within its own host says nothing of how far behind the host is.
+        if hosts[h].latestRecord.map({ $0 - r.time <= lateness }) ?? true { arrived(h, at: r.time) }
         var key = r.time
         var outOfOrder = false
         if let last = hosts[h].latestRecord, last - r.time > lateness {
@@ -135,7 +162,7 @@ struct Reorderer {
             key = u
             outOfOrder = true
         }
-        insert(Held(key: key, late: outOfOrder, record: r))
+        insert(Held(key: key, late: outOfOrder, record: r), host: h)
         hosts[h].latestRecord = max(hosts[h].latestRecord ?? r.time, r.time)
         advance(h, to: r.time, into: &out)
     }
@@ -155,14 +182,16 @@ struct Reorderer {
     /// Host `h` has come to `time`: the hosts are brought up to date and what the release point
     /// has passed goes.
     private mutating func advance(_ h: Int, to time: EventTime, into out: inout [LockRecord]) {
-        if time > hosts[h].latest { hosts[h].latest = time }
+        let moved = time > hosts[h].latest
+        if moved { hosts[h].latest = time }
         if holding {
-            guard held.count >= maxHeld else { return }
+            guard count >= maxHeld else { return }
             overflowed = true
             stopHolding(into: &out)
             return
         }
-        updateHosts(changed: h)
+        // A host that did not move changes nothing but what a backlog still has to release.
+        if moved || slowest == nil { updateHosts(changed: h) }
         guard let slowest else { return }
         release(upTo: slowest - lateness, into: &out, atMost: Self.releasedPerRecord)
     }
@@ -182,17 +211,39 @@ struct Reorderer {
         release(upTo: slowest - lateness, into: &out, atMost: Self.releasedPerRecord)
     }
 
-    private mutating func insert(_ e: Held) {
-        if let last = held.last, e.before(last) {
-            var lo = 0, hi = held.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if e.before(held[mid]) { hi = mid } else { lo = mid + 1 }
-            }
-            held.insert(e, at: lo)
+    private mutating func insert(_ e: Held, host h: Int) {
+        count += 1
+        if let last = queues[h].last, e.before(last) {
+            // From the end: a record out of order is a short way back among its host's.
+            var at = queues[h].count - 1
+            while at > 0, e.before(queues[h][at - 1]) { at -= 1 }
+            queues[h].insert(e, at: at)
+            if at == 0, queues.count > 1 { heads.insert(Head(held: e, host: h)) }
         } else {
-            held.append(e)
+            queues[h].append(e)
+            if queues[h].count == 1, queues.count > 1 { heads.insert(Head(held: e, host: h)) }
         }
+    }
+
+    /// The first held record of all hosts, its heap entry gone; nil when none is held. Stale
+    /// heap entries are dropped on the way.
+    private mutating func first() -> Head? {
+        if queues.count == 1 { return queues[0].first.map { Head(held: $0, host: 0) } }
+        while let top = heads.min {
+            if queues[top.host].first == top.held { return top }
+            _ = heads.popMin()
+        }
+        return nil
+    }
+
+    /// Takes the first held record out (`first()` returned it).
+    private mutating func take(_ top: Head) -> Held {
+        count -= 1
+        if queues.count == 1 { return queues[0].removeFirst() }
+        _ = heads.popMin()
+        let e = queues[top.host].removeFirst()
+        if let next = queues[top.host].first { heads.insert(Head(held: next, host: top.host)) }
+        return e
     }
 
     /// Brings the leader and the slowest holding host up to date after host `h`'s latest time
@@ -226,10 +277,11 @@ struct Reorderer {
     /// Releases the held records whose key is at most `point` (at most `limit` of them).
     private mutating func release(upTo point: EventTime, into out: inout [LockRecord], atMost limit: Int = .max) {
         var n = 0
-        while n < limit, let first = held.first, first.key <= point {
+        while n < limit, let top = first(), top.held.key <= point {
             n += 1
-            releasedUpTo = max(releasedUpTo ?? first.key, first.key)
-            out.append(held.removeFirst().record)
+            let e = take(top)
+            releasedUpTo = max(releasedUpTo ?? e.key, e.key)
+            out.append(e.record)
         }
     }
 
@@ -244,20 +296,22 @@ struct Reorderer {
 
     /// Releases everything (the end of the input).
     mutating func flush(into out: inout [LockRecord]) {
-        if let last = held.last { releasedUpTo = max(releasedUpTo ?? last.key, last.key) }
-        out.reserveCapacity(out.count + held.count)
-        for e in held { out.append(e.record) }
-        held.removeAll()
+        out.reserveCapacity(out.count + count)
+        release(upTo: EventTime(micros: .max), into: &out)
     }
 
-    /// Records held.
-    var count: Int { held.count }
 
     /// The latest time of any host's lines: how far the input has come.
     var latestTime: EventTime? { leader ?? hosts.map(\.latest).max() }
 
     /// Where a journal of several hosts continues (`SavedReorderer.resumePoint`).
     var resumePoint: EventTime? { saved.resumePoint }
+
+    /// The hosts lagging now, and how far each trails the leading host.
+    var lagging: [(host: Name?, behind: TimeSpan)] {
+        guard let leader else { return [] }
+        return hosts.filter(\.lagging).map { ($0.name, leader - $0.latest) }
+    }
 
     /// Whether `host` is lagging now.
     func isLagging(_ host: Name?) -> Bool {
@@ -266,7 +320,8 @@ struct Reorderer {
 
     /// What it holds (for `--state`).
     var saved: SavedReorderer {
-        SavedReorderer(maxSeen: leader?.micros, late: late, held: held.map { SavedRecord($0.record) },
+        let held = queues.flatMap { $0 }.sorted { $0.before($1) }
+        return SavedReorderer(maxSeen: leader?.micros, late: late, held: held.map { SavedRecord($0.record) },
                        releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush,
                        heldKeys: held.map { $0.late ? $0.key.micros : nil },
                        hosts: hosts.map { SavedHostOrder(name: $0.name?.string, latest: $0.latest.micros, latestRecord: $0.latestRecord?.micros,
@@ -286,22 +341,24 @@ struct Reorderer {
             let key = k < keys.count ? keys[k] : nil
             entries.append(Held(key: key.map { EventTime(micros: $0) } ?? r.time, late: key != nil, record: r))
         }
-        held = Ring(entries.sorted { $0.before($1) })
         hosts = []
         hostIndex = [:]
+        queues = []
+        heads = Heap()
+        count = 0
+        lastHost = (UInt32.max - 1, -1)
         for s in saved.hosts ?? [] {
             let name = s.name.map { Name($0) }
             hostIndex[name?.id ?? UInt32.max] = hosts.count
             hosts.append(Host(name: name, latest: EventTime(micros: s.latest), latestRecord: s.latestRecord.map { EventTime(micros: $0) },
                               lagging: s.lagging ?? false, late: s.late))
+            queues.append(Ring())
         }
-        // A state of an earlier lockwatch kept one latest time for all records.
-        if hosts.isEmpty, let m = saved.maxSeen {
-            hostIndex[UInt32.max] = 0
-            hosts.append(Host(name: nil, latest: EventTime(micros: m), latestRecord: EventTime(micros: m)))
-        }
+        for e in entries.sorted(by: { $0.before($1) }) { insert(e, host: host(e.record.hostName, at: e.record.time)) }
         leader = nil
         for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
+        // A state of an earlier lockwatch kept one latest time for all records: the leader's.
+        if hosts.isEmpty, let m = saved.maxSeen { leader = EventTime(micros: m) }
         recomputeHosts()
         lagChanges.removeAll()
         // A continued stream is past its backlog.

@@ -390,6 +390,7 @@ public final class Pipeline {
             lastMetricsRefresh = now
             let counts = streamCounts()
             metrics?.refresh(from: correlator, counts: counts, now: lastAt)
+            for (host, behind) in reorderer.lagging { metrics?.hostLag(host?.string ?? "", lagging: true, behind: behind) }
             observer?.refresh(correlator: correlator, counts: counts, latest: lastAt)
         }
         guard metrics != nil else { return }

@@ -110,9 +110,10 @@ struct SavedReorderer: Codable {
     var hosts: [SavedHostOrder]?
     /// The resume point of a journal of several hosts (`SavedState.resumeSince`).
     var resumePoint: EventTime? {
-        guard let hosts, hosts.count > 1, let leader = hosts.map(\.latest).max() else { return nil }
-        // Hosts silent for an hour are not waited for.
+        guard let hosts, let leader = hosts.map(\.latest).max() else { return nil }
+        // Hosts silent for an hour are not waited for; with one host left, its cursor says it.
         let recent = hosts.map(\.latest).filter { leader - $0 <= 3_600_000_000 }
+        guard recent.count > 1 else { return nil }
         return recent.min().map { EventTime(micros: $0 - (lateness ?? 2_000_000)) }
     }
     /// `--max-lateness` of the run that saved it (microseconds).

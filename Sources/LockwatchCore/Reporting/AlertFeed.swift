@@ -56,9 +56,15 @@ public final class AlertFeed {
     private var order: [String] = []
     private var lastResend: EventTime?
 
-    public init(thresholds: Thresholds, resendInterval: TimeSpan = .seconds(60), deliver: @escaping ([Postable]) -> Void) {
+    /// Labels every alert carries besides its own (`shard` with `--shard`, so that the shards'
+    /// multi_profile alerts stay apart).
+    let extraLabels: [String: String]
+
+    public init(thresholds: Thresholds, resendInterval: TimeSpan = .seconds(60), extraLabels: [String: String] = [:],
+                deliver: @escaping ([Postable]) -> Void) {
         self.thresholds = thresholds
         self.resendInterval = resendInterval
+        self.extraLabels = extraLabels
         self.deliver = deliver
     }
 
@@ -74,7 +80,12 @@ public final class AlertFeed {
         switch a {
         case .escalation(let e):
             let id = Self.identity(e.reason, e.key)
-            guard open[id] == nil else { return }
+            if let o = open[id] {
+                guard o.since != e.since else { return }
+                // The key's earlier episode ended (quiet) before this one escalated.
+                let gap = thresholds.episodeGap
+                resolve(where: { $0.key == e.key && $0.since == o.since }, at: { min(e.since, $0.lastFailure + gap) })
+            }
             let alert = postable(e)
             open[id] = Open(alert: alert, key: e.key, since: e.since, lastFailure: e.at)
             order.append(id)
@@ -100,7 +111,7 @@ public final class AlertFeed {
             }
         }
         resolve(where: { o in
-            guard let key = o.key else { return !correlator.incident }
+            guard let key = o.key else { return correlator.activeProfiles(at: now) < thresholds.multiProfile }
             guard let span = correlator.episodeSpan(of: key), span.start == o.since else { return true }
             return now - span.lastFailure > gap
         }, at: { o in o.key == nil ? now : min(now, o.lastFailure + gap) })
@@ -141,8 +152,9 @@ public final class AlertFeed {
         ]
         if !e.owners.isEmpty { annotations["holders"] = e.owners.joined(separator: ", ") }
         if e.key == nil { annotations["profiles"] = e.profiles.joined(separator: ", ") }
-        return Postable(labels: ["alertname": "EntryLockEscalation", "reason": e.reason.rawValue,
-                                 "profile_id": e.key?.profile ?? "", "symbol": e.key?.symbol ?? "", "severity": "page"],
+        let labels = ["alertname": "EntryLockEscalation", "reason": e.reason.rawValue,
+                      "profile_id": e.key?.profile ?? "", "symbol": e.key?.symbol ?? "", "severity": "page"]
+        return Postable(labels: labels.merging(extraLabels) { own, _ in own },
                         annotations: annotations, startsAt: e.at.rfc3339, endsAt: nil)
     }
 

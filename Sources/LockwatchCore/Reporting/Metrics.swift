@@ -72,7 +72,17 @@ public final class LockMetrics: @unchecked Sendable {
         if a.skipped { skipped.increment() }
         guard let c = counter(for: a.key) else { return }
         c.increment()
-        lastFailureGauge(for: a.key).set(Double(a.time.micros) / 1e6)
+        setLastFailure(a.key, a.time)
+    }
+
+    /// The latest failure times set, so that a failure handled out of order never moves a
+    /// key's gauge back.
+    private var lastFailureTimes: [LockKey: EventTime] = [:]
+
+    private func setLastFailure(_ key: LockKey, _ t: EventTime) {
+        if let seen = lastFailureTimes[key], seen >= t { return }
+        lastFailureTimes[key] = t
+        lastFailureGauge(for: key).set(Double(t.micros) / 1e6)
     }
 
     /// The key's last failure time (event time, seconds since the epoch): what a fleet-wide
@@ -85,8 +95,7 @@ public final class LockMetrics: @unchecked Sendable {
         return g
     }
 
-    /// A host started (or stopped) lagging: how far its records trail the leading host's, 0
-    /// once it has caught up.
+    /// How far a lagging host's lines trail the leading host's; 0 once it has caught up.
     func hostLag(_ host: String, lagging: Bool, behind: TimeSpan) {
         if hostLags[host] == nil, hostLags.count >= maxSeries { return }
         let g = hostLags[host] ?? registry.makeGauge(descriptor: Self.describe("lockwatch_host_lag_seconds", "How far a lagging host's records trail the leading host's (0: it holds the others back)"),
@@ -111,6 +120,7 @@ public final class LockMetrics: @unchecked Sendable {
         for (key, ks) in zip(correlator.keyOf, correlator.states) {
             counter(for: key)?.increment(by: Int64(ks.failures))
             skippedSignals += ks.skipped
+            if let ep = ks.episode, contention[key] != nil { setLastFailure(key, ep.lastFailure) }
         }
         skipped.increment(by: Int64(skippedSignals))
         for (reason, n) in saved { escalations[reason]?.increment(by: Int64(n)) }
