@@ -55,6 +55,8 @@ final class AlertmanagerClient: @unchecked Sendable {
         var sent = 0, dropped = 0, failures = 0
         var lastError: String?
         var running = true
+        /// The metrics' counters, when there are metrics.
+        var counters: LockMetrics.DeliveryCounters?
         init(_ url: AlertmanagerURL) { self.url = url }
     }
 
@@ -66,11 +68,12 @@ final class AlertmanagerClient: @unchecked Sendable {
     private let warn: @Sendable (String) -> Void
     private var threads: [Thread] = []
 
-    init(urls: [AlertmanagerURL], capacity: Int = 256, warn: @escaping @Sendable (String) -> Void) {
+    init(urls: [AlertmanagerURL], capacity: Int = 256, metrics: LockMetrics? = nil, warn: @escaping @Sendable (String) -> Void) {
         self.capacity = max(1, capacity)
         self.targets = urls.map(Target.init)
         self.warn = warn
         for t in targets {
+            t.counters = metrics?.alertmanagerCounters(t.url.description)
             let thread = Thread { [self] in self.run(t) }
             thread.name = "lockwatch-am"
             threads.append(thread)
@@ -87,6 +90,7 @@ final class AlertmanagerClient: @unchecked Sendable {
             if t.queue.count > capacity {
                 t.queue.removeFirst()
                 t.dropped += 1
+                t.counters?.dropped()
             }
         }
         lock.broadcast()
@@ -105,7 +109,9 @@ final class AlertmanagerClient: @unchecked Sendable {
         lock.broadcast()
         while targets.contains(where: { $0.running }) { lock.wait() }
         for t in targets {
-            t.dropped += t.queue.count + (t.inFlight == nil ? 0 : 1)
+            let left = t.queue.count + (t.inFlight == nil ? 0 : 1)
+            t.dropped += left
+            t.counters?.dropped(left)
             t.queue.removeAll()
             t.inFlight = nil
         }
@@ -138,6 +144,7 @@ final class AlertmanagerClient: @unchecked Sendable {
             case .success(let status) where (200..<300).contains(status):
                 t.inFlight = nil
                 t.sent += 1
+                t.counters?.sent()
                 backoff = 0.5
                 lock.broadcast()
                 continue
@@ -145,12 +152,13 @@ final class AlertmanagerClient: @unchecked Sendable {
                 // Refused as malformed: sending it again will not help.
                 t.inFlight = nil
                 t.dropped += 1
+                t.counters?.dropped()
                 t.lastError = "HTTP \(status)"
                 refused = status
             case .success(let status):
                 t.lastError = "HTTP \(status)"
             case .failure(let error):
-                t.lastError = "\(error)"
+                t.lastError = Self.describe(error)
             }
             let message = t.lastError ?? ""
             if let refused {
@@ -172,6 +180,15 @@ final class AlertmanagerClient: @unchecked Sendable {
             while !stopping, Date() < retryAt { _ = lock.wait(until: retryAt) }
             backoff = min(backoff * 2, 30)
         }
+    }
+
+    /// Why a send failed, in a few words.
+    static func describe(_ error: Error) -> String {
+        let text = "\(error)"
+        if text.contains("Connection refused") { return "connection refused" }
+        if text.contains("connectTimeout") || text.contains("timed out") { return "no answer within the timeout" }
+        if text.contains("ioOnClosedChannel") { return "the connection closed before an answer" }
+        return text
     }
 
     /// Posts one body; the HTTP status, or why there is none.

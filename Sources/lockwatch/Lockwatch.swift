@@ -327,7 +327,8 @@ struct Scan: ParsableCommand {
             idleFlushMilliseconds: Int32(max(1, input.idleFlush.span.micros / 1000)),
             warn: { Terminal.warn($0) })
         let pipeline = Pipeline(configuration: configuration, sink: sink, environment: environment)
-        let alertmanagerClient = alertmanager.isEmpty ? nil : AlertmanagerClient(urls: alertmanager, warn: { Terminal.warn($0) })
+        let alertmanagerClient = alertmanager.isEmpty ? nil
+            : AlertmanagerClient(urls: alertmanager, metrics: pipeline.metrics, warn: { Terminal.warn($0) })
         if let alertmanagerClient {
             pipeline.alertFeed = AlertFeed(thresholds: configuration.thresholds, resendInterval: alertmanagerResend.span,
                                            extraLabels: shard.map { ["shard": $0.description] } ?? [:],

@@ -95,6 +95,23 @@ public final class LockMetrics: @unchecked Sendable {
         return g
     }
 
+    /// The delivery counters of one Alertmanager (`--alertmanager`): batches sent, and dropped
+    /// (refused, beyond the queue's bound, or left at the end). Safe to use from any thread.
+    public struct DeliveryCounters: Sendable {
+        let sentCounter: Counter
+        let droppedCounter: Counter
+        public func sent() { sentCounter.increment() }
+        public func dropped(_ n: Int = 1) { if n > 0 { droppedCounter.increment(by: Int64(n)) } }
+    }
+
+    public func alertmanagerCounters(_ url: String) -> DeliveryCounters {
+        DeliveryCounters(
+            sentCounter: registry.makeCounter(descriptor: Self.describe("lockwatch_alertmanager_batches_sent_total", "Batches of alerts an Alertmanager took"),
+                                              labels: [("alertmanager", url)]),
+            droppedCounter: registry.makeCounter(descriptor: Self.describe("lockwatch_alertmanager_batches_dropped_total", "Batches of alerts that could not be delivered to an Alertmanager"),
+                                                 labels: [("alertmanager", url)]))
+    }
+
     /// How far a lagging host's lines trail the leading host's; 0 once it has caught up.
     func hostLag(_ host: String, lagging: Bool, behind: TimeSpan) {
         if hostLags[host] == nil, hostLags.count >= maxSeries { return }
