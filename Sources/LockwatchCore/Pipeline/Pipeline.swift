@@ -334,7 +334,8 @@ public final class Pipeline {
         if let since = reorderer.resumePoint {
             // A journal of several hosts continues from a time, not a cursor: the entries it
             // reads again from there are known by their cursors.
-            let seen = seenEntries.entries(since: since)
+            // With a margin: the journal's times and the lines' own may differ a little.
+            let seen = seenEntries.entries(since: since - max(configuration.thresholds.hostLag, .seconds(60)))
             state.seenEntries = seen.map { Int64(bitPattern: $0.entry) }
             state.seenTimes = seen.map { $0.time.micros }
         }

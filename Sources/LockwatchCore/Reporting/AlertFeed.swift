@@ -101,6 +101,7 @@ public final class AlertFeed {
     /// Brings the open alerts up to date at event time `now` (wall time `wall`): resolves those
     /// whose episode went quiet or closed, and re-sends the others when the interval has passed.
     func refresh(from correlator: Correlator, now: EventTime, wall: EventTime) {
+        reopenContinued(correlator)
         guard !open.isEmpty else { return }
         let gap = thresholds.episodeGap
         for id in order {
@@ -114,15 +115,18 @@ public final class AlertFeed {
             guard let key = o.key else { return correlator.activeProfiles(at: now) < thresholds.multiProfile }
             guard let span = correlator.episodeSpan(of: key), span.start == o.since else { return true }
             return now - span.lastFailure > gap
-        }, at: { o in o.key == nil ? now : min(now, o.lastFailure + gap) })
+        }, at: { o in o.key == nil ? now : min(now, o.lastFailure + gap) }, quiet: true)
         if let last = lastResend, wall - last < resendInterval { return }
         lastResend = wall
         let alerts = order.compactMap { open[$0]?.alert }
         if !alerts.isEmpty { deliver(alerts) }
     }
 
-    /// Resolves the open alerts `matches` picks, with the end `end` gives.
-    private func resolve(where matches: (Open) -> Bool, at end: (Open) -> EventTime) {
+    /// Resolves the open alerts `matches` picks, with the end `end` gives. Those resolved as
+    /// `quiet` are remembered while their episode is open in the correlator: a silent live
+    /// input's event time runs on with the wall clock, and a backlog that then arrives may
+    /// continue the episode.
+    private func resolve(where matches: (Open) -> Bool, at end: (Open) -> EventTime, quiet: Bool = false) {
         var resolved: [Postable] = []
         order.removeAll { id in
             guard let o = open[id], matches(o) else { return false }
@@ -130,9 +134,34 @@ public final class AlertFeed {
             alert.endsAt = max(end(o), o.since).rfc3339
             resolved.append(alert)
             open[id] = nil
+            if quiet, o.key != nil { wentQuiet[id] = o }
             return true
         }
         if !resolved.isEmpty { deliver(resolved) }
+    }
+
+    /// Alerts resolved as quiet whose episode may yet go on, by identity.
+    private var wentQuiet: [String: Open] = [:]
+
+    /// Fires again, with its first `startsAt`, an alert resolved as quiet whose episode went on
+    /// (a failure after the one it was resolved at); forgets those whose episode closed.
+    private func reopenContinued(_ correlator: Correlator) {
+        guard !wentQuiet.isEmpty else { return }
+        var again: [Postable] = []
+        for (id, o) in wentQuiet {
+            guard let key = o.key, let span = correlator.episodeSpan(of: key), span.start == o.since else {
+                wentQuiet[id] = nil
+                continue
+            }
+            guard span.lastFailure > o.lastFailure, open[id] == nil else { continue }
+            var reopened = o
+            reopened.lastFailure = span.lastFailure
+            open[id] = reopened
+            order.append(id)
+            wentQuiet[id] = nil
+            again.append(o.alert)
+        }
+        if !again.isEmpty { deliver(again) }
     }
 
     /// The alert of an escalation.
