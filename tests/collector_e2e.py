@@ -144,11 +144,11 @@ ams = [start_am(0), start_am(1)]
 for k in (0, 1):
     check(wait_http(f"http://127.0.0.1:{am_web[k]}/-/ready"), f"alertmanager {k} is ready")
 
-# --- The collector: systemd-journal-remote, split per host. ---
+# --- The collector: systemd-journal-remote, every host into one journal, as shipped. ---
 remote_port = free_port()
 remote_dir = os.path.join(work, "remote")
 os.makedirs(remote_dir)
-start([JOURNAL_REMOTE, f"--listen-http=127.0.0.1:{remote_port}", f"--output={remote_dir}/", "--split-mode=host"],
+start([JOURNAL_REMOTE, f"--listen-http=127.0.0.1:{remote_port}", f"--output={remote_dir}/all.journal", "--split-mode=none"],
       stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "journal-remote.log"), "w"))
 time.sleep(0.5)
 
@@ -213,7 +213,7 @@ at_scenario(200)
 os.killpg(a.pid, signal.SIGTERM)
 a.wait()
 resume = subprocess.run([LOCKWATCH, "--state", state, "--journalctl-args"], capture_output=True, text=True).stdout.split()
-check(bool(resume) and resume[0].startswith("--since=@"), f"the collector's journal continues from a time: {resume}")
+check(bool(resume) and resume[0].startswith("--after-cursor="), f"the collector's journal continues after its cursor: {resume}")
 a2 = collector("a", ["--host-lag", "60s", "--state", state, *am_args], journal_args=resume)
 at_scenario(280)
 ams[1] = start_am(1)
@@ -239,6 +239,7 @@ def read(name):
 ev_a, ev_b, ev_c = events(read("a.out")), events(read("b.out")), events(read("c.out"))
 check(escalations(ev_a) == expected, f"collector A, stopped and continued from its state, escalates as the batch run: {escalations(ev_a)}")
 check(escalations(ev_b) == expected, f"collector B escalates as the batch run: {escalations(ev_b)}")
+check(ev_a == ev_b, "collector A, stopped and continued, gives every event collector B gives, once")
 err_c = read("c.err")
 check(f"host {LAG_HOST} is" in err_c and "--host-lag" in err_c, "collector C (--host-lag 10s) names the lagging host")
 prof_b = lambda evs: [e for e in evs if e.get("profile_id") == "prof-B" and e["type"] != "owner_stuck"]

@@ -310,7 +310,10 @@ struct Scan: ParsableCommand {
             do {
                 print(try JournalResume.arguments(state: state).joined(separator: " "))
             } catch {
-                Terminal.warn("\(error)")
+                // The run that follows sets an unusable state aside and starts afresh: the
+                // journal starts from now too, rather than replaying (and paging) all of it.
+                print("--since=now")
+                Terminal.warn("\(error); the journal continues from now")
                 throw ExitCode(ExitStatus.error)
             }
             return

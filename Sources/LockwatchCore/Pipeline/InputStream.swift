@@ -279,44 +279,16 @@ struct SeenEntries {
         self.capacity = max(1, capacity)
     }
 
-    /// What an entry was.
-    enum Sight { case new, duplicate, readAgain }
-
-    /// Entries restored from `--state`: the journal is read again from a point before them
-    /// when it holds several hosts, and meeting them again is no duplicate.
-    private var restored = IntMap<Int64>()
-
-    /// Remembers an entry, and says whether it was seen before.
-    mutating func insert(_ entry: UInt64, at time: EventTime) -> Sight {
+    /// Remembers an entry; false when it was seen before (it is then counted).
+    mutating func insert(_ entry: UInt64, at time: EventTime) -> Bool {
         latest = max(latest ?? time, time)
         while let head = order.first, latest! - head.time > window || order.count >= capacity {
             order.removeFirst()
             if seen[head.entry] == head.time.micros { seen[head.entry] = nil }
         }
-        if seen[entry] != nil {
-            if restored[entry] != nil {
-                restored[entry] = nil
-                return .readAgain
-            }
-            return .duplicate
-        }
+        if seen[entry] != nil { return false }
         seen[entry] = time.micros
         order.append((time, entry))
-        return .new
-    }
-
-    /// The entries remembered from `since` on (for `--state`), oldest first.
-    func entries(since: EventTime) -> [(entry: UInt64, time: EventTime)] {
-        order.filter { $0.time >= since && seen[$0.entry] == $0.time.micros }.map { ($0.entry, $0.time) }
-    }
-
-    /// Remembers the entries a saved state remembered, as read before this run.
-    mutating func restore(_ entries: [(entry: UInt64, time: EventTime)]) {
-        for (e, t) in entries where seen[e] == nil {
-            seen[e] = t.micros
-            restored[e] = t.micros
-            order.append((t, e))
-            latest = max(latest ?? t, t)
-        }
+        return true
     }
 }

@@ -304,9 +304,6 @@ struct Reorderer {
     /// The latest time of any host's lines: how far the input has come.
     var latestTime: EventTime? { leader ?? hosts.map(\.latest).max() }
 
-    /// Where a journal of several hosts continues (`SavedReorderer.resumePoint`).
-    var resumePoint: EventTime? { saved.resumePoint }
-
     /// The hosts lagging now, and how far each trails the leading host.
     var lagging: [(host: Name?, behind: TimeSpan)] {
         guard let leader else { return [] }

@@ -129,11 +129,10 @@ public final class Pipeline {
         var ended = false
         while !sink.isClosed {
             guard let r = merger.next() else { ended = true; break }
-            if let entry = r.entry, case let sight = seenEntries.insert(entry, at: r.time), sight != .new {
-                // Counted with its input, so that `--state` carries the count on; an entry of
-                // the stretch a continued journal reads again was counted by the run before.
+            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
+                // Counted with its input, so that `--state` carries the count on.
                 let input = streams[min(r.origin.input, streams.count - 1)]
-                if sight == .duplicate { input.counts.duplicates += 1 }
+                input.counts.duplicates += 1
                 input.counts.matched -= 1
                 continue
             }
@@ -272,9 +271,6 @@ public final class Pipeline {
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
         reorderer.restore(state.reorderer)
         if let alerts = state.alerts { alertFeed?.restore(alerts) }
-        if let entries = state.seenEntries, let times = state.seenTimes, entries.count == times.count {
-            seenEntries.restore(zip(entries, times).map { (UInt64(bitPattern: $0), EventTime(micros: $1)) })
-        }
         pairer.restore(state.pairer)
         streams[0].restore(from: state)
         firstAt = state.firstAt.map { EventTime(micros: $0) }
@@ -285,9 +281,7 @@ public final class Pipeline {
         metrics?.restore(from: correlator, escalations: escalationsByReason)
         var message = "\(path): continuing from the state saved at \(state.savedAt): lines read \(state.lines), "
             + "open episodes \(state.openEpisodes), records held \(state.heldRecords)"
-        if let since = state.resumeSince {
-            message += "; the journal of several hosts continues from a time: journalctl --since='\(since)' …"
-        } else if let cursor = state.cursor {
+        if let cursor = state.cursor {
             message += "; the journal continues after its cursor: journalctl --after-cursor='\(cursor)' …"
         } else {
             message += "; the input should continue after line \(state.lines)"
@@ -331,14 +325,6 @@ public final class Pipeline {
             escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
             reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
         if let alertFeed, alertFeed.openCount > 0 { state.alerts = alertFeed.saved }
-        if let since = reorderer.resumePoint {
-            // A journal of several hosts continues from a time, not a cursor: the entries it
-            // reads again from there are known by their cursors.
-            // With a margin: the journal's times and the lines' own may differ a little.
-            let seen = seenEntries.entries(since: since - max(configuration.thresholds.hostLag, .seconds(60)))
-            state.seenEntries = seen.map { Int64(bitPattern: $0.entry) }
-            state.seenTimes = seen.map { $0.time.micros }
-        }
         do {
             try writeAtomically(try StateFile.encode(state), to: path, what: "state") { sink.flush() }
             stateWriteFailed = false

@@ -38,23 +38,8 @@ struct SavedState: Codable {
     var reorderer: SavedReorderer
     var pairer: SavedPairer
     var correlator: SavedCorrelator
-    /// With several hosts: the journald entries (cursor hashes, as bits of an Int64) read from
-    /// the resume point on, and their times; a continued journal reads them again.
-    var seenEntries: [Int64]? = nil
-    var seenTimes: [Int64]? = nil
     /// The Alertmanager alerts open (`--alertmanager`).
     var alerts: [AlertFeed.SavedAlert]? = nil
-
-    /// Where a journal of several hosts continues (`journalctl --since`, as `@SECONDS`): each
-    /// host's entries are in the journal in the order they came, so reading every host again
-    /// from the earliest of their latest times, less the lateness, misses none. Nil with one
-    /// host, whose cursor says exactly where it continues.
-    var resumeSince: String? {
-        guard let t = reorderer.resumePoint else { return nil }
-        let micros = t.micros
-        let (s, f) = (micros.quotientAndRemainder(dividingBy: 1_000_000))
-        return "@\(s).\(String(repeating: "0", count: 6 - String(f).count))\(f)"
-    }
 
     /// The number of records ordering and pairing hold, which the next run receives.
     var heldRecords: Int {
@@ -108,14 +93,6 @@ struct SavedReorderer: Codable {
     var heldKeys: [Int64?]?
     /// Each host's latest time and its records handled out of order.
     var hosts: [SavedHostOrder]?
-    /// The resume point of a journal of several hosts (`SavedState.resumeSince`).
-    var resumePoint: EventTime? {
-        guard let hosts, let leader = hosts.map(\.latest).max() else { return nil }
-        // Hosts silent for an hour are not waited for; with one host left, its cursor says it.
-        let recent = hosts.map(\.latest).filter { leader - $0 <= 3_600_000_000 }
-        guard recent.count > 1 else { return nil }
-        return recent.min().map { EventTime(micros: $0 - (lateness ?? 2_000_000)) }
-    }
     /// `--max-lateness` of the run that saved it (microseconds).
     var lateness: Int64?
 }
@@ -278,13 +255,10 @@ enum StateFile {
 
 /// How journalctl resumes the journal where a state stopped.
 public enum JournalResume {
-    /// `--after-cursor=CURSOR` when the state in `path` has a cursor; `--since=@SECONDS` when
-    /// its journal holds several hosts (`SavedState.resumeSince`); `--since=now` when there is
-    /// no state yet, or it has no cursor (its input was not journald JSON).
+    /// `--after-cursor=CURSOR` when the state in `path` has a cursor; `--since=now` when there
+    /// is no state yet, or it has no cursor (its input was not journald JSON).
     public static func arguments(state path: String) throws -> [String] {
-        guard let state = try StateFile.load(path) else { return ["--since=now"] }
-        if let since = state.resumeSince { return ["--since=\(since)"] }
-        guard let cursor = state.cursor else { return ["--since=now"] }
+        guard let cursor = try StateFile.load(path)?.cursor else { return ["--since=now"] }
         return ["--after-cursor=\(cursor)"]
     }
 }
