@@ -111,7 +111,8 @@ bench: deps
 # fuzz/Sources/lockwatch-fuzz/Fuzz.swift), seeded from the fixtures (not part of `make test`).
 # SECONDS=N of fuzzing in all (default 60), shared line 4 : correlator 3 : printers 1 :
 # pipeline 2; FUZZ_TARGETS picks some. A finding leaves its input in .build-fuzz/crash-* and
-# fails the target — make it a fixture or a test, then fix it.
+# fails the target — make it a fixture or a test (or keep it in fuzz/regressions/TARGET/, which
+# every run replays first), then fix it.
 SECONDS ?= 60
 FUZZ_TARGETS ?= line correlator printers pipeline
 fuzz: deps
@@ -125,6 +126,7 @@ fuzz: deps
 		case $$t in printers) w=1; len=512 ;; correlator) w=3; len=512 ;; line) w=4; len=4096 ;; *) w=2; len=8192 ;; esac; \
 		s=$$(( $(SECONDS) * w / 10 )); [ $$s -ge 1 ] || s=1; \
 		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t; echo "fuzz $$t: $$s s"; \
+		if [ -d fuzz/regressions/$$t ]; then cp fuzz/regressions/$$t/* .build-fuzz/seeds/$$t/; fi; \
 		LOCKWATCH_FUZZ_TARGET=$$t .build-fuzz/release/lockwatch-fuzz -max_total_time=$$s -max_len=$$len -timeout=10 \
 			-print_final_stats=1 -artifact_prefix=.build-fuzz/$$t- .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>&1 \
 			| grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==|SUMMARY|artifact|Fatal|.*fatalError)'; \

@@ -143,6 +143,7 @@ struct Reorderer {
     }
 
     mutating func push(_ r: LockRecord, into out: inout [LockRecord]) {
+        let known = hosts.count
         let h = host(r.hostName, at: r.time)
         // A record late within its own host says nothing of how far behind the host is.
         if hosts[h].latestRecord.map({ $0 - r.time <= lateness }) ?? true { arrived(h, at: r.time) }
@@ -164,25 +165,27 @@ struct Reorderer {
         }
         insert(Held(key: key, late: outOfOrder, record: r), host: h)
         hosts[h].latestRecord = max(hosts[h].latestRecord ?? r.time, r.time)
-        advance(h, to: r.time, into: &out)
+        advance(h, to: r.time, new: hosts.count > known, into: &out)
     }
 
     /// A line of `host` (lock line or not) at `time`: the host has logged up to there. So a
     /// host that logs no lock line for a while still holds the others back — and is known to
     /// be current, not lagging — as long as its other lines come.
     mutating func observe(host name: Name?, at time: EventTime, into out: inout [LockRecord]) {
+        let known = hosts.count
         let h = host(name, at: time)
         // The lines looked at are a chunk's last, seen after all of its records: one may trail
         // a later line of another host without having come late, so only a line that comes
         // within the bound says something (that a lagging host caught up).
         if hosts[h].lagging, let leader, leader - time <= hostLag { arrived(h, at: time) }
-        advance(h, to: time, into: &out)
+        advance(h, to: time, new: hosts.count > known, into: &out)
     }
 
     /// Host `h` has come to `time`: the hosts are brought up to date and what the release point
     /// has passed goes.
-    private mutating func advance(_ h: Int, to time: EventTime, into out: inout [LockRecord]) {
-        let moved = time > hosts[h].latest
+    private mutating func advance(_ h: Int, to time: EventTime, new: Bool, into out: inout [LockRecord]) {
+        // A host seen for the first time may be the slowest now.
+        let moved = time > hosts[h].latest || new
         if moved { hosts[h].latest = time }
         if holding {
             guard count >= maxHeld else { return }
