@@ -207,8 +207,7 @@ struct Reorderer {
     mutating func stopHolding(into out: inout [LockRecord]) {
         guard holding else { return }
         holding = false
-        leader = nil
-        for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
+        recomputeLeader()
         recomputeHosts()
         guard let slowest else { return }
         release(upTo: slowest - lateness, into: &out, atMost: Self.releasedPerRecord)
@@ -265,6 +264,12 @@ struct Reorderer {
             slowest = t
             slowestHost = h
         }
+    }
+
+    /// Finds the leading host anew (after holding, or a restore).
+    private mutating func recomputeLeader() {
+        leader = nil
+        for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
     }
 
     /// A host holds the others back while its latest time is within `hostLag` of the leader's.
@@ -325,8 +330,7 @@ struct Reorderer {
                        releasedUpTo: releasedUpTo?.micros, lateAfterFlush: lateAfterFlush,
                        heldKeys: held.map { $0.late ? $0.key.micros : nil },
                        hosts: hosts.map { SavedHostOrder(name: $0.name?.string, latest: $0.latest.micros, latestRecord: $0.latestRecord?.micros,
-                                                         lagging: $0.lagging, late: $0.late) },
-                       lateness: lateness.micros)
+                                                         lagging: $0.lagging, late: $0.late) })
     }
 
     /// Continues from what a saved reorderer held.
@@ -355,8 +359,7 @@ struct Reorderer {
             queues.append(Ring())
         }
         for e in entries.sorted(by: { $0.before($1) }) { insert(e, host: host(e.record.hostName, at: e.record.time)) }
-        leader = nil
-        for k in hosts.indices where leader == nil || hosts[k].latest > leader! { leader = hosts[k].latest; leaderHost = k }
+        recomputeLeader()
         // A state of an earlier lockwatch kept one latest time for all records: the leader's.
         if hosts.isEmpty, let m = saved.maxSeen { leader = EventTime(micros: m) }
         recomputeHosts()

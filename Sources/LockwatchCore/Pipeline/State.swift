@@ -93,8 +93,6 @@ struct SavedReorderer: Codable {
     var heldKeys: [Int64?]?
     /// Each host's latest time and its records handled out of order.
     var hosts: [SavedHostOrder]?
-    /// `--max-lateness` of the run that saved it (microseconds).
-    var lateness: Int64?
 }
 
 /// One host's progress, for ordering.
