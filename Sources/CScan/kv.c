@@ -1,5 +1,6 @@
 // key=value pairs: the scan that finds a record's fields in its text, as one tight loop.
-#include "lwscan.h"
+#include "lw_kv.h"
+#include "lw_literals.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field) {
 int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len) { return lookup(t, key, len); }
 
 /* Byte classes: 1 a key byte (letters, digits, _ @ . -), 2 a space or tab. */
-static const uint8_t byte_class[256] = {
+const uint8_t lw_byte_class[256] = {
     ['\t'] = 2, [' '] = 2, ['-'] = 1, ['.'] = 1, ['@'] = 1, ['_'] = 1,
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
@@ -63,8 +64,8 @@ static const uint8_t byte_class[256] = {
     ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
-static inline int is_space(uint8_t c) { return byte_class[c] == 2; }
-static inline int is_key_byte(uint8_t c) { return byte_class[c] == 1; }
+static inline int is_space(uint8_t c) { return lw_is_blank(c); }
+static inline int is_key_byte(uint8_t c) { return lw_is_key_byte(c); }
 
 /* A pair found: fills the field's slot, or notes an escaped value (docs/semantics.md, "Inputs": the first value wins). */
 static inline void take_pair(const lw_keytable *t, const uint8_t *b, size_t ks, size_t eq, size_t vs, size_t ve, int esc,

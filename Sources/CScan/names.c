@@ -1,5 +1,5 @@
 // A thread's cache of interned names, looked up by their bytes (the worker's hot path).
-#include "lwscan.h"
+#include "lw_names.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 // Timestamps: the fast path of the parse every lock record needs twice.
-#include "lwscan.h"
+#include "lw_time.h"
 #include <string.h>
 
 /* The common layout YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)digits], read by position, two digits at a time. */
@@ -66,23 +66,50 @@ int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *m
     return 1;
 }
 
-int lw_iso_prefix_cached(lw_date_cache *cache, const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros,
-                         size_t *end) {
-    if (n < 19) return 0;
-    uint64_t head;
-    uint16_t tail;
-    memcpy(&head, p, 8);
-    memcpy(&tail, p + 8, 2);
-    if (!(cache->valid && head == cache->head && tail == cache->tail)) {
-        int64_t days;
-        if (!iso_date(p, &days)) return 0;
-        cache->head = head;
-        cache->tail = tail;
-        cache->days = days;
-        cache->valid = 1;
+static inline int is_digit(uint8_t c) { return (unsigned)(c - '0') <= 9; }
+
+static inline int two_digits_at(const uint8_t *b, size_t n, size_t i, int *v) {
+    if (i + 2 > n || !is_digit(b[i]) || !is_digit(b[i + 1])) return 0;
+    *v = (b[i] - '0') * 10 + (b[i + 1] - '0');
+    return 1;
+}
+
+int lw_parse_offset(const uint8_t *b, size_t n, size_t i, int64_t *seconds, size_t *end) {
+    if (i >= n || (b[i] != '+' && b[i] != '-')) return 0;
+    int negative = b[i] == '-';
+    i++;
+    int hh, mm = 0;
+    if (!two_digits_at(b, n, i, &hh)) return 0;
+    i += 2;
+    if (i < n && b[i] == ':') {
+        if (!two_digits_at(b, n, i + 1, &mm)) return 0;
+        i += 3;
+    } else if (two_digits_at(b, n, i, &mm)) {
+        i += 2;
     }
-    int64_t sod;
-    if (!iso_clock(p, n, &sod, micros, end)) return 0;
-    *local_seconds = cache->days * 86400 + sod;
+    if (hh > 23 || mm >= 60) return 0;
+    int64_t s = hh * 3600 + mm * 60;
+    *seconds = negative ? -s : s;
+    *end = i;
+    return 1;
+}
+
+int lw_parse_number(const uint8_t *b, size_t n, double *out) {
+    static const double powers[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = 0;
+    int negative = 0;
+    if (i < n && b[i] == '-') { negative = 1; i++; }
+    uint64_t mantissa = 0;
+    int digits = 0, decimals = 0;
+    while (i < n && is_digit(b[i]) && digits < 15) { mantissa = mantissa * 10 + (uint64_t)(b[i] - '0'); i++; digits++; }
+    if (digits > 0 && i < n && b[i] == '.') {
+        i++;
+        while (i < n && is_digit(b[i]) && digits < 15) {
+            mantissa = mantissa * 10 + (uint64_t)(b[i] - '0'); i++; digits++; decimals++;
+        }
+    }
+    if (!(digits > 0 && i == n)) return 0;
+    double v = (double)mantissa / powers[decimals];
+    *out = negative ? -v : v;
     return 1;
 }

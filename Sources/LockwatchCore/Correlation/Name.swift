@@ -135,7 +135,7 @@ final class NameTable: @unchecked Sendable {
 /// String: open addressing over byte strings kept in one arena, in C (`lw_names`). It holds at
 /// most `limit` names and starts over when full, so that its memory does not grow with the input.
 final class NameCache {
-    /// The C cache, which the plain lane looks names up in.
+    /// The C cache of this thread's names.
     let cache: UnsafeMutablePointer<lw_names>
 
     init(limit: Int = 1 << 16) {

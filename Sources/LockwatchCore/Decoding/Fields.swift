@@ -131,10 +131,51 @@ public struct FieldSet: Sendable, Equatable {
     /// Whether the field has a value.
     func has(_ f: Field) -> Bool { spans[f] != nil }
 
+    /// The values over this set's bytes, for reading.
+    func withValues<R>(_ body: (FieldValues) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { b in try withUnsafePointer(to: spans) { try body(FieldValues(bytes: b, spans: $0)) } }
+    }
+
     /// Calls `body` with the value's bytes; nil when the field is absent.
     func withValue<R>(_ f: Field, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
-        guard let r = spans[f] else { return nil }
-        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[r])) }
+        try withValues { try $0.withValue(f, body) }
+    }
+
+    /// Whether the field's value equals `word` exactly.
+    func valueEquals(_ f: Field, _ word: StaticString) -> Bool { withValues { $0.valueEquals(f, word) } }
+
+    public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
+
+    /// Whether a boolean-ish field says true (`FieldValues.isTrue`).
+    public func isTrue(_ f: Field) -> Bool { withValues { $0.isTrue(f) } }
+
+    /// Whether a boolean-ish field says false (`FieldValues.isFalse`).
+    public func isFalse(_ f: Field) -> Bool { withValues { $0.isFalse(f) } }
+
+    /// Empties the set, keeping the storage for the next record.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        spans = Spans()
+    }
+}
+
+/// A record's field values over bytes wherever they lie: a decoded record's own copy
+/// (`FieldSet`) or the line itself, read in place. The one reading of a value's meaning
+/// (true, false, a word) that building a record uses.
+struct FieldValues {
+    /// The bytes the values lie in.
+    let bytes: UnsafeRawBufferPointer
+    /// The fields' ranges of `bytes`, where the caller keeps them (read in place, not copied:
+    /// building a record reads them a dozen times).
+    let spans: UnsafePointer<FieldSet.Spans>
+
+    /// The field's range of `bytes`, or nil.
+    @inline(__always) func range(_ f: Field) -> Range<Int>? { spans.pointee[f] }
+
+    /// Calls `body` with the value's bytes; nil when the field is absent.
+    func withValue<R>(_ f: Field, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard let r = range(f) else { return nil }
+        return try body(UnsafeRawBufferPointer(rebasing: bytes[r]))
     }
 
     /// Whether the field's value is one of `words` (lowercase ASCII), in any case.
@@ -147,24 +188,19 @@ public struct FieldSet: Sendable, Equatable {
         } ?? false
     }
 
+    private static let trueWords: [StaticString] = ["true", "1", "yes"]
+    private static let falseWords: [StaticString] = ["false", "0", "no"]
+
     /// Whether the field's value equals `word` exactly.
     func valueEquals(_ f: Field, _ word: StaticString) -> Bool {
         withValue(f) { $0.elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) } ?? false
     }
 
-    public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
+    /// Whether a boolean-ish field says true (`true`, `1`, `yes`, in any case).
+    func isTrue(_ f: Field) -> Bool { valueIs(f, oneOf: Self.trueWords) }
 
-    /// Whether a boolean-ish field says true (`true`, `1`, `yes`).
-    public func isTrue(_ f: Field) -> Bool { valueIs(f, oneOf: ["true", "1", "yes"]) }
-
-    /// Whether a boolean-ish field says false (`false`, `0`, `no`).
-    public func isFalse(_ f: Field) -> Bool { valueIs(f, oneOf: ["false", "0", "no"]) }
-
-    /// Empties the set, keeping the storage for the next record.
-    mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
-        spans = Spans()
-    }
+    /// Whether a boolean-ish field says false (`false`, `0`, `no`, in any case).
+    func isFalse(_ f: Field) -> Bool { valueIs(f, oneOf: Self.falseWords) }
 }
 
 /// Splits text into `key=value` tokens; a pair counts only as a whole whitespace-separated token.
@@ -221,10 +257,8 @@ enum KeyValueScanner {
         }
     }
 
-    @inline(__always) static func isKeyByte(_ c: UInt8) -> Bool {
-        (c | 0x20) &- 97 < 26 || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "@")
-            || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
-    }
+    /// Whether a byte may be part of a key (`lw_is_key_byte`, the class the scan uses).
+    @inline(__always) static func isKeyByte(_ c: UInt8) -> Bool { lw_is_key_byte(c) != 0 }
 
     /// A quoted value without its backslash escapes.
     static func unescaped(_ raw: ArraySlice<UInt8>) -> [UInt8] {

@@ -93,19 +93,6 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// One thread's plain lane (`lw_lane`): the zone, whether envelopes are detected, and the
-/// last date read. The worker that owns it is its only user.
-final class PlainLane {
-    let state: UnsafeMutablePointer<lw_lane>
-
-    init(zoneOffset: Int64, checkEnvelopes: Bool) {
-        state = .allocate(capacity: 1)
-        state.initialize(to: lw_lane(zone_offset: zoneOffset, check_envelopes: checkEnvelopes ? 1 : 0, dates: lw_date_cache()))
-    }
-
-    deinit { state.deallocate() }
-}
-
 /// Why a line that looked like a lock line could not be decoded.
 public enum DecodeFailure: String, Error, Sendable {
     case malformedJSON = "malformed JSON"
@@ -132,28 +119,41 @@ public struct RecordDecoder: Sendable {
         self.fallbackYear = fallbackYear
     }
 
-    /// A plain lane for one thread, or nil when the lane is closed: a forced envelope, or a
-    /// named zone, whose offset depends on the date.
-    func makeLane() -> PlainLane? {
-        guard case .fixed(let seconds) = timestamps.zone else { return nil }
+    /// Whether `decodeInPlace` may take lines: it serves only the formats whose plain lines
+    /// it reads (auto-detection and forced plain).
+    var decodesInPlace: Bool {
         switch format {
-        case .auto, .forced(.none): return PlainLane(zoneOffset: Int64(seconds), checkEnvelopes: format == .auto)
-        default: return nil
+        case .auto, .forced(.none): true
+        default: false
         }
     }
 
-    /// The plain lane's half of `decode`: a plain text line (no envelope, not JSON) whose time
-    /// starts it, its fields found in place, as ranges of the line. Returns the event time, or
-    /// nil when `decode` must take the line (any other shape, an escaped value, another time
-    /// layout); where it returns a time, `decode` gives the same fields and time.
-    func decodeInPlace(_ line: UnsafeRawBufferPointer, lane: PlainLane, spans: inout FieldSet.Spans) -> EventTime? {
-        guard let base = line.baseAddress else { return nil }
-        var micros: Int64 = 0
-        let ok = spans.withUnsafeMutableSlots { slots, count in
-            lw_lane_decode(lane.state, keys.table, base.assumingMemoryBound(to: UInt8.self), line.count, slots, Int32(count),
-                           &micros)
-        }
-        return ok != 0 ? EventTime(micros: micros) : nil
+    /// `decode` without copying the line, for the commonest lock line: a plain text line (no
+    /// envelope, not JSON) whose app line starts with its time and has no escaped value. Fills
+    /// `spans` with the fields as ranges of the line and returns the event time; nil when
+    /// `decode` must take the line. It decides nothing of its own: the shape, the time and the
+    /// fields are found by the functions `decode` calls, so where it returns a time, `decode`
+    /// gives the same fields and time.
+    func decodeInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans) -> EventTime? {
+        guard decodesInPlace, !Self.looksJSON(line), let time = leadingTime(line).time else { return nil }
+        if format == .auto, textEnvelope(line, forced: nil) != nil { return nil }
+        var escaped: [(Field, Range<Int>)] = []
+        KeyValueScanner.fill(&spans, from: line, base: 0, keys: keys, escaped: &escaped)
+        return escaped.isEmpty ? time : nil
+    }
+
+    /// Whether the line is a JSON object (its first byte past blanks is `{`): `decode` reads it as JSON.
+    static func looksJSON(_ line: UnsafeRawBufferPointer) -> Bool {
+        var first = 0
+        while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
+        return first < line.count && line[first] == UInt8(ascii: "{")
+    }
+
+    /// Where a text app line's content starts (past spaces), and the time it starts with, if any.
+    private func leadingTime(_ b: UnsafeRawBufferPointer) -> (first: Int, time: EventTime?) {
+        var first = 0
+        while first < b.count, b[first] == 0x20 { first += 1 }
+        return (first, timestamps.parseISO(b, at: first)?.time)
     }
 
     /// Decodes one line (without its newline).
@@ -166,9 +166,7 @@ public struct RecordDecoder: Sendable {
     /// Decodes one line into `rec`, reusing its storage; returns why it could not.
     func decode(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
         rec.reset()
-        var first = 0
-        while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
-        let looksJSON = first < line.count && line[first] == UInt8(ascii: "{")
+        let looksJSON = Self.looksJSON(line)
         switch format {
         case .auto:
             if looksJSON { return decodeJSONLine(line, into: &rec) }
@@ -247,22 +245,31 @@ public struct RecordDecoder: Sendable {
         return start..<rec.fields.bytes.count
     }
 
-    /// Tries the text envelopes in turn; false when the line has none of them. The record's
-    /// bytes are the line already.
-    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?, into rec: inout LogRecord) -> Bool {
-        guard b.count > 10 else { return false }
+    /// A text envelope found at the start of a line: which, its host column, where the app
+    /// line starts, and the envelope's time.
+    struct TextEnvelope {
+        var envelope: Envelope
+        var host: Range<Int>?
+        var appStart: Int
+        var time: EventTime?
+        /// A syslog stamp whose year is still to be inferred (no `--year`).
+        var stamp: SyslogStamp?
+    }
+
+    /// Tries the text envelopes in turn (only `forced` when given); nil when the line has none
+    /// of them. The one definition of what a text envelope is, for `decode` and `decodeInPlace`.
+    func textEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?) -> TextEnvelope? {
+        guard b.count > 10 else { return nil }
         let c0 = b[0]
         if isDigit(c0) {
             if forced == nil || forced == .cri || forced == .shortISO, b[4] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
                let (t, end) = timestamps.parseISO(b, at: 0), end < b.count, b[end] == 0x20 {
                 let rest = end + 1
                 if forced != .shortISO, let appStart = criPrefix(b, rest) {
-                    app(b, from: appStart, envelope: .cri, host: nil, time: t, into: &rec)
-                    return true
+                    return TextEnvelope(envelope: .cri, host: nil, appStart: appStart, time: t)
                 }
                 if forced != .cri, let (host, appStart) = syslogTail(b, rest, needsPid: true) {
-                    app(b, from: appStart, envelope: .shortISO, host: host, time: t, into: &rec)
-                    return true
+                    return TextEnvelope(envelope: .shortISO, host: host, appStart: appStart, time: t)
                 }
             }
             if forced == nil || forced == .shortUnix {
@@ -271,11 +278,10 @@ public struct RecordDecoder: Sendable {
                 if i >= 9, i < b.count, b[i] == 0x20,
                    let t = TimestampParser.parseEpoch(UnsafeRawBufferPointer(rebasing: b[0..<i])),
                    let (host, appStart) = syslogTail(b, i + 1) {
-                    app(b, from: appStart, envelope: .shortUnix, host: host, time: t, into: &rec)
-                    return true
+                    return TextEnvelope(envelope: .shortUnix, host: host, appStart: appStart, time: t)
                 }
             }
-            return false
+            return nil
         }
         if forced == nil || forced == .short, c0 &- 65 < 26, let s = TimestampParser.parseSyslog(b, at: 0),
            s.end < b.count, b[s.end] == 0x20, let (host, appStart) = syslogTail(b, s.end + 1) {
@@ -284,18 +290,20 @@ public struct RecordDecoder: Sendable {
                 // Inferred later, the year is provisional: February 29 takes a leap year.
                 time = (1...3).lazy.compactMap { timestamps.syslogTime(s, year: fallbackYear - $0) }.first
             }
-            app(b, from: appStart, envelope: .short, host: host, time: time, into: &rec)
-            if year == nil, rec.timeSource == .envelope { rec.syslogStamp = s }
-            return true
+            return TextEnvelope(envelope: .short, host: host, appStart: appStart, time: time, stamp: year == nil ? s : nil)
         }
-        return false
+        return nil
     }
 
-    private func app(_ b: UnsafeRawBufferPointer, from start: Int, envelope: Envelope,
-                     host: Range<Int>?, time: EventTime?, into rec: inout LogRecord) {
-        decodeApp(UnsafeRawBufferPointer(rebasing: b[start...]), at: start, envelope: envelope, into: &rec)
-        rec.envelopeHostRange = host
-        settle(&rec, envelopeTime: time)
+    /// Decodes the line's text envelope and its app line; false when it has none. The
+    /// record's bytes are the line already.
+    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?, into rec: inout LogRecord) -> Bool {
+        guard let e = textEnvelope(b, forced: forced) else { return false }
+        decodeApp(UnsafeRawBufferPointer(rebasing: b[e.appStart...]), at: e.appStart, envelope: e.envelope, into: &rec)
+        rec.envelopeHostRange = e.host
+        settle(&rec, envelopeTime: e.time)
+        if let stamp = e.stamp, rec.timeSource == .envelope { rec.syslogStamp = stamp }
+        return true
     }
 
     /// `stdout F ` / `stderr P ` after a CRI timestamp; returns where the app line starts.
@@ -354,8 +362,7 @@ public struct RecordDecoder: Sendable {
     /// offset `base` of the record's bytes.
     func decodeApp(_ b: UnsafeRawBufferPointer, at base: Int, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
-        var first = 0
-        while first < b.count, b[first] == 0x20 { first += 1 }
+        let (first, leading) = leadingTime(b)
         if first < b.count, b[first] == UInt8(ascii: "{"), let members = JSONObjectReader.read(b) {
             jsonApp(members, envelope: envelope, into: &rec)
             return
@@ -369,7 +376,7 @@ public struct RecordDecoder: Sendable {
             rec.fields.spans[f] = start..<rec.fields.bytes.count
         }
         rec.subject = base..<(base + b.count)
-        if let (t, _) = timestamps.parseISO(b, at: first) {
+        if let t = leading {
             rec.time = t
         } else {
             rec.malformedTime = Self.looksLikeDateTime(b, at: first)

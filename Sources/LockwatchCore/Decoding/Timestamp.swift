@@ -152,7 +152,7 @@ public struct TimestampParser: Sendable {
         return (h * 3600 + m * 60 + min(s, 59), micros)
     }
 
-    /// Parses `±hh:mm`, `±hhmm` or `±hh` at `i` (in C, where the plain lane reads it too).
+    /// Parses `±hh:mm`, `±hhmm` or `±hh` at `i` (`lw_parse_offset`).
     static func parseOffset(_ b: UnsafeRawBufferPointer, at i0: Int) -> (seconds: Int, end: Int)? {
         guard let base = b.baseAddress else { return nil }
         var seconds: Int64 = 0, end = 0

@@ -148,20 +148,6 @@ public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
         self.health = health
     }
 
-    /// A record the plain lane read: names as ids, no health report, no syslog stamp.
-    init(kind: RecordKind, time: EventTime, origin: Origin, names: (UInt32, UInt32, UInt32, UInt32, UInt32),
-         expires: EventTime?, latency: Double?, skipped: Bool) {
-        self.kind = kind; self.time = time
-        originRaw = 0
-        expiresRaw = expires?.micros ?? Self.noTime
-        latencyRaw = latency ?? .nan
-        stampRaw = 0
-        healthCount = .min
-        self.names = names
-        self.skipped = skipped
-        self.origin = origin
-    }
-
     public static func == (a: LockRecord, b: LockRecord) -> Bool {
         a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.originRaw == b.originRaw
             && a.stampRaw == b.stampRaw && a.names == b.names && a.kind == b.kind && a.skipped == b.skipped
@@ -333,7 +319,9 @@ public final class Matcher {
                 record.fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
             }
         }
-        return build(found, record, origin: origin, into: &records)
+        let line = DecodedLine(subject: record.subject, time: record.time, envelopeHost: record.envelopeHostRange,
+                               syslogStamp: record.syslogStamp, cursor: record.cursor)
+        return record.fields.withValues { build(found, line, $0, origin: origin, into: &records) }
     }
 
     /// The first rule whose gate admits `subject` and whose pattern matches it (or that hit a
@@ -371,85 +359,76 @@ public final class Matcher {
         return (-1, false)
     }
 
-    /// Whether the plain lane may serve these rules: none has named groups, whose captures
-    /// the lane does not write (with them, lines it decoded would be decoded again).
+    /// Whether `matchInPlace` may serve these rules: none has named groups, whose captures are
+    /// written over a decoded record's fields (the line read in place has no copy to write to).
     var servesPlainLane: Bool { !rules.contains { !$0.groups.isEmpty } }
 
-    /// The plain lane's half of `match`: matches a line that `RecordDecoder.decodeInPlace`
-    /// decoded (its subject is the whole line, its fields `spans`) and appends its lock record,
-    /// read in C (`lw_lane_build`). Returns nil when `match` must take the decoded record: a
-    /// rule with groups (see `servesPlainLane`) or a limit, a health record, no profile, or a
-    /// value the lane does not read (another time layout, a number it does not parse directly);
-    /// where it returns a status, `match` gives the same status and record. `hit`: where the
-    /// chunk prefilter of these rules' literals (`Configuration.prefilter`) found the line's
-    /// first literal, or -1.
-    func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, spans: inout FieldSet.Spans, time: EventTime, lane: PlainLane,
-                      origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus? {
+    /// `match` for a line that `RecordDecoder.decodeInPlace` decoded: its subject is the whole
+    /// line and its fields are `spans`, ranges of the line. The record is built by the same
+    /// `build` as `match`'s, so where it returns a status, `match` gives the same status and
+    /// record; nil (a rule with groups, see `servesPlainLane`) leaves the line to `match`.
+    /// `hit`: where the chunk prefilter of these rules' literals (`Configuration.prefilter`)
+    /// found the line's first literal, or -1.
+    func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, spans: inout FieldSet.Spans, time: EventTime, origin: Origin,
+                      appendingTo records: inout [LockRecord]) -> MatchStatus? {
         let (found, limited) = firstRule(line, hit: hit)
-        if limited { return nil }
+        if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return MatchStatus.none }
-        let kind = plan[found].kind
-        guard !plan[found].hasGroups, kind != .health, let base = line.baseAddress else { return nil }
-        let b = base.assumingMemoryBound(to: UInt8.self)
-        var out = lw_lane_record()
-        let built = spans.withUnsafeMutableSlots { slots, _ in
-            lw_lane_build(lane.state, names.cache, b, slots, kind == .failed || kind == .warning ? 1 : 0, &out)
+        guard !plan[found].hasGroups else { return nil }
+        return withUnsafePointer(to: &spans) {
+            build(found, DecodedLine(subject: 0..<line.count, time: time), FieldValues(bytes: line, spans: $0),
+                  origin: origin, into: &records)
         }
-        guard built != 0 else { return nil }
-        // Names the thread's cache did not hold are interned as `match` interns them.
-        let ids = withUnsafeMutableBytes(of: &out.names) { raw -> (UInt32, UInt32, UInt32, UInt32, UInt32) in
-            let ids = raw.bindMemory(to: UInt32.self)
-            for k in 0..<5 where ids[k] == LW_NAME_MISS {
-                guard let r = spans[Self.laneNameFields[k]] else { continue }
-                ids[k] = names.name(UnsafeRawBufferPointer(rebasing: line[r])).id
-            }
-            return (ids[0], ids[1], ids[2], ids[3], ids[4])
-        }
-        let skipped = out.skipped == 2 ? saysSkipping(line) : out.skipped == 1
-        records.append(LockRecord(kind: kind, time: time, origin: origin, names: ids,
-                                  expires: out.expires == .min ? nil : EventTime(micros: out.expires),
-                                  latency: out.latency.isNaN ? nil : out.latency, skipped: skipped))
-        return .record(timeless: false)
     }
 
-    /// The fields of `lw_lane_record.names`, in order.
-    private static let laneNameFields: [Field] = [.profile, .symbol, .owner, .caller, .host]
+    /// What building a lock record reads of a decoded line besides its fields (`FieldValues`,
+    /// over a decoded record's own copy for `match`, over the line itself for `matchInPlace`).
+    struct DecodedLine {
+        /// The text the rules ran on, a range of the fields' bytes.
+        var subject: Range<Int>
+        var time: EventTime?
+        /// The envelope's host column or field, a range of the fields' bytes.
+        var envelopeHost: Range<Int>? = nil
+        var syslogStamp: SyslogStamp? = nil
+        var cursor: String? = nil
+    }
 
-    /// The lock record of rule `k`'s match.
-    private func build(_ k: Int, _ record: borrowing LogRecord, origin: Origin,
+    /// The lock record of rule `k`'s match: the one definition of every record value (names,
+    /// time, expiry, latency, skipped signal, health report), for both paths.
+    private func build(_ k: Int, _ line: DecodedLine, _ fields: FieldValues, origin: Origin,
                        into records: inout [LockRecord]) -> MatchStatus {
         let kind = plan[k].kind
-        let profile = name(record, .profile)
+        let profile = name(fields, .profile)
         if profile == nil && kind != .health { return .noProfile(rule: k) }
-        var time = record.time
-        if plan[k].capturesTime, let t = record.fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
+        var time = line.time
+        if plan[k].capturesTime, let t = fields.withValue(.time, { timestamps.parse($0) }) ?? nil {
             time = t
         }
         var latency: Double? = nil
-        if let ms = record.fields.withValue(.latencyMs, parseNumber) ?? nil { latency = ms / 1000 }
-        else if let s = record.fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
+        if let ms = fields.withValue(.latencyMs, parseNumber) ?? nil { latency = ms / 1000 }
+        else if let s = fields.withValue(.latencySeconds, parseNumber) ?? nil { latency = s }
         var skipped = false
         var health: HealthReport? = nil
         switch kind {
         case .failed, .warning:
-            skipped = self.skipped(record)
+            skipped = self.skipped(fields, subject: UnsafeRawBufferPointer(rebasing: fields.bytes[line.subject]))
         case .health:
             health = HealthReport(
-                lockContentionCount: integer(record.fields.withValue(.lockContentionCount, parseNumber) ?? nil),
-                tradingLoopHealthy: boolean(record, .tradingLoopHealthy),
-                reconciliationLoopHealthy: boolean(record, .reconciliationLoopHealthy))
+                lockContentionCount: integer(fields.withValue(.lockContentionCount, parseNumber) ?? nil),
+                tradingLoopHealthy: boolean(fields, .tradingLoopHealthy),
+                reconciliationLoopHealthy: boolean(fields, .reconciliationLoopHealthy))
         default: break
         }
-        var host = name(record, .host)
-        if host == nil, let r = record.envelopeHostRange, !r.isEmpty {
-            host = record.fields.bytes.withUnsafeBytes { names.name(UnsafeRawBufferPointer(rebasing: $0[r])) }
+        var host = name(fields, .host)
+        if host == nil, let r = line.envelopeHost, !r.isEmpty {
+            host = names.name(UnsafeRawBufferPointer(rebasing: fields.bytes[r]))
         }
         records.append(LockRecord(
             kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
-            symbol: name(record, .symbol), owner: name(record, .owner), caller: name(record, .caller), host: host,
-            expires: record.fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
-            health: health, syslogStamp: time == record.time ? record.syslogStamp : nil))
-        if let cursor = record.cursor { records[records.count - 1].entry = Self.entryHash(cursor) }
+            symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
+            expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
+            health: health, syslogStamp: time == line.time ? line.syslogStamp : nil))
+        if let cursor = line.cursor { records[records.count - 1].entry = Self.entryHash(cursor) }
         return .record(timeless: time == nil)
     }
 
@@ -461,14 +440,16 @@ public final class Matcher {
     }
 
     /// The interned name of a field's value; nil when absent or empty.
-    private func name(_ record: borrowing LogRecord, _ f: Field) -> Name? {
-        record.fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
+    private func name(_ fields: FieldValues, _ f: Field) -> Name? {
+        fields.withValue(f) { $0.isEmpty ? nil : names.name($0) } ?? nil
     }
 
-    private func skipped(_ record: borrowing LogRecord) -> Bool {
-        if let r = record.fields.spans[.skipped], !r.isEmpty, !record.fields.isFalse(.skipped) { return true }
-        if record.fields.valueEquals(.action, "skip_signal") || record.fields.isTrue(.signalSkipped) { return true }
-        return record.withSubject { saysSkipping($0) }
+    /// Whether the trading loop skipped a signal: the markers of docs/semantics.md ("Records"),
+    /// a field first, else the phrase in the text the rules ran on.
+    private func skipped(_ fields: FieldValues, subject: UnsafeRawBufferPointer) -> Bool {
+        if let r = fields.range(.skipped), !r.isEmpty, !fields.isFalse(.skipped) { return true }
+        if fields.valueEquals(.action, "skip_signal") || fields.isTrue(.signalSkipped) { return true }
+        return saysSkipping(subject)
     }
 
     /// Whether the text says the trading loop skipped a signal (its literal first, then its pattern).
@@ -480,14 +461,14 @@ public final class Matcher {
         return skipGate.admits(subject) && ((try? skipPhrase.matches(subject, with: skipData)) ?? false)
     }
 
-    private func boolean(_ record: borrowing LogRecord, _ f: Field) -> Bool? {
-        record.fields.isTrue(f) ? true : record.fields.isFalse(f) ? false : nil
+    private func boolean(_ fields: FieldValues, _ f: Field) -> Bool? {
+        fields.isTrue(f) ? true : fields.isFalse(f) ? false : nil
     }
 }
 
 /// A decimal number from bytes (`5.6`, `-12`, `1e3`). Up to 15 digits are read directly and
-/// divided once by a power of ten, which rounds exactly as parsing the text would (in C, where
-/// the plain lane reads it too); anything else goes through the standard library.
+/// divided once by a power of ten (`lw_parse_number`), which rounds exactly as parsing the text
+/// would; anything else goes through the standard library.
 func parseNumber(_ b: UnsafeRawBufferPointer) -> Double? {
     var v = 0.0
     if let base = b.baseAddress, lw_parse_number(base.assumingMemoryBound(to: UInt8.self), b.count, &v) != 0 { return v }

@@ -113,8 +113,9 @@ final class ChunkWorker {
     let matcher: Matcher
     /// Whether to find each chunk's last journald cursor (`--state`).
     let keepsCursor: Bool
-    /// The plain lane, or nil when it is closed (`RecordDecoder.makeLane`).
-    let lane: PlainLane?
+    /// Whether lines are first tried in place (`RecordDecoder.decodeInPlace`,
+    /// `Matcher.matchInPlace`): the plain lane.
+    let plainLane: Bool
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
     /// Records the last chunk gave: the next chunk's array is made that large at once, so that
@@ -130,7 +131,7 @@ final class ChunkWorker {
                                 fallbackYear: configuration.year ?? environment.currentYear)
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps, shortcuts: configuration.ruleShortcuts)
         keepsCursor = configuration.stateFile != nil
-        lane = configuration.plainLane && matcher.servesPlainLane ? decoder.makeLane() : nil
+        plainLane = configuration.plainLane && matcher.servesPlainLane && decoder.decodesInPlace
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
@@ -193,10 +194,10 @@ final class ChunkWorker {
     private func record(_ line: UnsafeRawBufferPointer, _ number: Int, _ hit: Int, _ input: Int, _ scratch: inout LogRecord,
                         _ result: inout ChunkResult) -> Bool {
         // The plain lane first: the commonest lock line, decoded and read in place.
-        if let lane {
+        if plainLane {
             var spans = FieldSet.Spans()
-            if let time = decoder.decodeInPlace(line, lane: lane, spans: &spans),
-               let status = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time, lane: lane,
+            if let time = decoder.decodeInPlace(line, spans: &spans),
+               let status = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
                 return count(status, number, &result)
             }

@@ -3,20 +3,9 @@ import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 
-/// The plain lane (decoding and reading a plain text line in place, in C) against the general
-/// decoder and matcher: where the lane takes a line, both must give the same record.
+/// The plain lane (decoding and reading a plain text line in place) against the general decoder
+/// and matcher: where the lane takes a line, both must give the same record.
 @Suite struct PlainLaneTests {
-    /// The lane's field numbers are `Field`'s.
-    @Test func fieldNumbersAgree() {
-        let pairs: [(Int, Field)] = [
-            (Int(LW_F_PROFILE), .profile), (Int(LW_F_SYMBOL), .symbol), (Int(LW_F_OWNER), .owner),
-            (Int(LW_F_CALLER), .caller), (Int(LW_F_EXPIRES), .expires), (Int(LW_F_LATENCY_MS), .latencyMs),
-            (Int(LW_F_LATENCY_S), .latencySeconds), (Int(LW_F_HOST), .host), (Int(LW_F_ACTION), .action),
-            (Int(LW_F_SIGNAL_SKIPPED), .signalSkipped), (Int(LW_F_SKIPPED), .skipped),
-        ]
-        for (number, field) in pairs { #expect(number == field.rawValue, "\(field)") }
-    }
-
     /// What one path made of a line: the status, and the record when there is one.
     private enum Outcome: Equatable {
         case record(LockRecord, timeless: Bool)
@@ -42,15 +31,15 @@ import Testing
     }
 
     /// The lane's outcome, given the chunk prefilter's first hit in the line as a worker gives it.
-    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher, _ lane: PlainLane?,
+    private static func lane(_ line: [UInt8], _ decoder: RecordDecoder, _ matcher: Matcher,
                              prefilter: Prefilter? = nil) -> Outcome? {
-        guard let lane else { return nil }
+        guard decoder.decodesInPlace else { return nil }
         var records: [LockRecord] = []
         return line.withUnsafeBytes { b -> Outcome? in
             var spans = FieldSet.Spans()
             let hit = prefilter?.firstHit(in: b) ?? -1
-            guard let time = decoder.decodeInPlace(b, lane: lane, spans: &spans),
-                  let status = matcher.matchInPlace(b, hit: hit, spans: &spans, time: time, lane: lane, origin: Origin(input: 0, line: 1),
+            guard let time = decoder.decodeInPlace(b, spans: &spans),
+                  let status = matcher.matchInPlace(b, hit: hit, spans: &spans, time: time, origin: Origin(input: 0, line: 1),
                                                     appendingTo: &records)
             else { return nil }
             return outcome(status, records)
@@ -98,7 +87,6 @@ import Testing
             let decoder = RecordDecoder(format: format, timestamps: timestamps, year: 2026)
             let general = Matcher(rules: DefaultRules.rules(), timestamps: timestamps, shortcuts: false)
             let lane = Matcher(rules: DefaultRules.rules(), timestamps: timestamps)
-            let state = decoder.makeLane()
             var taken = 0, records = 0
             let rounds = 20_000
             for round in 0..<rounds {
@@ -111,13 +99,13 @@ import Testing
                 if round % 13 == 0 { text += " " }
                 let line = Array(text.utf8)
                 let want = Self.general(line, decoder, general)
-                guard let got = Self.lane(line, decoder, lane, state, prefilter: Self.prefilter) else { continue }
+                guard let got = Self.lane(line, decoder, lane, prefilter: Self.prefilter) else { continue }
                 taken += 1
                 if case .record = got { records += 1 }
                 #expect(got == want, "\(format) \(zone): \(text)")
                 if got != want { return }
             }
-            if state == nil {
+            if !decoder.decodesInPlace {
                 #expect(taken == 0)
             } else {
                 // Not vacuous: the lane takes a good share of the lines, records among them.
@@ -140,7 +128,6 @@ import Testing
             [try Rule(name: "late", kind: .released, pattern: #"freed"#, literals: [Literal("freed"), Literal("acquisition")])],
         ]
         let decoder = RecordDecoder(year: 2026)
-        let state = try #require(decoder.makeLane())
         let words = ["lock busy", "entry_lock_row busy", "freed", "LOCK", "acquisition", "entry lock", "_lock_row",
                      "fn_try_acquire_entry_lock_row returned false", "lock acquisition failed", "entry lock released", "x"]
         var decided = 0
@@ -154,9 +141,9 @@ import Testing
                 for _ in 0..<Int.random(in: 1...5, using: &g) { text += words.randomElement(using: &g)! + " " }
                 text += "profile_id=p1"
                 let line = Array(text.utf8)
-                guard let got = Self.lane(line, decoder, matcher, state, prefilter: configuration.prefilter) else { continue }
+                guard let got = Self.lane(line, decoder, matcher, prefilter: configuration.prefilter) else { continue }
                 decided += 1
-                #expect(got == Self.lane(line, decoder, reference, state), "\(text)")
+                #expect(got == Self.lane(line, decoder, reference), "\(text)")
             }
         }
         #expect(decided > 10_000)
@@ -173,14 +160,13 @@ import Testing
     @Test func takesTheCommonLockLines() {
         let decoder = RecordDecoder()
         let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
-        let lane = decoder.makeLane()
         for text in [
             "2026-11-26 14:00:00,003 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=6ffc4798 symbol=BTC-USD owner_token=worker-1:d2c69aa5 caller_token=worker-2:9c5aafb2 expires_at=2026-11-26T14:00:20.003Z latency_ms=7.0",
             "2026-11-26 14:00:00,002 WARNING trading_loop: lock acquisition failed; skipping signal profile_id=869b7c3d symbol=BTC-USD",
             "2026-11-26 14:00:00,007 INFO entry_lock: fn_try_acquire_entry_lock_row returned true profile_id=919e9bc7 symbol=ADA-USD caller_token=worker-2:9c5aafb2 latency_ms=2.1",
         ] {
             let line = Array(text.utf8)
-            let got = Self.lane(line, decoder, matcher, lane)
+            let got = Self.lane(line, decoder, matcher)
             #expect(got != nil, "\(text)")
             #expect(got == Self.general(line, decoder, matcher))
         }

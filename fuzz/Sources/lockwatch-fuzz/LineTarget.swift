@@ -7,7 +7,6 @@ enum LineTarget {
     private static let decoder = RecordDecoder()
     nonisolated(unsafe) private static let fast = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser(), shortcuts: true)
     nonisolated(unsafe) private static let plain = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser(), shortcuts: false)
-    nonisolated(unsafe) private static let lane = decoder.makeLane()
     private static let prefilter = configuration.prefilter
 
     /// What one path made of the line.
@@ -43,12 +42,12 @@ enum LineTarget {
             withoutShortcuts = outcome(plain.match(&copy, origin: Origin(input: 0, line: 1), appendingTo: &records), records)
         }
         if general != withoutShortcuts { fatalError("the rule shortcuts and the patterns disagree: \(general) against \(withoutShortcuts)") }
-        if let lane {
+        if decoder.decodesInPlace {
             var spans = FieldSet.Spans()
             var laneRecords: [LockRecord] = []
             let hit = prefilter.firstHit(in: line) ?? -1
-            if let time = decoder.decodeInPlace(line, lane: lane, spans: &spans),
-               let status = fast.matchInPlace(line, hit: hit, spans: &spans, time: time, lane: lane,
+            if let time = decoder.decodeInPlace(line, spans: &spans),
+               let status = fast.matchInPlace(line, hit: hit, spans: &spans, time: time,
                                               origin: Origin(input: 0, line: 1), appendingTo: &laneRecords) {
                 let got = outcome(status, laneRecords)
                 if got != general { fatalError("the plain lane and the general path disagree: \(got) against \(general)") }

@@ -1,0 +1,45 @@
+#ifndef LW_KV_H
+#define LW_KV_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* key=value pairs (kv.c): the key-byte class and a table of the key names lockwatch knows. */
+
+/* Each byte's class: 1 a key byte ([A-Za-z0-9_@.-]), 2 a blank (space, tab), else 0. The one
+   definition of both, for the scan and for the decoder. */
+extern const uint8_t lw_byte_class[256];
+static inline int lw_is_key_byte(uint8_t c) { return lw_byte_class[c] == 1; }
+static inline int lw_is_blank(uint8_t c) { return lw_byte_class[c] == 2; }
+
+/* A table of the key names lockwatch knows, each with its field number (< 32); keys are
+   compared whole, byte for byte. */
+#define LW_KEY_MAX_LEN 32
+#define LW_KEY_SLOTS 256
+
+typedef struct {
+    struct { uint64_t head; uint8_t len, field, rest[LW_KEY_MAX_LEN - 8]; } slot[LW_KEY_SLOTS];   /* len 0: empty */
+    int count;
+} lw_keytable;
+
+/* Adds a key (looked up after the keys added before it); 0, or -1 when it cannot be held. */
+int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field);
+
+/* The field of a key, or -1. */
+int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len);
+
+/* A quoted value with backslash escapes, for the caller to unescape. */
+typedef struct { uint32_t field, start, end; } lw_kv_escaped;
+
+/* Finds the whitespace-separated `key=value` tokens of b[0..n) whose keys are in the table.
+   Values may be double-quoted (the range is inside the quotes). For each such pair whose
+   field's slot is still 0, the slot becomes (start + 1) | end << 32, with start and end
+   offsets in b plus `base`; a quoted value with escapes is written to `escaped` instead (once
+   per field, at most `max_escaped`). Returns the number of escaped values written. */
+int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
+               lw_kv_escaped *escaped, int max_escaped);
+
+/* The same, a byte at a time whatever the processor (the definition, for tests). */
+int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
+                      lw_kv_escaped *escaped, int max_escaped);
+
+#endif
