@@ -31,6 +31,7 @@ let package = Package(
             name: "LockwatchCore",
             dependencies: [
                 "PCRE2", "CZlib", "CScan",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -51,7 +52,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "LockwatchTestSupport", path: "Tests/Support"),
+        .target(name: "LockwatchTestSupport", dependencies: ["LockwatchCore"], path: "Tests/Support"),
         .testTarget(name: "PCRE2Tests", dependencies: ["PCRE2"]),
         .testTarget(name: "LockwatchCoreTests", dependencies: ["LockwatchCore", "LockwatchTestSupport"]),
         .testTarget(name: "LockwatchTests", dependencies: ["lockwatch", "LockwatchCore", "LockwatchTestSupport"]),

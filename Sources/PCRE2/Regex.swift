@@ -117,15 +117,14 @@ public final class Regex: @unchecked Sendable {
         throw RegexMatchError.failed(code: rc, message: Regex.message(for: rc))
     }
 
-    /// The compiled code, the match context and whether the JIT fast path may be taken, for a
-    /// caller that keeps the regex alive and matches through `rawMatch` without reference
-    /// counting on each call.
-    package var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, jitFastPath) }
+    /// The compiled code, the match context and whether the JIT fast path may be taken, for
+    /// `RegexSet`, which keeps the regex alive and matches without reference counting.
+    fileprivate var handles: (code: OpaquePointer, context: OpaquePointer?, jit: Bool) { (code, matchContext, jitFastPath) }
 
     /// `matches(_:with:)` on raw handles (see `handles`): the PCRE2 return code, negative
     /// when there is no match or an error.
     @inline(__always)
-    package static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer, jit: Bool,
+    fileprivate static func rawMatch(code: OpaquePointer, context: OpaquePointer?, data: OpaquePointer, jit: Bool,
                                  _ subject: UnsafeRawBufferPointer) -> Int32 {
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer<UInt8>(bitPattern: 1)!
         // JIT code that copes with any subject goes straight to it (PCRE2's fast path, which
@@ -135,7 +134,7 @@ public final class Regex: @unchecked Sendable {
     }
 
     /// Whether a return code of `rawMatch` is a limit stopping the search.
-    package static func isLimit(_ rc: Int32) -> Bool {
+    fileprivate static func isLimit(_ rc: Int32) -> Bool {
         rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT
             || rc == PCRE2_ERROR_JIT_STACKLIMIT
     }
@@ -175,7 +174,7 @@ public final class Regex: @unchecked Sendable {
 
 /// PCRE2 match data: the ovector of the last successful match. One per thread.
 public final class MatchData {
-    package let pointer: OpaquePointer
+    fileprivate let pointer: OpaquePointer
 
     init(code: OpaquePointer) {
         pointer = pcre2_match_data_create_from_pattern_8(code, nil)
@@ -192,4 +191,53 @@ public final class MatchData {
         if start == lw_pcre2_unset() || end < start { return nil }
         return Int(start)..<Int(end)
     }
+}
+
+/// Several compiled patterns, matched by their index on one thread, each with its own match
+/// data: what a loop over rules needs, without reference counting on each match. The raw
+/// handles stay inside this module.
+public final class RegexSet {
+    /// What one match attempt gave.
+    public enum Outcome: Sendable {
+        case matched
+        /// No match, or an error other than a limit.
+        case noMatch
+        /// The match or depth limit stopped the search.
+        case limitExceeded
+    }
+
+    private struct Handles {
+        var code: OpaquePointer
+        var context: OpaquePointer?
+        var data: OpaquePointer
+        var jit: Bool
+    }
+
+    /// The patterns, kept alive for the handles.
+    public let regexes: [Regex]
+    private let matchData: [MatchData]
+    private let handles: UnsafeMutableBufferPointer<Handles>
+
+    public init(_ regexes: [Regex]) {
+        self.regexes = regexes
+        matchData = regexes.map { $0.makeMatchData() }
+        handles = .allocate(capacity: regexes.count)
+        for (k, r) in regexes.enumerated() {
+            let h = r.handles
+            handles[k] = Handles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit)
+        }
+    }
+
+    deinit { handles.deallocate() }
+
+    /// Matches pattern `k` against `subject`.
+    @inline(__always)
+    public func match(_ k: Int, _ subject: UnsafeRawBufferPointer) -> Outcome {
+        let h = handles[k]
+        let rc = Regex.rawMatch(code: h.code, context: h.context, data: h.data, jit: h.jit, subject)
+        return rc >= 0 ? .matched : Regex.isLimit(rc) ? .limitExceeded : .noMatch
+    }
+
+    /// The byte range of group `number` in pattern `k`'s last match, or nil.
+    public func range(ofGroup number: Int, in k: Int) -> Range<Int>? { matchData[k].range(ofGroup: number) }
 }

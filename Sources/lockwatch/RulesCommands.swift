@@ -37,11 +37,12 @@ struct RulesCommand: ParsableCommand {
                 for example in file.examples {
                     let e = Explanation(line: Array(example.line.utf8), configuration: configuration)
                     let got: String
+                    let rule = e.rule ?? ""
                     switch e.outcome {
-                    case .record(_, let rule) where rule == example.rule: continue
-                    case .record(_, let rule): got = "recognised by rule \(rule) instead"
-                    case .noProfile(let rule): got = "matched by rule \(rule), but has no profile id"
-                    case .limitExceeded(let rule): got = "rule \(rule) hit the PCRE2 match limit"
+                    case .record where rule == example.rule: continue
+                    case .record: got = "recognised by rule \(rule) instead"
+                    case .noProfile: got = "matched by rule \(rule), but has no profile id"
+                    case .limitExceeded: got = "rule \(rule) hit the PCRE2 match limit"
                     case .none:
                         got = e.decodeFailure.map { "not decoded: \($0.rawValue)" } ?? "not recognised"
                             + (e.passesPrefilter ? "" : " (no prefilter literal occurs in it)")
@@ -201,13 +202,15 @@ struct Explain: ParsableCommand {
             }
             t += "  \(r.name) (\(r.kind.rawValue), \(literal)): \(verdict)\n"
         }
-        if case let .record(r, rule) = e.outcome, e.time == nil, case .none = previous {
+        let rule = e.rule ?? ""
+        if let r = e.record, e.time == nil, case .none = previous {
             t += "result      \(r.kind == .acquired ? "an" : "a") \(r.kind.rawValue) record by rule \(rule), but with no time and no timed\n"
             t += "            line before it in its file: a run sets it aside\n"
             return t
         }
         switch e.outcome {
-        case let .record(r, rule):
+        case .record:
+            let r = e.record!
             t += "result      \(r.kind == .acquired ? "an" : "a") \(r.kind.rawValue) record by rule \(rule): profile=\(TextPrinter.escaped(r.profile))"
             if let s = r.symbol { t += " symbol=\(TextPrinter.escaped(s))" }
             if let o = r.owner { t += " owner=\(TextPrinter.escaped(o))" }
@@ -216,9 +219,9 @@ struct Explain: ParsableCommand {
             if let x = r.expires { t += " expires=\(x.rfc3339)" }
             if r.kind == .failed || r.kind == .warning { t += " skipped_signal=\(r.skipped)" }
             t += " at \(r.time.rfc3339)\n"
-        case let .noProfile(rule):
+        case .noProfile:
             t += "result      not a record: rule \(rule) matched, but the line has no profile id (docs/semantics.md, \"Records\")\n"
-        case let .limitExceeded(rule):
+        case .limitExceeded:
             t += "result      not a record: rule \(rule) hit the PCRE2 match limit (a run counts the line as unparsed)\n"
         case .none:
             if let miss = e.nearestMiss {

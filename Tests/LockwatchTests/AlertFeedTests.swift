@@ -1,6 +1,7 @@
 // Escalations as Alertmanager alerts (docs/semantics.md, "Alertmanager").
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 import LockwatchCore
 

@@ -1,6 +1,7 @@
 // The built command, run as a user would: files, stdin, exit status, flags.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 import LockwatchCore
 

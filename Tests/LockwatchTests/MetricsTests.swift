@@ -1,6 +1,7 @@
 // The metrics file: what Prometheus would scrape, checked against the run's own summary.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
 

@@ -2,6 +2,7 @@
 // the account.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import lockwatch
 import LockwatchCore
@@ -35,7 +36,14 @@ import LockwatchCore
         #expect(!page.contains("<script") && !page.contains("src=") && !page.contains("href="))
         #expect(!page.contains("\u{1B}"), "log text cannot put control bytes in the page")
         let events = out.text.split(separator: "\n").filter { $0.contains(#""type":"escalation""#) }
-        #expect(markdown.components(separatedBy: "| **").count - 1 == events.count)
+        // Each escalation is a row of the table, with its time, reason and failures.
+        for line in events {
+            let e = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let row = "| \(e["at"] ?? "") | **\(e["reason"] ?? "")** |"
+            #expect(markdown.contains(row), "\(fixture.name): no row for \(line)")
+            #expect(markdown.components(separatedBy: "\n").contains { $0.hasPrefix(row) && $0.contains("| \(e["failures"] ?? "") |") })
+        }
+        #expect(markdown.components(separatedBy: "| **").count - 1 == events.count, "no other escalation rows")
         if !events.isEmpty { #expect(page.contains("What the runbook says")) }
     }
 }

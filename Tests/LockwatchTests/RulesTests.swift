@@ -1,6 +1,7 @@
 // Rules files, `lockwatch rules`, `explain` and `test`: a team's own wording without a rebuild.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import lockwatch
 import LockwatchCore
@@ -61,8 +62,8 @@ import LockwatchCore
         #expect(configuration.rules.count == 2 + DefaultRules.specs.count)
         let e = Explanation(line: Array("2026/11/26 14:00:15 worker-2 entry lock busy: profile=p-7 sym=ETH-USD holder=w1 requester=w2".utf8),
                             configuration: configuration)
-        guard case let .record(r, rule) = e.outcome else { Issue.record("not a record: \(e.outcome)"); return }
-        #expect(rule == "go-busy")
+        guard case .record = e.outcome, let r = e.record else { Issue.record("not a record: \(e.outcome)"); return }
+        #expect(e.rule == "go-busy")
         #expect(r.kind == .failed)
         #expect(r.time.rfc3339 == "2026-11-26T14:00:15.000Z")
         #expect((r.profile, r.symbol, r.owner, r.caller, r.host) == ("p-7", "ETH-USD", "w1", "w2", "worker-2"))
@@ -78,8 +79,8 @@ import LockwatchCore
         #expect(miss.trials.first { $0.name == "failed-call" }?.matched == nil, "its literal is absent: not run")
         let noProfile = Explanation(line: Array("2026-11-26 14:00:00,000 WARNING fn_try_acquire_entry_lock_row returned false".utf8),
                                     configuration: configuration)
-        guard case .noProfile(let rule) = noProfile.outcome else { Issue.record("\(noProfile.outcome)"); return }
-        #expect(rule == "failed-call")
+        guard case .noProfile = noProfile.outcome else { Issue.record("\(noProfile.outcome)"); return }
+        #expect(noProfile.rule == "failed-call")
         let text = Explain.describe(miss)
         #expect(text.contains("nearest miss: rule released-message"))
         #expect(text.contains("event time  2026-11-26T14:00:00.000Z (from the app record)"))

@@ -2,6 +2,7 @@
 // state gives the events and the summary of one uninterrupted run, no escalation twice.
 
 import Foundation
+import LockwatchTestSupport
 import Testing
 @testable import lockwatch
 import LockwatchCore

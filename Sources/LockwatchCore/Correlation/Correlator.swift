@@ -70,13 +70,6 @@ struct KeyState: Sendable {
     var lastSeen = EventTime(micros: 0)
 }
 
-/// The last health values a host reported.
-public struct HostHealth: Equatable, Sendable, Codable {
-    public var lockContentionCount: Int?
-    public var tradingLoopHealthy: Bool?
-    public var reconciliationLoopHealthy: Bool?
-}
-
 /// The episode state machine: `apply` takes one input in event-time order and returns the
 /// alerts it decided. It has no side effects and never reads a clock.
 public struct Correlator: Sendable {
@@ -99,7 +92,7 @@ public struct Correlator: Sendable {
     var latest: EventTime?
     /// Whether a multi_profile incident is going on.
     var incident = false
-    var hosts: [Name: HostHealth] = [:]
+    var hosts: [Name: HealthReport] = [:]
     /// Escalations fired, all reasons.
     public private(set) var escalations = 0
     /// With `keepsClosedEpisodes`: the episodes closed since the caller last emptied this.
@@ -127,7 +120,7 @@ public struct Correlator: Sendable {
     public mutating func apply(_ input: CorrelationInput, into alerts: inout [Alert]) {
         switch input {
         case .attempt(let a):
-            if let host = a.host, hosts[host] == nil { hosts[host] = HostHealth() }
+            if let host = a.host, hosts[host] == nil { hosts[host] = HealthReport() }
             attempt(a, &alerts)
         case .joined(let j):
             // The attempt it joined counted its failure; the key may have been evicted since.
@@ -387,7 +380,7 @@ public struct Correlator: Sendable {
     private mutating func health(_ r: LockRecord, _ alerts: inout [Alert]) {
         guard let report = r.health else { return }
         let host = r.hostName ?? Name("unknown")
-        var h = hosts[host] ?? HostHealth()
+        var h = hosts[host] ?? HealthReport()
         if let c = report.lockContentionCount { h.lockContentionCount = c }
         if let v = report.tradingLoopHealthy {
             if !v && h.tradingLoopHealthy != false {
@@ -517,4 +510,39 @@ extension Correlator {
     public func openEpisodes(at end: EventTime) -> [EpisodeRecord] {
         zip(keyOf, states).compactMap { key, ks in ks.episode.map { EpisodeRecord(key: key, $0, end: end, state: .open) } }
     }
+
+    /// The open episodes now, in no particular order: what the metrics and the live view show.
+    public func openEpisodeSnapshots() -> [OpenEpisodeSnapshot] {
+        zip(keyOf, states).compactMap { key, ks in
+            ks.episode.map { OpenEpisodeSnapshot(key: key, start: $0.start, lastFailure: $0.lastFailure, failures: $0.failures,
+                                                 owners: $0.ownerNames, fired: $0.fired.reasons) }
+        }
+    }
+
+    /// Per key tracked: the failures and skipped signals counted so far, and its open
+    /// episode's last failure (what continued counters start from).
+    public func keyTotals() -> [KeyTotals] {
+        zip(keyOf, states).map { KeyTotals(key: $0, failures: $1.failures, skipped: $1.skipped, lastFailure: $1.episode?.lastFailure) }
+    }
+}
+
+/// An open episode as the correlator's readers see it.
+public struct OpenEpisodeSnapshot: Sendable {
+    public let key: LockKey
+    public let start: EventTime
+    public let lastFailure: EventTime
+    public let failures: Int
+    /// The owners that blocked it, in the order first seen.
+    public let owners: [Name]
+    /// The escalation reasons that fired in it.
+    public let fired: [EscalationReason]
+}
+
+/// One key's totals so far (`Correlator.keyTotals`).
+public struct KeyTotals: Sendable {
+    public let key: LockKey
+    public let failures: Int
+    public let skipped: Int
+    /// Its open episode's last failure; nil without one.
+    public let lastFailure: EventTime?
 }

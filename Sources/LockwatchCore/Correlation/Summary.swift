@@ -28,7 +28,7 @@ public struct Summary: Equatable, Sendable {
 
     public struct Host: Equatable, Sendable {
         public var host: String
-        public var health: HostHealth
+        public var health: HealthReport
     }
 
     /// What was read, and what was set aside and why (never silently).

@@ -45,9 +45,27 @@ public enum Silence: Int, Comparable, Sendable {
 /// complete lines it has as soon as no more bytes are waiting, so no line that is complete
 /// is ever held back by a chunk that is not full. A line longer than `maxLineBytes` is cut:
 /// its prefix goes on as a line of its own, the rest is skipped up to its newline.
+///
+/// Between two calls of `next`, the reader's state is:
+/// - `tail`: the bytes read but not yet handed on — an unfinished last line, or a CRI partial
+///   line whose last part has not come. They are copied to the front of the next chunk, so a
+///   chunk always starts at a line start. Never longer than `maxLineBytes`.
+/// - `discarding`: the line being read was cut at `maxLineBytes`; bytes are dropped up to its
+///   newline, and `tail` is empty meanwhile.
+/// - `eof`: the source gave 0 bytes (or a stop was requested); what is in `tail` goes on as
+///   the last chunk, then `.end` for ever.
+/// - `idleReported`, `settledReported`, `quietReports`: which silences of a live input were
+///   reported since its last byte (each at most once, quiet once a second); any byte read
+///   resets all three, and `idleSince` is when the first was reported.
+/// - `startChecked`, `criLines`, `criLinesExamined`: what is decided once about the input
+///   (its byte-order mark, whether it is CRI).
+/// - `pendingError`: a read failed after whole lines had been read; it is thrown by the next
+///   call, once those lines have gone on.
 final class ChunkReader {
     let source: ByteSource
+    /// A file is read until a chunk holds this many bytes (a stream hands on less).
     let chunkBytes: Int
+    /// The longest line handed on whole; longer lines are cut (`Chunk.cut`).
     let maxLineBytes: Int
     /// For streams: report `.idle` once the source has been silent this long.
     let idleMilliseconds: Int32?
@@ -56,8 +74,11 @@ final class ChunkReader {
     /// For streams: report `.idle(.quiet)` once it has been silent this long in all (after
     /// `.settled`), and again every second after that.
     let quietMilliseconds: Int32?
+    /// Bytes read that the next chunk starts with (see the type's account of its state).
     private var tail: [UInt8] = []
+    /// Dropping the rest of a line cut at `maxLineBytes`, up to its newline.
     private var discarding = false
+    /// Whether `.idle(.idle)` and `.idle(.settled)` were reported in this silence.
     private var idleReported = false
     private var settledReported = false
     /// `.idle(.quiet)` reports made in this silence.
@@ -76,9 +97,11 @@ final class ChunkReader {
     private var pendingError: Error?
     /// When the idle was reported (monotonic nanoseconds).
     private var idleSince: UInt64 = 0
+    /// The source has ended (or a stop was requested): no more reads.
     private var eof = false
     /// Where the bytes read are counted, for a progress display.
     var progress: ReadProgress?
+    /// The source position already counted into `progress`.
     private var counted = 0
 
     init(source: ByteSource, chunkBytes: Int, maxLineBytes: Int, idleMilliseconds: Int32?, holdMilliseconds: Int32? = nil,

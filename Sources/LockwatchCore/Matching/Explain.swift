@@ -20,14 +20,12 @@ public struct Explanation: Sendable {
     /// Each rule, in order, until one matched.
     public var trials: [RuleTrial]
     /// What the matcher made of the line.
-    public var outcome: Outcome
-
-    public enum Outcome: Sendable {
-        case record(LockRecord, rule: String)
-        case noProfile(rule: String)
-        case limitExceeded(rule: String)
-        case none
-    }
+    public var outcome: MatchOutcome
+    /// The rule the outcome names, by name.
+    public var rule: String?
+    /// The lock record, when the outcome is one; a record without a time of its own has the
+    /// time a run gives it.
+    public var record: LockRecord?
 
     /// The closest rule that did not match: one whose literal occurs in the line but whose
     /// pattern does not match; nil when a rule matched or no literal occurs.
@@ -73,6 +71,8 @@ extension Explanation {
         subject = rec.withSubject { String(decoding: $0, as: UTF8.self) }
         trials = []
         outcome = .none
+        rule = nil
+        record = nil
         guard decodeFailure == nil else { return }
         let record = rec
         for rule in configuration.rules {
@@ -85,7 +85,8 @@ extension Explanation {
                     trial.matched = try record.withSubject { try rule.regex.matches($0, with: data) }
                 } catch {
                     trials.append(trial)
-                    outcome = .limitExceeded(rule: rule.name)
+                    outcome = .limitExceeded(rule: trials.count - 1)
+                    self.rule = rule.name
                     return
                 }
                 if trial.matched == true {
@@ -101,14 +102,10 @@ extension Explanation {
         }
         // The matcher itself decides the record, so that what is shown is what a run does.
         let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
-        let rule = trials.last { $0.matched == true }?.name ?? ""
-        switch matcher.match(record, origin: Origin(input: 0, line: 1)) {
-        case .record(var r, let timeless):
-            if timeless { r.time = previousTime ?? readClock }
-            outcome = .record(r, rule: rule)
-        case .noProfile(let name): outcome = .noProfile(rule: name)
-        case .limitExceeded(let name): outcome = .limitExceeded(rule: name)
-        case .none: outcome = .none
-        }
+        let (outcome, found) = matcher.match(record, origin: Origin(input: 0, line: 1))
+        self.outcome = outcome
+        self.rule = outcome.rule.map { configuration.rules[$0].name }
+        self.record = found
+        if case .record(_, timeless: true) = outcome { self.record?.time = previousTime ?? readClock }
     }
 }

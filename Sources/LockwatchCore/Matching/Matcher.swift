@@ -1,187 +1,33 @@
 import CScan
 import PCRE2
 
-/// Where a record came from: which input and which line of it.
-///
-/// A lock record keeps it in 64 bits: inputs up to 2^24 - 1 and lines up to 2^40 - 1 (a
-/// trillion; at ten thousand lines a second, three years of a live pipe), beyond which the
-/// numbers stay at the largest.
-public struct Origin: Hashable, Comparable, Sendable, BitwiseCopyable {
-    public var input: Int
-    public var line: Int
-    public init(input: Int, line: Int) { self.input = input; self.line = line }
-    public static func < (a: Origin, b: Origin) -> Bool { (a.input, a.line) < (b.input, b.line) }
-
-    var packedInput: UInt64 { UInt64(min(max(input, 0), 1 << 24 - 1)) }
-    var packedLine: UInt64 { UInt64(min(max(line, 0), 1 << 40 - 1)) }
-}
-
-/// The `/internal/health` fields a health record carries.
-public struct HealthReport: Equatable, Sendable, Codable, BitwiseCopyable {
-    public var lockContentionCount: Int?
-    public var tradingLoopHealthy: Bool?
-    public var reconciliationLoopHealthy: Bool?
-}
-
-/// A recognised lock record: the value that leaves Matching for Correlation.
-///
-/// Plain values only: the texts are interned `Name`s, so that ordering, merging, pairing and
-/// correlating a record copy a few words and count no references. Optional values are kept
-/// with sentinels and packed: 72 bytes, where `Optional`s made 161 (it is copied at every
-/// stage; 72 whole bytes copy as four vector moves and a word, where an odd size costs
-/// stalled partial moves at each copy).
-public struct LockRecord: Equatable, Sendable, BitwiseCopyable {
-    public var time: EventTime
-    private var expiresRaw: Int64
-    private var latencyRaw: Double
-    /// The origin: the input in the top 24 bits, the line in the low 40 (`Origin` clamps).
-    private var originRaw: UInt64
-    private var stampRaw: UInt64
-    /// The health report's contention count, `Int64.min` for none.
-    private var healthCount: Int64
-    private var names: (profile: UInt32, symbol: UInt32, owner: UInt32, caller: UInt32, host: UInt32)
-    public var kind: RecordKind
-    /// For warnings (and lines that are both): whether the trading loop skipped a signal.
-    public var skipped: Bool
-    /// Bit 0: whether there is a health report; bits 1–2 and 3–4 its two loop values
-    /// (0 none, 1 false, 2 true).
-    private var healthFlags: UInt8 = 0
-    /// Makes the size a whole 72 bytes.
-    private var padding: UInt8 = 0
-
-    private static let none = UInt32.max
-    private static let noTime = Int64.min
-
-    public var origin: Origin {
-        get { Origin(input: Int(originRaw >> 40), line: Int(originRaw & (1 << 40 - 1))) }
-        set { originRaw = UInt64(newValue.packedInput) << 40 | newValue.packedLine }
-    }
-
-    public var health: HealthReport? {
-        get {
-            guard healthFlags & 1 != 0 else { return nil }
-            func flag(_ v: UInt8) -> Bool? { v == 0 ? nil : v == 2 }
-            return HealthReport(lockContentionCount: healthCount == .min ? nil : Int(healthCount),
-                                tradingLoopHealthy: flag(healthFlags >> 1 & 3),
-                                reconciliationLoopHealthy: flag(healthFlags >> 3 & 3))
-        }
-        set {
-            func flag(_ v: Bool?) -> UInt8 { v.map { $0 ? 2 : 1 } ?? 0 }
-            healthCount = newValue?.lockContentionCount.map { Int64($0) } ?? .min
-            healthFlags = newValue.map { 1 | flag($0.tradingLoopHealthy) << 1 | flag($0.reconciliationLoopHealthy) << 3 } ?? 0
-        }
-    }
-
-    /// Empty only for health records.
-    public var profileName: Name {
-        get { Name(id: names.profile) }
-        set { names.profile = newValue.id }
-    }
-    public var symbolName: Name? {
-        get { Self.name(names.symbol) }
-        set { names.symbol = newValue?.id ?? Self.none }
-    }
-    public var ownerName: Name? {
-        get { Self.name(names.owner) }
-        set { names.owner = newValue?.id ?? Self.none }
-    }
-    public var callerName: Name? {
-        get { Self.name(names.caller) }
-        set { names.caller = newValue?.id ?? Self.none }
-    }
-    public var hostName: Name? {
-        get { Self.name(names.host) }
-        set { names.host = newValue?.id ?? Self.none }
-    }
-    public var expires: EventTime? {
-        get { expiresRaw == Self.noTime ? nil : EventTime(micros: expiresRaw) }
-        set { expiresRaw = newValue?.micros ?? Self.noTime }
-    }
-    /// Latency of the lock call in seconds, when the line reports one.
-    public var latency: Double? {
-        get { latencyRaw.isNaN ? nil : latencyRaw }
-        set { latencyRaw = newValue ?? .nan }
-    }
-    /// A syslog time whose year is still to be inferred in input order. It shares its word with
-    /// `entry` (the stamp has bit 63 set, an entry bit 62): a journald entry's time is never a
-    /// syslog time.
-    var syslogStamp: SyslogStamp? {
-        get { stampRaw >> 63 == 1 ? SyslogStamp(packed: stampRaw) : nil }
-        set { stampRaw = newValue?.packed ?? 0 }
-    }
-    /// The journald entry this record came from, as its `__CURSOR` hashed (62 bits), so that
-    /// an entry read twice counts once.
-    var entry: UInt64? {
-        get { stampRaw >> 62 == 1 ? stampRaw & (1 << 62 - 1) : nil }
-        set { stampRaw = newValue.map { $0 & (1 << 62 - 1) | 1 << 62 } ?? 0 }
-    }
-
-    private static func name(_ id: UInt32) -> Name? { id == none ? nil : Name(id: id) }
-
-    public var profile: String { profileName.string }
-    public var symbol: String? { symbolName?.string }
-    public var owner: String? { ownerName?.string }
-    public var caller: String? { callerName?.string }
-    public var host: String? { hostName?.string }
-
-    public init(kind: RecordKind, time: EventTime, profile: String, symbol: String? = nil, owner: String? = nil,
-                caller: String? = nil, expires: EventTime? = nil, latency: Double? = nil, host: String? = nil,
-                skipped: Bool = false, health: HealthReport? = nil, origin: Origin = Origin(input: 0, line: 0)) {
-        self.init(kind: kind, time: time, origin: origin, profile: Name(profile), symbol: symbol.map { Name($0) },
-                  owner: owner.map { Name($0) }, caller: caller.map { Name($0) }, host: host.map { Name($0) },
-                  expires: expires, latency: latency, skipped: skipped, health: health, syslogStamp: nil)
-    }
-
-    init(kind: RecordKind, time: EventTime, origin: Origin, profile: Name, symbol: Name?, owner: Name?, caller: Name?,
-         host: Name?, expires: EventTime?, latency: Double?, skipped: Bool, health: HealthReport?,
-         syslogStamp: SyslogStamp?) {
-        self.kind = kind; self.time = time
-        originRaw = 0
-        expiresRaw = expires?.micros ?? Self.noTime
-        latencyRaw = latency ?? .nan
-        stampRaw = syslogStamp?.packed ?? 0
-        healthCount = .min
-        names = (profile.id, symbol?.id ?? Self.none, owner?.id ?? Self.none, caller?.id ?? Self.none,
-                 host?.id ?? Self.none)
-        self.skipped = skipped
-        self.origin = origin
-        self.health = health
-    }
-
-    public static func == (a: LockRecord, b: LockRecord) -> Bool {
-        a.time == b.time && a.expires == b.expires && a.latency == b.latency && a.originRaw == b.originRaw
-            && a.stampRaw == b.stampRaw && a.names == b.names && a.kind == b.kind && a.skipped == b.skipped
-            && a.healthCount == b.healthCount && a.healthFlags == b.healthFlags
-    }
-}
-
-/// What matching one decoded line gave.
-public enum MatchOutcome: Sendable {
-    /// A lock record; its time is nil when neither the line nor a rule gave one.
-    case record(LockRecord, timeless: Bool)
-    /// A rule matched, but the line has no profile id: not a record (docs/semantics.md, "Records").
-    case noProfile(rule: String)
+/// What matching one decoded line gave. Rules are named by their place in `Matcher.rules`;
+/// the record itself goes where the caller keeps records (it is built once, where it stays).
+public enum MatchOutcome: Equatable, Sendable {
+    /// Rule `rule` matched and gave a lock record; `timeless` when neither the line nor the
+    /// rule gave it a time (the caller gives it the last timed line's).
+    case record(rule: Int, timeless: Bool)
+    /// Rule `rule` matched, but the line has no profile id: not a record (docs/semantics.md, "Records").
+    case noProfile(rule: Int)
+    /// Rule `rule` hit its match limit on this line.
+    case limitExceeded(rule: Int)
     /// No rule matched.
     case none
-    /// A rule's match limit was hit on this line.
-    case limitExceeded(rule: String)
-}
 
-/// What matching one decoded line gave, when the record itself went into the caller's array.
-enum MatchStatus {
-    /// A lock record, appended; `timeless` as in `MatchOutcome.record`.
-    case record(timeless: Bool)
-    /// Rule k matched, but the line has no profile id.
-    case noProfile(rule: Int)
-    case none
-    /// Rule k hit its match limit on this line.
-    case limitExceeded(rule: Int)
+    /// The rule the outcome names, if any.
+    public var rule: Int? {
+        switch self {
+        case .record(let k, _), .noProfile(let k), .limitExceeded(let k): k
+        case .none: nil
+        }
+    }
 }
 
 /// Runs the rules over decoded records. Holds match data: one per thread.
 public final class Matcher {
     public let rules: [Rule]
-    private let matchData: [MatchData]
+    /// The rules' patterns, matched by rule number.
+    private let patterns: RegexSet
     private let skipPhrase: Regex
     private let skipData: MatchData
     /// The phrase's literal, tested before the regex (most failures do not say it).
@@ -197,18 +43,13 @@ public final class Matcher {
     private let gate: [Int]
     /// Per gate, its longest literal's length in bytes.
     private let gateReach: [Int]
-    /// Per rule, the raw handles the loop over rules uses, so that trying a rule retains and
-    /// releases nothing (the arrays above keep the objects alive).
-    private let plan: UnsafeMutableBufferPointer<RuleHandles>
+    /// Per rule, what the loop over rules reads (its kind, its gate, its shortcut's tables), so
+    /// that trying a rule retains and releases nothing (the arrays above keep the tables alive).
+    private let plan: UnsafeMutableBufferPointer<RulePlan>
     /// The search tables of the rules' shortcuts, kept alive for `plan`.
     private let shortcutTables: [Prefilter]
 
-    private struct RuleHandles {
-        var code: OpaquePointer
-        var context: OpaquePointer?
-        var data: OpaquePointer
-        /// Whether matching may take PCRE2's JIT fast path (see `Regex.handles`).
-        var jit: Bool
+    private struct RulePlan {
         var kind: RecordKind
         /// Whether the pattern has named groups, and whether one of them is the time.
         var hasGroups: Bool
@@ -228,7 +69,7 @@ public final class Matcher {
     /// With `shortcuts` off, every rule's pattern runs (tests compare the two).
     public init(rules: [Rule], timestamps: TimestampParser, shortcuts: Bool = true) {
         self.rules = rules
-        self.matchData = rules.map { $0.regex.makeMatchData() }
+        patterns = RegexSet(rules.map(\.regex))
         var gates: [Prefilter] = []
         var gate: [Int] = []
         for r in rules {
@@ -247,10 +88,9 @@ public final class Matcher {
             return p.rawTables
         }
         for (k, rule) in rules.enumerated() {
-            let h = rule.regex.handles
             let cut = shortcuts ? rule.shortcut : nil
             let requires = (cut?.requires ?? []).prefix(2).map(tables)
-            plan[k] = RuleHandles(code: h.code, context: h.context, data: matchData[k].pointer, jit: h.jit, kind: rule.kind,
+            plan[k] = RulePlan(kind: rule.kind,
                                   hasGroups: !rule.groups.isEmpty, capturesTime: rule.groups.contains { $0.field == .time },
                                   gate: gate[k],
                                   tables: gates[gate[k]].rawTables,
@@ -292,22 +132,18 @@ public final class Matcher {
         return lw_find_literal(tables, b + from, subject.count - from) < subject.count - from
     }
 
-    /// Matches a decoded record and builds the lock record.
-    public func match(_ record: borrowing LogRecord, origin: Origin) -> MatchOutcome {
+    /// Matches a decoded record: the outcome, and the lock record when there is one.
+    public func match(_ record: borrowing LogRecord, origin: Origin) -> (outcome: MatchOutcome, record: LockRecord?) {
         var out: [LockRecord] = []
         var record = copy record
-        switch match(&record, origin: origin, appendingTo: &out) {
-        case .record(let timeless): return .record(out[0], timeless: timeless)
-        case .noProfile(let k): return .noProfile(rule: rules[k].name)
-        case .none: return .none
-        case .limitExceeded(let k): return .limitExceeded(rule: rules[k].name)
-        }
+        let outcome = match(&record, origin: origin, appendingTo: &out)
+        return (outcome, out.first)
     }
 
     /// Matches a decoded record and appends its lock record to `records`: the record is built
     /// once, where it stays (a returned record was copied at each step of the way). A rule's
     /// captures are written over the decoded record's fields.
-    func match(_ record: inout LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchStatus {
+    func match(_ record: inout LogRecord, origin: Origin, appendingTo records: inout [LockRecord]) -> MatchOutcome {
         let (found, limited) = record.withSubject { firstRule($0, hit: -1) }
         if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return .none }
@@ -315,7 +151,7 @@ public final class Matcher {
         // none (and then the rule object is not touched: what building needs is in the plan).
         if plan[found].hasGroups {
             for g in rules[found].groups {
-                guard let r = matchData[found].range(ofGroup: g.number) else { continue }
+                guard let r = patterns.range(ofGroup: g.number, in: found) else { continue }
                 record.fields.spans[g.field] = (record.subject.lowerBound + r.lowerBound)..<(record.subject.lowerBound + r.upperBound)
             }
         }
@@ -331,7 +167,7 @@ public final class Matcher {
     private func firstRule(_ subject: UnsafeRawBufferPointer, hit: Int) -> (Int, Bool) {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
-        let plan = plan
+        let plan = plan, patterns = patterns
         while k < plan.count {
             let r = plan[k]
             let g = r.gate
@@ -351,9 +187,11 @@ public final class Matcher {
             }
             if let q = r.requires.0, !Self.admits(q, subject) { k += 1; continue }
             if let q = r.requires.1, !Self.admits(q, subject) { k += 1; continue }
-            let rc = Regex.rawMatch(code: r.code, context: r.context, data: r.data, jit: r.jit, subject)
-            if rc >= 0 { return (k, false) }
-            if Regex.isLimit(rc) { return (k, true) }
+            switch patterns.match(k, subject) {
+            case .matched: return (k, false)
+            case .limitExceeded: return (k, true)
+            case .noMatch: break
+            }
             k += 1
         }
         return (-1, false)
@@ -365,15 +203,15 @@ public final class Matcher {
 
     /// `match` for a line that `RecordDecoder.decodeInPlace` decoded: its subject is the whole
     /// line and its fields are `spans`, ranges of the line. The record is built by the same
-    /// `build` as `match`'s, so where it returns a status, `match` gives the same status and
+    /// `build` as `match`'s, so where it returns an outcome, `match` gives the same outcome and
     /// record; nil (a rule with groups, see `servesPlainLane`) leaves the line to `match`.
     /// `hit`: where the chunk prefilter of these rules' literals (`Configuration.prefilter`)
     /// found the line's first literal, or -1.
     func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, spans: inout FieldSet.Spans, time: EventTime, origin: Origin,
-                      appendingTo records: inout [LockRecord]) -> MatchStatus? {
+                      appendingTo records: inout [LockRecord]) -> MatchOutcome? {
         let (found, limited) = firstRule(line, hit: hit)
         if limited { return .limitExceeded(rule: found) }
-        guard found >= 0 else { return MatchStatus.none }
+        guard found >= 0 else { return MatchOutcome.none }
         guard !plan[found].hasGroups else { return nil }
         return withUnsafePointer(to: &spans) {
             build(found, DecodedLine(subject: 0..<line.count, time: time), FieldValues(bytes: line, spans: $0),
@@ -396,7 +234,7 @@ public final class Matcher {
     /// The lock record of rule `k`'s match: the one definition of every record value (names,
     /// time, expiry, latency, skipped signal, health report), for both paths.
     private func build(_ k: Int, _ line: DecodedLine, _ fields: FieldValues, origin: Origin,
-                       into records: inout [LockRecord]) -> MatchStatus {
+                       into records: inout [LockRecord]) -> MatchOutcome {
         let kind = plan[k].kind
         let profile = name(fields, .profile)
         if profile == nil && kind != .health { return .noProfile(rule: k) }
@@ -429,7 +267,7 @@ public final class Matcher {
             expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == line.time ? line.syslogStamp : nil))
         if let cursor = line.cursor { records[records.count - 1].entry = Self.entryHash(cursor) }
-        return .record(timeless: time == nil)
+        return .record(rule: k, timeless: time == nil)
     }
 
     /// A journald cursor as 64 bits (FNV-1a): the same in every run.

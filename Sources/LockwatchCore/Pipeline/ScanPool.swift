@@ -197,9 +197,9 @@ final class ChunkWorker {
         if plainLane {
             var spans = FieldSet.Spans()
             if let time = decoder.decodeInPlace(line, spans: &spans),
-               let status = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time,
+               let outcome = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
-                return count(status, number, &result)
+                return count(outcome, number, &result)
             }
         }
         if let why = decoder.decode(line, into: &scratch) {
@@ -217,9 +217,9 @@ final class ChunkWorker {
     }
 
     /// Counts what a line gave; returns whether it was a record with no time.
-    private func count(_ status: MatchStatus, _ number: Int, _ result: inout ChunkResult) -> Bool {
-        switch status {
-        case .record(let timeless):
+    private func count(_ outcome: MatchOutcome, _ number: Int, _ result: inout ChunkResult) -> Bool {
+        switch outcome {
+        case .record(_, let timeless):
             result.counts.matched += 1
             return timeless
         case .noProfile(let k):

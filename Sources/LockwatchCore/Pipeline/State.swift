@@ -191,12 +191,19 @@ struct SavedActivity: Codable {
 
 struct SavedHost: Codable {
     var host: String
-    var health: HostHealth
+    var health: HealthReport
 }
 
 extension RecordKind: Codable {}
 extension EpisodeState: Codable {}
 extension EscalationReason: Codable {}
+
+/// Why the state file could not be used.
+public struct StateError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
 
 /// Reading and writing the state file.
 enum StateFile {
@@ -209,16 +216,16 @@ enum StateFile {
         } catch let e as CocoaError where e.code == .fileReadNoSuchFile {
             return nil
         } catch {
-            throw InputError(name: path, reason: "cannot read the state: \(error.localizedDescription)")
+            throw StateError(path: path, reason: "cannot read the state: \(error.localizedDescription)")
         }
         let state: SavedState
         do {
             state = try JSONDecoder().decode(SavedState.self, from: data)
         } catch {
-            throw InputError(name: path, reason: "not a lockwatch state file (\(describe(error)))")
+            throw StateError(path: path, reason: "not a lockwatch state file (\(describe(error)))")
         }
         guard SavedState.readableVersions.contains(state.version) else {
-            throw InputError(name: path, reason: "a state of version \(state.version); this lockwatch reads version \(SavedState.currentVersion)")
+            throw StateError(path: path, reason: "a state of version \(state.version); this lockwatch reads version \(SavedState.currentVersion)")
         }
         return state
     }

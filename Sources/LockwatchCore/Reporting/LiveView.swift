@@ -66,9 +66,9 @@ public final class LiveView: Sink, PipelineObserver {
     public func refresh(correlator: Correlator, counts: Summary.Counts, latest: EventTime?) {
         self.counts = counts
         self.latest = latest
-        open = zip(correlator.keyOf, correlator.states).compactMap { key, ks in
-            ks.episode.map { OpenEpisode(key: key, start: $0.start, lastFailure: $0.lastFailure, failures: $0.failures,
-                                         owners: $0.ownerNames.map(\.string), fired: $0.fired.reasons) }
+        open = correlator.openEpisodeSnapshots().map {
+            OpenEpisode(key: $0.key, start: $0.start, lastFailure: $0.lastFailure, failures: $0.failures,
+                        owners: $0.owners.map(\.string), fired: $0.fired)
         }.sorted { ($0.start, $0.key) < ($1.start, $1.key) }
         if started { draw() }
     }

@@ -134,10 +134,10 @@ public final class LockMetrics: @unchecked Sendable {
     /// Prometheus expects of a restarted process.
     func restore(from correlator: Correlator, escalations saved: [EscalationReason: Int]) {
         var skippedSignals = 0
-        for (key, ks) in zip(correlator.keyOf, correlator.states) {
-            counter(for: key)?.increment(by: Int64(ks.failures))
-            skippedSignals += ks.skipped
-            if let ep = ks.episode, contention[key] != nil { setLastFailure(key, ep.lastFailure) }
+        for k in correlator.keyTotals() {
+            counter(for: k.key)?.increment(by: Int64(k.failures))
+            skippedSignals += k.skipped
+            if let last = k.lastFailure, contention[k.key] != nil { setLastFailure(k.key, last) }
         }
         skipped.increment(by: Int64(skippedSignals))
         for (reason, n) in saved { escalations[reason]?.increment(by: Int64(n)) }
@@ -149,12 +149,11 @@ public final class LockMetrics: @unchecked Sendable {
         var open = 0
         var oldest: EventTime?
         var current: Set<HolderSeries> = []
-        for (key, ks) in zip(correlator.keyOf, correlator.states) {
-            guard let ep = ks.episode else { continue }
+        for ep in correlator.openEpisodeSnapshots() {
             open += 1
             oldest = min(oldest ?? ep.start, ep.start)
-            guard contention[key] != nil else { continue }
-            for o in ep.owners { current.insert(HolderSeries(key: key, owner: o.name)) }
+            guard contention[ep.key] != nil else { continue }
+            for o in ep.owners { current.insert(HolderSeries(key: ep.key, owner: o)) }
         }
         openEpisodes.set(Double(open))
         oldestEpisodeAge.set(now.flatMap { n in oldest.map { (n - $0).seconds } } ?? 0.0)

@@ -104,13 +104,20 @@ public final class TeeSink: Sink {
     public func episode(_ e: EpisodeRecord) { for s in sinks where s.wantsEpisodes { s.episode(e) } }
 }
 
+/// Why an output file (metrics, state, report) could not be written.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
 /// Writes a whole file atomically: to a temporary file beside it, then renamed over it, so
 /// that a reader (node_exporter's textfile collector) never sees half of it.
 func writeAtomically(_ bytes: [UInt8], to path: String, what: String = "metrics",
                      beforeRename: () -> Void = {}) throws {
     let temporary = "\(path).tmp.\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw InputError(name: path, reason: "cannot write \(what): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw OutputError(path: path, reason: "cannot write \(what): \(String(cString: strerror(errno)))") }
     var ok = true
     bytes.withUnsafeBytes { b in
         var offset = 0
@@ -125,6 +132,6 @@ func writeAtomically(_ bytes: [UInt8], to path: String, what: String = "metrics"
     guard ok, rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
-        throw InputError(name: path, reason: "cannot write \(what): \(reason)")
+        throw OutputError(path: path, reason: "cannot write \(what): \(reason)")
     }
 }

@@ -149,7 +149,7 @@ public final class ReportSink: Sink {
             }
         }
         h += "</table>\n"
-        let reporting = s.hosts.filter { $0.health != HostHealth() }
+        let reporting = s.hosts.filter { $0.health != HealthReport() }
         if !reporting.isEmpty || !unhealthy.isEmpty {
             h += "<h2>Hosts</h2>\n<table><tr><th>host</th><th>lockContentionCount</th><th>tradingLoopHealthy</th><th>reconciliationLoopHealthy</th></tr>\n"
             for host in reporting {

@@ -143,7 +143,7 @@ public final class TextPrinter: Sink {
                 }
             }
         }
-        let reporting = s.hosts.filter { $0.health != HostHealth() }
+        let reporting = s.hosts.filter { $0.health != HealthReport() }
         if !reporting.isEmpty {
             t += "  hosts (last /internal/health values)\n"
             for h in reporting {

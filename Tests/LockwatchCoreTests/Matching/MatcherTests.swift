@@ -4,14 +4,26 @@ import Testing
 @testable import LockwatchCore
 import PCRE2
 
+/// What one line gave, with the record and the rule's name.
+enum Recognised {
+    case record(LockRecord, timeless: Bool)
+    case noProfile(rule: String), limitExceeded(rule: String), none
+}
+
 /// Decodes and matches one line, as a worker does.
-func recognise(_ line: String, rules: [Rule] = DefaultRules.rules()) -> MatchOutcome {
+func recognise(_ line: String, rules: [Rule] = DefaultRules.rules()) -> Recognised {
     let matcher = Matcher(rules: rules, timestamps: TimestampParser())
     var copy = line
     guard let rec = copy.withUTF8({ try? RecordDecoder(year: 2026).decode(UnsafeRawBufferPointer($0)).get() }) else {
         return .none
     }
-    return matcher.match(rec, origin: Origin(input: 0, line: 1))
+    let (outcome, record) = matcher.match(rec, origin: Origin(input: 0, line: 1))
+    switch outcome {
+    case .record(_, let timeless): return .record(record!, timeless: timeless)
+    case .noProfile(let k): return .noProfile(rule: rules[k].name)
+    case .limitExceeded(let k): return .limitExceeded(rule: rules[k].name)
+    case .none: return .none
+    }
 }
 
 func kind(_ line: String) -> RecordKind? {

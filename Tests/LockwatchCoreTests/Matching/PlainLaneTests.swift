@@ -12,9 +12,9 @@ import Testing
         case noProfile(Int), none, limit(Int), unparsed
     }
 
-    private static func outcome(_ status: MatchStatus, _ records: [LockRecord]) -> Outcome {
-        switch status {
-        case .record(let timeless): .record(records[records.count - 1], timeless: timeless)
+    private static func outcome(_ outcome: MatchOutcome, _ records: [LockRecord]) -> Outcome {
+        switch outcome {
+        case .record(_, let timeless): .record(records[records.count - 1], timeless: timeless)
         case .noProfile(let k): .noProfile(k)
         case .none: .none
         case .limitExceeded(let k): .limit(k)

@@ -5,8 +5,7 @@
 import Foundation
 import LockwatchTestSupport
 import Testing
-@testable import lockwatch
-import LockwatchCore
+@testable import LockwatchCore
 
 /// The seed of this run's random paths (`TestRandom.runSeed`: LOCKWATCH_SEED, else a new one).
 let everyPathSeed = TestRandom.runSeed
