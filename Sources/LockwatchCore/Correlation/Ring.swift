@@ -1,10 +1,10 @@
 /// A first-in first-out queue of plain values in one ring of storage: the queues that ordering,
 /// pairing and correlation keep for every record.
 ///
-/// With `Deque`, pairing took 5 % longer (208 against 197 ns a record, measured alone): each
-/// look at the first element and each removal went through its storage's closure-based
-/// accessors. Here the ring is a pointer, a head and a count, and the element at an offset is
-/// one masked index. A value type with copy-on-write storage, like the standard collections.
+/// The ring is a pointer, a head and a count, and the element at an offset is one masked
+/// index: looking at the first element and removing it copy nothing and call no closure (as
+/// `Deque`'s accessors do; BENCHMARKS.md has the measurement). A value type with
+/// copy-on-write storage, like the standard collections.
 struct Ring<Element: BitwiseCopyable>: Sendable, RandomAccessCollection {
     private final class Storage: @unchecked Sendable {
         // Owned by one ring at a time (copied before a shared one is changed).

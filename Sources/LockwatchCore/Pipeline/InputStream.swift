@@ -1,5 +1,22 @@
 import HeapModule
 
+/// What the input stage hands the consumer next: a lock record, or a moment of the input that
+/// the consumer acts on. Everything happens on the consumer's thread, in this order.
+enum InputEvent {
+    case record(LockRecord)
+    /// At a chunk boundary, after the chunk's records: how far one host's lines came
+    /// (`HostProgress`).
+    case progress(host: Name?, time: EventTime)
+    /// Between chunks: every record of the chunks taken so far has been handed on and the
+    /// next chunk is not taken yet, so `linesRead` and `cursor` describe exactly what was applied.
+    case boundary
+    /// Still at the boundary, the next chunk is not ready: the consumer is about to wait for
+    /// the workers, and output can go out now.
+    case waiting
+    /// A live input has gone idle, and again as it stays silent.
+    case idle(Silence)
+}
+
 /// One input: its reader (used by one worker at a time), the results the workers filed for
 /// it, and the consumer's side, which hands on its lock records in input order.
 final class InputStream: @unchecked Sendable {
@@ -16,19 +33,6 @@ final class InputStream: @unchecked Sendable {
     let pool: ScanPool
     let environment: RunEnvironment
     let timestamps: TimestampParser
-    /// Called on the consumer's thread when a live input has gone idle, and again as it stays
-    /// silent (`Silence`).
-    var onIdle: ((Silence) -> Void)?
-    /// Called on the consumer's thread before it waits for the workers (still at the chunk
-    /// boundary): output can go out now.
-    var beforeWait: (() -> Void)?
-    /// Called on the consumer's thread between chunks, when every record of the chunks taken
-    /// so far has been handed on and the next chunk is not taken yet: `linesRead` and `cursor`
-    /// describe exactly what was applied.
-    var atBoundary: (() -> Void)?
-    /// Called on the consumer's thread at a chunk boundary with how far each host's lines in
-    /// the chunk came (`HostProgress`), after the chunk's records.
-    var onProgress: ((Name?, EventTime) -> Void)?
     var counts = Summary.Counts()
     /// The journald cursor of the last line of the chunks taken (kept with `--state` only).
     private(set) var cursor: String?
@@ -52,6 +56,11 @@ final class InputStream: @unchecked Sendable {
     private var releasing: [LockRecord] = []
     private var releasingAt = 0
     private var pendingIdle: Silence?
+    /// Where the consumer is between two chunks: the progress of the chunk just handed on
+    /// (`nextProgress` of it), then the boundary, then the wait — each handed on once.
+    private enum Between { case progress, boundary, waiting }
+    private var between = Between.progress
+    private var nextProgress = 0
 
     init(index: Int, source: ByteSource, pool: ScanPool, configuration: Configuration, environment: RunEnvironment) {
         self.index = index
@@ -71,11 +80,12 @@ final class InputStream: @unchecked Sendable {
 
     var name: String { reader.source.name }
 
-    /// The next lock record, or nil at the end of the input (or when it could not be read further).
-    func next() -> LockRecord? {
+    /// The next record or moment of the input, or nil at its end (or when it could not be
+    /// read further).
+    func next() -> InputEvent? {
         while true {
             // Records a stream without times released (rare): they go on first.
-            if !releasing.isEmpty || pendingIdle != nil, let r = nextReleased() { return r }
+            if !releasing.isEmpty || pendingIdle != nil, let e = nextReleased() { return e }
             if position < current.records.count {
                 var r = current.records[position]
                 position += 1
@@ -85,7 +95,7 @@ final class InputStream: @unchecked Sendable {
                     guard giveTime(&r) else { continue }
                 }
                 inferYear(&r)
-                return r
+                return .record(r)
             }
             if finished {
                 // A stream that ended without ever carrying a time: its records go on with the
@@ -93,20 +103,30 @@ final class InputStream: @unchecked Sendable {
                 if releaseUntimed() { continue }
                 return nil
             }
-            if let t = current.lastTime {
-                setUntimedAside()
-                lastTime = t
-            }
-            untimedAt = 0
-            if !current.progress.isEmpty, let onProgress {
-                for p in current.progress {
+            switch between {
+            case .progress:
+                if nextProgress == 0, let t = current.lastTime {
+                    setUntimedAside()
+                    lastTime = t
+                }
+                untimedAt = 0
+                while nextProgress < current.progress.count {
+                    let p = current.progress[nextProgress]
+                    nextProgress += 1
                     var t: EventTime? = p.time.time
                     if let stamp = p.time.stamp { t = year.current.flatMap { timestamps.syslogTime(stamp, year: $0) } }
-                    if let t { onProgress(p.host, t) }
+                    if let t { return .progress(host: p.host, time: t) }
                 }
-                current.progress = []
+                between = .boundary
+                return .boundary
+            case .boundary:
+                between = .waiting
+                if !isReady() { return .waiting }
+            case .waiting:
+                break
             }
-            atBoundary?()
+            between = .progress
+            nextProgress = 0
             let next = take()
             lineBase += current.lines
             current = next
@@ -125,25 +145,25 @@ final class InputStream: @unchecked Sendable {
             if current.end { finished = true; counts.lines = lineBase + current.lines }
             if let silence = current.idle {
                 // Silent for the hold without a time: a `-o cat` pipe, whose records go on first.
-                if silence >= .settled, releaseUntimed() { pendingIdle = silence } else { onIdle?(silence) }
+                if silence >= .settled, releaseUntimed() { pendingIdle = silence } else { return .idle(silence) }
             }
         }
     }
 
     /// The next of the records `releaseUntimed` handed on; after the last, the idle that
     /// waited behind them is reported.
-    private func nextReleased() -> LockRecord? {
+    private func nextReleased() -> InputEvent? {
         if releasingAt < releasing.count {
             var r = releasing[releasingAt]
             releasingAt += 1
             inferYear(&r)
-            return r
+            return .record(r)
         }
         releasing.removeAll()
         releasingAt = 0
         if let silence = pendingIdle {
             pendingIdle = nil
-            onIdle?(silence)
+            return .idle(silence)
         }
         return nil
     }
@@ -208,15 +228,17 @@ final class InputStream: @unchecked Sendable {
     /// How many records of a stream may wait to see whether it carries a time.
     static let untimedLimit = 1024
 
+    /// Whether this input's next result is in.
+    private func isReady() -> Bool {
+        pool.condition.lock()
+        defer { pool.condition.unlock() }
+        return results[consumed] != nil
+    }
+
     /// Waits for this input's next result in order.
     private func take() -> ChunkResult {
         pool.condition.lock()
         defer { pool.condition.unlock() }
-        if results[consumed] == nil, let beforeWait {
-            pool.condition.unlock()
-            beforeWait()
-            pool.condition.lock()
-        }
         while results[consumed] == nil { pool.condition.wait() }
         let result = results.removeValue(forKey: consumed)!
         consumed += 1

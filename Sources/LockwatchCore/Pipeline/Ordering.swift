@@ -380,19 +380,37 @@ struct Merger {
 
     let streams: [InputStream]
     private var heads = Heap<Head>()
-    private var primed = false
+    /// The streams whose first record is in `heads` (or that ended): the first `primed`.
+    private var primed = 0
+    /// The head taken, whose stream is being read for its next record before it goes on.
+    private var taken: Head?
 
     init(streams: [InputStream]) { self.streams = streams }
 
-    mutating func next() -> LockRecord? {
+    /// The next record of the merged timeline, or a moment of one of the inputs, in the
+    /// order they happen: a stream's moments (a boundary, an idle) are handed on while it is
+    /// read for its next record, before the record taken from it goes on. nil at the end.
+    mutating func next() -> InputEvent? {
         if streams.count == 1 { return streams[0].next() }
-        if !primed {
-            primed = true
-            for (k, s) in streams.enumerated() { if let r = s.next() { heads.insert(Head(record: r, stream: k)) } }
+        while primed < streams.count {
+            switch streams[primed].next() {
+            case .record(let r)?: heads.insert(Head(record: r, stream: primed)); primed += 1
+            case nil: primed += 1
+            case let moment?: return moment
+            }
         }
-        guard let head = heads.popMin() else { return nil }
-        if let r = streams[head.stream].next() { heads.insert(Head(record: r, stream: head.stream)) }
-        return head.record
+        if taken == nil {
+            guard let head = heads.popMin() else { return nil }
+            taken = head
+        }
+        let k = taken!.stream
+        switch streams[k].next() {
+        case .record(let r)?: heads.insert(Head(record: r, stream: k))
+        case nil: break
+        case let moment?: return moment
+        }
+        defer { taken = nil }
+        return .record(taken!.record)
     }
 }
 

@@ -42,18 +42,11 @@ public final class Pipeline {
     /// (the live view). Called on the correlating thread.
     public var observer: PipelineObserver?
     private var streams: [InputStream] = []
-    private var lastMetricsWrite: EventTime?
-    private var lastMetricsRefresh: EventTime?
-    private var metricsWriteFailed = false
-    private var recordsSinceClock = 0
+    private var metricsSchedule: MetricsSchedule
     /// Escalations fired, by reason (saved with the state, for the next run's metrics).
     private var escalationsByReason: [EscalationReason: Int] = [:]
-    /// With `--state`: events decided, and whether records were applied, since the last save.
-    private var alertsSinceSave = 0
-    private var appliedSinceSave = false
-    private var lastStateWrite: EventTime?
-    private var lastSaveCost = TimeSpan.zero
-    private var stateWriteFailed = false
+    /// With `--state` (and one input): when the state is saved.
+    private var checkpoint: StateCheckpoint?
 
     public init(configuration: Configuration, sink: Sink, environment: RunEnvironment = RunEnvironment()) {
         self.configuration = configuration
@@ -66,6 +59,7 @@ public final class Pipeline {
         correlator.keepsClosedEpisodes = sink.wantsEpisodes
         self.metrics = configuration.metricsFile == nil && !configuration.metricsServed
             ? nil : LockMetrics(maxSeries: configuration.metricsMaxSeries)
+        metricsSchedule = MetricsSchedule(fileInterval: configuration.metricsInterval)
     }
 
     /// Opens the named inputs (`-` is stdin) and runs; inputs that cannot be opened are
@@ -102,33 +96,43 @@ public final class Pipeline {
                               holding: holding, maxHeld: configuration.maxHeld)
         assignSyslogYears(streams)
         var stateErrors = 0
-        let keepsState = configuration.stateFile != nil && streams.count == 1
         if let path = configuration.stateFile {
-            if keepsState { stateErrors = loadState(path) } else {
+            if streams.count == 1 {
+                checkpoint = StateCheckpoint(path: path, interval: configuration.stateInterval)
+                stateErrors = loadState(path)
+            } else {
                 environment.warn("--state follows one input; \(streams.count) were given, so no state is kept")
                 stateErrors = 1
             }
         }
-        for s in streams {
-            s.onIdle = { [unowned self] silence in self.inputIdle(silence, keepsState: keepsState) }
-            s.beforeWait = { [unowned self] in if keepsState { self.checkpoint(waiting: true) } else { self.sink.flush() } }
-            // What ordering released goes on at each chunk boundary, before the input can wait:
-            // a live pipe's events are never held back by the batching below.
-            s.onProgress = { [unowned self] host, time in
-                self.reorderer.observe(host: host, at: time, into: &self.released)
-                if !self.reorderer.lagChanges.isEmpty { self.reportLag() }
-            }
-            s.atBoundary = { [unowned self] in
-                self.drainReleased()
-                if keepsState { self.checkpoint(waiting: false) }
-            }
-        }
+        let keepsState = checkpoint != nil
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
         var merger = Merger(streams: streams)
         var ended = false
         while !sink.isClosed {
-            guard let r = merger.next() else { ended = true; break }
+            guard let event = merger.next() else { ended = true; break }
+            let r: LockRecord
+            switch event {
+            case .record(let record):
+                r = record
+            case .progress(let host, let time):
+                reorderer.observe(host: host, at: time, into: &released)
+                if !reorderer.lagChanges.isEmpty { reportLag() }
+                continue
+            case .boundary:
+                // What ordering released goes on at each chunk boundary, before the input can
+                // wait: a live pipe's events are never held back by the batching below.
+                drainReleased()
+                if keepsState { saveIfDue(waiting: false) }
+                continue
+            case .waiting:
+                if keepsState { saveIfDue(waiting: true) } else { sink.flush() }
+                continue
+            case .idle(let silence):
+                inputIdle(silence, keepsState: keepsState)
+                continue
+            }
             if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
                 // Counted with its input, so that `--state` carries the count on.
                 let input = streams[min(r.origin.input, streams.count - 1)]
@@ -144,7 +148,7 @@ public final class Pipeline {
             }
             firstAt = min(firstAt ?? r.time, r.time)
             lastAt = max(lastAt ?? r.time, r.time)
-            appliedSinceSave = true
+            checkpoint?.appliedSinceSave = true
             let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
             reorderer.push(r, into: &released)
             if !reorderer.lagChanges.isEmpty { reportLag() }
@@ -158,15 +162,13 @@ public final class Pipeline {
                 environment.warn("\(name):\(r.origin.line): a record \(why); handled out of order")
             }
             // Released records go on in batches: pairing, correlation and the sink each run over
-            // many records with their code and tables in the caches (a storm's CPU: 8 % less).
+            // many records with their code and tables in the caches.
             if released.count >= 1024 { drainReleased() }
-            recordsSinceClock += 1
-            if recordsSinceClock >= (observer == nil ? 4096 : 256), metrics != nil || observer != nil || alertFeed != nil {
-                recordsSinceClock = 0
+            if metrics != nil || observer != nil || alertFeed != nil,
+               metricsSchedule.recordApplied(every: observer == nil ? 4096 : 256) {
                 metricsDue()
             }
         }
-        for s in streams { s.onIdle = nil; s.beforeWait = nil; s.atBoundary = nil; s.onProgress = nil }
         pool.stop()
         if keepsState {
             // What ordering and pairing hold, and episodes not yet quiet, belong to the input's
@@ -184,7 +186,7 @@ public final class Pipeline {
         // The summary of many keys is large: the heap freed by the run goes back first.
         lw_release_free_memory()
         var counts = streamCounts()
-        counts.inputErrors += openFailures + stateErrors + (stateWriteFailed ? 1 : 0)
+        counts.inputErrors += openFailures + stateErrors + (checkpoint?.failed == true ? 1 : 0)
         counts.late = reorderer.late
         counts.lateAfterFlush = reorderer.lateAfterFlush
         counts.laggingHosts = reorderer.hosts.filter { $0.late > 0 || $0.lagging }.count
@@ -196,7 +198,7 @@ public final class Pipeline {
         sink.finish(summary)
         refreshAlertFeed(final: true)
         finalMetrics(counts: summary.counts)
-        if keepsState, ended, let path = configuration.stateFile, !stateWriteFailed { reportSaved(path) }
+        if let checkpoint, ended, !checkpoint.failed { reportSaved(checkpoint.path) }
         self.streams = []
         return summary
     }
@@ -290,51 +292,29 @@ public final class Pipeline {
         return 0
     }
 
-    /// At a chunk boundary, everything read so far has been applied, and the state may be
-    /// saved (events decided go out with it): when a live input has gone idle or the run waits
-    /// for more of it, with events pending — at most every 20 ms while it streams, so that a
-    /// backlog is not read a save per chunk; when many events are pending; and when the
-    /// interval has passed.
-    private func checkpoint(waiting: Bool) {
-        let now = environment.readClock()
-        let since = lastStateWrite.map { now - $0 } ?? .seconds(1e9)
-        // Saves take at most a tenth of the time, unless the events pending grow large.
-        let spaced = since >= max(.seconds(0.02), lastSaveCost * 10)
-        let live = waiting && streams.first?.reader.source.isStream == true && spaced
-        let many = alertsSinceSave >= 65_536 || (alertsSinceSave >= 4096 && spaced)
-        let due = since >= configuration.stateInterval
-        guard (alertsSinceSave > 0 && (live || many)) || ((appliedSinceSave || alertsSinceSave > 0) && due) else { return }
-        saveState()
+    /// At a chunk boundary, everything read so far has been applied: saves the state when
+    /// `StateCheckpoint` says a save is due.
+    private func saveIfDue(waiting: Bool) {
+        guard let checkpoint else { return }
+        let live = streams.first?.reader.source.isStream == true
+        if checkpoint.isDue(now: environment.readClock(), waiting: waiting, live: live) { saveState() }
     }
 
-    /// Saves the state and writes out the events it covers: the state is written to a
-    /// temporary file first, the events next, and the rename last — a run killed before the
-    /// rename leaves the previous state, whose continuation prints those events again; after
-    /// it, the events are out. Only a kill while the events are being written repeats events
-    /// (those already written), which is long only when stdout is a pipe that is not read.
+    /// Saves the state and writes out the events it covers (`StateCheckpoint.save`).
     private func saveState() {
-        guard let path = configuration.stateFile, let input = streams.first else { return }
-        lastStateWrite = environment.readClock()
-        defer { lastSaveCost = environment.readClock() - lastStateWrite! }
+        guard checkpoint != nil, let input = streams.first else { return }
+        let started = environment.readClock()
         let year = input.syslogYear
         var state = SavedState(
-            version: SavedState.currentVersion, savedAt: lastStateWrite!.rfc3339, input: input.name, cursor: input.cursor,
+            version: SavedState.currentVersion, savedAt: started.rfc3339, input: input.name, cursor: input.cursor,
             lines: input.linesRead, counts: input.counts, firstAt: firstAt?.micros, lastAt: lastAt?.micros,
             syslogYear: year.year, syslogMonth: year.month,
             lastTime: input.lastTime?.time.micros, lastTimeStamp: input.lastTime?.stamp?.packed,
             escalationsByReason: Dictionary(uniqueKeysWithValues: escalationsByReason.map { ($0.key.rawValue, $0.value) }),
             reorderer: reorderer.saved, pairer: pairer.saved, correlator: correlator.saved)
         if let alertFeed, alertFeed.openCount > 0 { state.alerts = alertFeed.saved }
-        do {
-            try writeAtomically(try StateFile.encode(state), to: path, what: "state") { sink.flush() }
-            stateWriteFailed = false
-        } catch {
-            sink.flush()
-            if !stateWriteFailed { environment.warn("\(error)") }
-            stateWriteFailed = true
-        }
-        alertsSinceSave = 0
-        appliedSinceSave = false
+        checkpoint!.save(state, started: started, clock: environment.readClock, flush: { sink.flush() },
+                         warn: environment.warn)
     }
 
     /// Tells where the state went and how the input continues.
@@ -356,12 +336,12 @@ public final class Pipeline {
         let released = flushHeld(ordering: silence, pairing: silence >= .settled ? .release : .wait)
         if !keepsState {
             sink.flush()
-        } else if released || alertsSinceSave > 0 {
+        } else if released || checkpoint!.eventsSinceSave > 0 {
             // What the flush released changed the state: a run continuing from an older one
             // would still hold those records, and might decide them otherwise.
             saveState()
         } else {
-            checkpoint(waiting: true)
+            saveIfDue(waiting: true)
         }
         metricsDue(idle: true)
     }
@@ -373,17 +353,14 @@ public final class Pipeline {
         refreshAlertFeed()
         guard metrics != nil || observer != nil else { return }
         let now = environment.readClock()
-        if idle || lastMetricsRefresh.map({ now - $0 >= .seconds(1) }) ?? true {
-            lastMetricsRefresh = now
+        if metricsSchedule.refreshDue(now: now, idle: idle) {
             let counts = streamCounts()
             metrics?.refresh(from: correlator, counts: counts, now: lastAt)
             for (host, behind) in reorderer.lagging { metrics?.hostLag(host?.string ?? "", lagging: true, behind: behind) }
             observer?.refresh(correlator: correlator, counts: counts, latest: lastAt)
         }
         guard metrics != nil else { return }
-        if configuration.metricsFile != nil, lastMetricsWrite.map({ now - $0 >= configuration.metricsInterval }) ?? true {
-            writeMetricsFile()
-        }
+        if configuration.metricsFile != nil, metricsSchedule.writeDue(now: now) { writeMetricsFile() }
     }
 
     /// Resolves and re-sends Alertmanager alerts. On a live input the event time goes on with
@@ -417,12 +394,12 @@ public final class Pipeline {
     /// Writes the exposition to the metrics file, atomically.
     private func writeMetricsFile() {
         guard let metrics, let path = configuration.metricsFile else { return }
-        lastMetricsWrite = environment.readClock()
+        metricsSchedule.wrote(at: environment.readClock())
         do {
             try writeAtomically(metrics.exposition(), to: path)
         } catch {
-            if !metricsWriteFailed { environment.warn("\(error)") }
-            metricsWriteFailed = true
+            if !metricsSchedule.writeFailed { environment.warn("\(error)") }
+            metricsSchedule.writeFailed = true
         }
     }
 
@@ -514,7 +491,7 @@ public final class Pipeline {
             alertFeed?.alert(alert)
             sink.emit(alert)
         }
-        alertsSinceSave += alerts.count
+        checkpoint?.eventsSinceSave += alerts.count
         alerts.removeAll(keepingCapacity: true)
     }
 }

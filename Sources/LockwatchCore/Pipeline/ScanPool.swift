@@ -250,8 +250,8 @@ final class ScanPool: @unchecked Sendable {
     private(set) var window = 2
 
     /// A deep read-ahead lets the workers run on while the consumer works through a burst of
-    /// events (a storm ran 9 % faster with 16 chunks than with 4); shared between inputs, so that
-    /// merging many files does not multiply the results held.
+    /// events, so that no core stands idle; shared between inputs, so that merging many files
+    /// does not multiply the results held.
     init(readAhead: Int = 16) { self.readAhead = readAhead }
 
     /// Starts `workers` threads over the inputs.
