@@ -235,66 +235,6 @@ public struct TimestampParser: Sendable {
     }
 }
 
-/// Infers the missing year of syslog timestamps in one input (docs/semantics.md, "Syslog
-/// years").
-///
-/// The input's first syslog time takes `initial` (`--year`, or the year carried from the older
-/// file of a rotated log), else the year of the last full timestamp seen in the same input,
-/// else what `firstYear` says (the latest year that does not put it in the future). From there
-/// the year is carried forward in input order: a month that jumps back by more than six
-/// (December to January) moves to the next year.
-struct SyslogYear: Sendable {
-    var initial: Int?
-    /// The year and month of the input's first syslog time, looked up before reading (a file):
-    /// the first record's year counts on from there, as if every line before it were read.
-    var first: (year: Int, month: Int)?
-    var current: Int?
-    var lastMonth = 0
-    /// The day of the last full time observed, with its year and month (computed once a day).
-    var observed: (day: Int64, year: Int, month: Int) = (.min, 0, 0)
-
-    init(initial: Int? = nil) { self.initial = initial }
-
-    mutating func year(for stamp: SyslogStamp, firstYear: (SyslogStamp) -> Int) -> Int {
-        var y: Int
-        if let f = first {
-            // `--year` and the rotated files' years are those of the first syslog time, which
-            // a full time seen before it does not override.
-            first = nil
-            y = f.year
-            if f.month - stamp.month > 6 { y += 1 }
-        } else if let c = current {
-            y = c
-            if lastMonth - stamp.month > 6 { y += 1 }
-        } else {
-            y = initial ?? firstYear(stamp)
-        }
-        current = y
-        lastMonth = stamp.month
-        return y
-    }
-
-    mutating func observe(fullTime t: EventTime) {
-        let day = floorDiv(t.micros, 86_400_000_000)
-        if day != observed.day {
-            let (y, m, _) = CivilCalendar.civil(fromDays: day)
-            observed = (day, Int(y), m)
-        }
-        current = observed.year
-        lastMonth = observed.month
-    }
-
-    /// The latest year in which `stamp` is not more than a day after `now` (a log read live is
-    /// not ahead of the clock: December read in January is last December).
-    static func latestYear(of stamp: SyslogStamp, notAfter now: EventTime, timestamps: TimestampParser) -> Int {
-        let (nowYear, _, _) = CivilCalendar.civil(fromDays: floorDiv(now.micros, 86_400_000_000))
-        for y in [Int(nowYear) + 1, Int(nowYear), Int(nowYear) - 1] {
-            if let t = timestamps.syslogTime(stamp, year: y), (t - now).micros <= 86_400_000_000 { return y }
-        }
-        return Int(nowYear) - 1
-    }
-}
-
 @inline(__always) func isDigit(_ c: UInt8) -> Bool { c &- 48 < 10 }
 
 @inline(__always) func digits(_ b: UnsafeRawBufferPointer, _ i: inout Int, _ n: Int) -> Int? {

@@ -32,7 +32,6 @@ final class InputStream: @unchecked Sendable {
 
     let pool: ScanPool
     let environment: RunEnvironment
-    let timestamps: TimestampParser
     var counts = Summary.Counts()
     /// The journald cursor of the last line of the chunks taken (kept with `--state` only).
     private(set) var cursor: String?
@@ -74,8 +73,8 @@ final class InputStream: @unchecked Sendable {
                                   quietMilliseconds: Int32(clamping: (configuration.thresholds.hostLag.micros + 999) / 1000))
         reader.joinsCRI = configuration.inputFormat == .auto || configuration.inputFormat == .forced(.cri)
         self.environment = environment
-        self.timestamps = TimestampParser(zone: configuration.zone)
-        self.year = SyslogYear(initial: configuration.year)
+        self.year = SyslogYear(initial: configuration.year, timestamps: TimestampParser(zone: configuration.zone),
+                               now: environment.now, currentYear: environment.currentYear)
     }
 
     var name: String { reader.source.name }
@@ -94,7 +93,7 @@ final class InputStream: @unchecked Sendable {
                     untimedAt += 1
                     guard giveTime(&r) else { continue }
                 }
-                inferYear(&r)
+                year.finish(&r)
                 return .record(r)
             }
             if finished {
@@ -113,8 +112,7 @@ final class InputStream: @unchecked Sendable {
                 while nextProgress < current.progress.count {
                     let p = current.progress[nextProgress]
                     nextProgress += 1
-                    var t: EventTime? = p.time.time
-                    if let stamp = p.time.stamp { t = year.current.flatMap { timestamps.syslogTime(stamp, year: $0) } }
+                    let t = p.time.stamp.map { year.time(of: $0) } ?? p.time.time
                     if let t { return .progress(host: p.host, time: t) }
                 }
                 between = .boundary
@@ -156,7 +154,7 @@ final class InputStream: @unchecked Sendable {
         if releasingAt < releasing.count {
             var r = releasing[releasingAt]
             releasingAt += 1
-            inferYear(&r)
+            year.finish(&r)
             return .record(r)
         }
         releasing.removeAll()
@@ -265,21 +263,8 @@ final class InputStream: @unchecked Sendable {
     /// or carried from the older file of a rotated log).
     func startYear(_ y: Int, month: Int) { year.first = (y, month) }
 
-    /// The year of a first syslog time with nothing else to go by: the latest that does not put
-    /// it after the start of the run, or the current year.
-    func firstYear(_ stamp: SyslogStamp) -> Int {
-        environment.now.map { SyslogYear.latestYear(of: stamp, notAfter: $0, timestamps: timestamps) } ?? environment.currentYear
-    }
-
-    /// Gives a syslog time its year in input order, as `SyslogYear` infers it.
-    private func inferYear(_ r: inout LockRecord) {
-        if let stamp = r.syslogStamp {
-            let y = year.year(for: stamp, firstYear: firstYear)
-            if let t = timestamps.syslogTime(stamp, year: y) { r.time = t }
-        } else {
-            year.observe(fullTime: r.time)
-        }
-    }
+    /// The year of a first syslog time with nothing else to go by (`SyslogYear.firstYear`).
+    func firstYear(_ stamp: SyslogStamp) -> Int { year.firstYear(stamp) }
 }
 
 /// The journald entries of the last stretch of event time, by their cursor's hash: an entry

@@ -6,7 +6,12 @@ public protocol PipelineObserver: AnyObject {
     func refresh(correlator: Correlator, counts: Summary.Counts, latest: EventTime?)
 }
 
-/// Wires the stages: inputs → merge → watermark → attempt pairing → correlator → sink.
+/// Wires the stages: inputs → merge → ordering → attempt pairing → correlator → sink.
+///
+/// The input stage hands on events (`InputEvent`) on this, the correlating, thread; the
+/// pipeline passes each to the stage it concerns. What runs on wall time is decided by
+/// `StateCheckpoint` (`--state`) and `MetricsSchedule`; the semantics of each stage are in
+/// docs/semantics.md.
 ///
 ///     let pipeline = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
 ///     let summary = pipeline.run(sources: [try openInput("incident.log")])
@@ -112,61 +117,21 @@ public final class Pipeline {
         var ended = false
         while !sink.isClosed {
             guard let event = merger.next() else { ended = true; break }
-            let r: LockRecord
             switch event {
-            case .record(let record):
-                r = record
+            case .record(let r):
+                accept(r)
             case .progress(let host, let time):
                 reorderer.observe(host: host, at: time, into: &released)
                 if !reorderer.lagChanges.isEmpty { reportLag() }
-                continue
             case .boundary:
                 // What ordering released goes on at each chunk boundary, before the input can
-                // wait: a live pipe's events are never held back by the batching below.
+                // wait: a live pipe's events are never held back by the batching in `accept`.
                 drainReleased()
                 if keepsState { saveIfDue(waiting: false) }
-                continue
             case .waiting:
                 if keepsState { saveIfDue(waiting: true) } else { sink.flush() }
-                continue
             case .idle(let silence):
                 inputIdle(silence, keepsState: keepsState)
-                continue
-            }
-            if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
-                // Counted with its input, so that `--state` carries the count on.
-                let input = streams[min(r.origin.input, streams.count - 1)]
-                input.counts.duplicates += 1
-                input.counts.matched -= 1
-                continue
-            }
-            if shardFilter != nil, !shardFilter!.owns(r) {
-                // Another shard's: it still says how far its host has come.
-                streams[min(r.origin.input, streams.count - 1)].counts.otherShards += 1
-                reorderer.observe(host: r.hostName, at: r.time, into: &released)
-                continue
-            }
-            firstAt = min(firstAt ?? r.time, r.time)
-            lastAt = max(lastAt ?? r.time, r.time)
-            checkpoint?.appliedSinceSave = true
-            let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
-            reorderer.push(r, into: &released)
-            if !reorderer.lagChanges.isEmpty { reportLag() }
-            if lateNamed < 5, reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
-                // The first few records handled out of order are named, as other set-aside lines are.
-                lateNamed += 1
-                let name = streams[min(r.origin.input, streams.count - 1)].name
-                let why = reorderer.late == late ? "that came after a quiet input had released later ones"
-                    : reorderer.isLagging(r.hostName) ? "of lagging host \(r.host ?? "(none)") behind the release point"
-                    : "later than --max-lateness allows"
-                environment.warn("\(name):\(r.origin.line): a record \(why); handled out of order")
-            }
-            // Released records go on in batches: pairing, correlation and the sink each run over
-            // many records with their code and tables in the caches.
-            if released.count >= 1024 { drainReleased() }
-            if metrics != nil || observer != nil || alertFeed != nil,
-               metricsSchedule.recordApplied(every: observer == nil ? 4096 : 256) {
-                metricsDue()
             }
         }
         pool.stop()
@@ -203,6 +168,46 @@ public final class Pipeline {
         return summary
     }
 
+    /// Takes one lock record of the merged inputs: an entry read twice and another shard's
+    /// record stop here; the rest go to ordering, and what ordering releases goes on.
+    private func accept(_ r: LockRecord) {
+        if let entry = r.entry, !seenEntries.insert(entry, at: r.time) {
+            // Counted with its input, so that `--state` carries the count on.
+            let input = streams[min(r.origin.input, streams.count - 1)]
+            input.counts.duplicates += 1
+            input.counts.matched -= 1
+            return
+        }
+        if shardFilter != nil, !shardFilter!.owns(r) {
+            // Another shard's: it still says how far its host has come.
+            streams[min(r.origin.input, streams.count - 1)].counts.otherShards += 1
+            reorderer.observe(host: r.hostName, at: r.time, into: &released)
+            return
+        }
+        firstAt = min(firstAt ?? r.time, r.time)
+        lastAt = max(lastAt ?? r.time, r.time)
+        checkpoint?.appliedSinceSave = true
+        let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
+        reorderer.push(r, into: &released)
+        if !reorderer.lagChanges.isEmpty { reportLag() }
+        if lateNamed < 5, reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
+            // The first few records handled out of order are named, as other set-aside lines are.
+            lateNamed += 1
+            let name = streams[min(r.origin.input, streams.count - 1)].name
+            let why = reorderer.late == late ? "that came after a quiet input had released later ones"
+                : reorderer.isLagging(r.hostName) ? "of lagging host \(r.host ?? "(none)") behind the release point"
+                : "later than --max-lateness allows"
+            environment.warn("\(name):\(r.origin.line): a record \(why); handled out of order")
+        }
+        // Released records go on in batches: pairing, correlation and the sink each run over
+        // many records with their code and tables in the caches.
+        if released.count >= 1024 { drainReleased() }
+        if metrics != nil || observer != nil || alertFeed != nil,
+           metricsSchedule.recordApplied(every: observer == nil ? 4096 : 256) {
+            metricsDue()
+        }
+    }
+
     /// Decides the year of each file's first syslog time before reading, so that the rotated
     /// files of one log form one timeline across New Year (`Rotation.initialYears`).
     private func assignSyslogYears(_ streams: [InputStream]) {
@@ -215,40 +220,12 @@ public final class Pipeline {
             paths = zip(paths, logs).map { path, log in log.flatMap { l in logs.filter { $0 == l }.count > 1 ? path : nil } }
         }
         guard paths.contains(where: { $0 != nil }) else { return }
-        let stamps = paths.map { $0.flatMap { Self.firstSyslogStamp(path: $0, decoder: decoder) } }
+        let stamps = paths.map { $0.flatMap { SyslogYear.firstStamp(path: $0, decoder: decoder) } }
         guard stamps.contains(where: { $0 != nil }) else { return }
         let years = Rotation.initialYears(paths: paths, firstStamps: stamps, given: configuration.year,
                                           latest: { s in streams[0].firstYear(s) })
         for k in streams.indices {
             if let y = years[k], let stamp = stamps[k] { streams[k].startYear(y, month: stamp.month) }
-        }
-    }
-
-    /// The first syslog time in the first 256 KiB of a file, or nil: none there, a full time
-    /// first, or the file cannot be read again.
-    private static func firstSyslogStamp(path: String, decoder: RecordDecoder) -> SyslogStamp? {
-        guard let source = try? openInput(path) else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 256 << 10)
-        var filled = 0
-        while filled < bytes.count {
-            let n = (try? bytes.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }) ?? 0
-            if n == 0 { break }
-            filled += n
-        }
-        var rec = LogRecord()
-        // A byte-order mark is not part of the first line (as the reader skips it).
-        var start = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
-        return bytes.withUnsafeBytes { all -> SyslogStamp? in
-            while start < filled {
-                var end = start
-                while end < filled, all[end] != 0x0A { end += 1 }
-                guard end < filled else { return nil }
-                defer { start = end + 1 }
-                guard decoder.decode(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &rec) == nil else { continue }
-                if let stamp = rec.syslogStamp { return stamp }
-                if rec.time != nil { return nil }
-            }
-            return nil
         }
     }
 

@@ -50,16 +50,21 @@ let base: Int64 = 1_795_701_600_000_000
 
     @Test func syslogYearIsInferredAndRollsOver() {
         func stamp(_ month: Int, _ day: Int = 1) -> SyslogStamp { SyslogStamp(month: month, day: day, secondOfDay: 0, micros: 0, end: 0) }
-        var y = SyslogYear()
-        #expect(y.year(for: stamp(12), firstYear: { _ in 2025 }) == 2025)
-        #expect(y.year(for: stamp(1), firstYear: { _ in 2025 }) == 2026)
+        var y = SyslogYear(currentYear: 2025)
+        #expect(y.year(for: stamp(12)) == 2025)
+        #expect(y.year(for: stamp(1)) == 2026)
         // `--year` is the year of the first line; the log goes on across New Year.
-        var given = SyslogYear(initial: 2026)
-        #expect(given.year(for: stamp(12, 31), firstYear: { _ in 2025 }) == 2026)
-        #expect(given.year(for: stamp(1, 1), firstYear: { _ in 2025 }) == 2027)
-        var seen = SyslogYear()
+        var given = SyslogYear(initial: 2026, currentYear: 2025)
+        #expect(given.year(for: stamp(12, 31)) == 2026)
+        #expect(given.year(for: stamp(1, 1)) == 2027)
+        var seen = SyslogYear(currentYear: 1999)
         seen.observe(fullTime: EventTime(micros: base))
-        #expect(seen.year(for: stamp(11), firstYear: { _ in 1999 }) == 2026)
+        #expect(seen.year(for: stamp(11)) == 2026)
+        // A run's record: its stamp becomes its time in the year reached.
+        var record = LockRecord(kind: .failed, time: EventTime(micros: 0), profile: "p")
+        record.syslogStamp = stamp(12, 31)
+        seen.finish(&record)
+        #expect(record.time.rfc3339 == "2026-12-31T00:00:00.000Z")
         // Read live: never more than a day ahead of now (2026-11-26T14:00:00Z).
         let now = EventTime(micros: base), p = TimestampParser()
         #expect(SyslogYear.latestYear(of: stamp(12, 31), notAfter: now, timestamps: p) == 2025)
