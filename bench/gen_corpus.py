@@ -9,6 +9,8 @@
 import gzip, json, os, random, sys, time as _time
 
 def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-") or len(sys.argv) > 3:
+        sys.exit("usage: gen_corpus.py DIR [BYTES]   (" + __doc__.splitlines()[0].lower().rstrip(".") + ")")
     out = sys.argv[1]
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
     os.makedirs(out, exist_ok=True)

@@ -68,10 +68,9 @@ int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *m
 
 static inline int is_digit(uint8_t c) { return (unsigned)(c - '0') <= 9; }
 
+/* two_digits at b[i], when both bytes are within b[0..n). */
 static inline int two_digits_at(const uint8_t *b, size_t n, size_t i, int *v) {
-    if (i + 2 > n || !is_digit(b[i]) || !is_digit(b[i + 1])) return 0;
-    *v = (b[i] - '0') * 10 + (b[i + 1] - '0');
-    return 1;
+    return i + 2 <= n && two_digits(b + i, v);
 }
 
 int lw_parse_offset(const uint8_t *b, size_t n, size_t i, int64_t *seconds, size_t *end) {

@@ -214,7 +214,7 @@ public final class RegexSet {
     }
 
     /// The patterns, kept alive for the handles.
-    public let regexes: [Regex]
+    private let regexes: [Regex]
     private let matchData: [MatchData]
     private let handles: UnsafeMutableBufferPointer<Handles>
 

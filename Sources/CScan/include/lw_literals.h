@@ -50,9 +50,6 @@ size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t
 /* Whether the processor has AVX2 (always 0 off x86-64). */
 int lw_has_avx2(void);
 
-/* Whether the processor has AVX2 (always 0 off x86-64). */
-int lw_has_avx2(void);
-
 /* The number of '\n' bytes in p[0..n). */
 size_t lw_count_newlines(const uint8_t *p, size_t n);
 

@@ -136,7 +136,7 @@ final class NameTable: @unchecked Sendable {
 /// most `limit` names and starts over when full, so that its memory does not grow with the input.
 final class NameCache {
     /// The C cache of this thread's names.
-    let cache: UnsafeMutablePointer<lw_names>
+    private let cache: UnsafeMutablePointer<lw_names>
 
     init(limit: Int = 1 << 16) {
         guard let c = lw_names_new(limit) else { fatalError("out of memory for the name cache") }

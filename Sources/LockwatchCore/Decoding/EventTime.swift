@@ -45,11 +45,6 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
-func pad(_ v: Int, _ width: Int) -> String {
-    let s = String(v)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}
-
 /// Proleptic Gregorian calendar arithmetic (Howard Hinnant's algorithms), free of Foundation.
 enum CivilCalendar {
     static func days(year: Int64, month: Int, day: Int) -> Int64 {

@@ -141,16 +141,7 @@ public struct FieldSet: Sendable, Equatable {
         try withValues { try $0.withValue(f, body) }
     }
 
-    /// Whether the field's value equals `word` exactly.
-    func valueEquals(_ f: Field, _ word: StaticString) -> Bool { withValues { $0.valueEquals(f, word) } }
-
     public static func == (a: FieldSet, b: FieldSet) -> Bool { Field.allCases.allSatisfy { a[$0] == b[$0] } }
-
-    /// Whether a boolean-ish field says true (`FieldValues.isTrue`).
-    public func isTrue(_ f: Field) -> Bool { withValues { $0.isTrue(f) } }
-
-    /// Whether a boolean-ish field says false (`FieldValues.isFalse`).
-    public func isFalse(_ f: Field) -> Bool { withValues { $0.isFalse(f) } }
 
     /// Empties the set, keeping the storage for the next record.
     mutating func reset() {

@@ -145,7 +145,7 @@ public struct RecordDecoder: Sendable {
     /// Whether the line is a JSON object (its first byte past blanks is `{`): `decode` reads it as JSON.
     static func looksJSON(_ line: UnsafeRawBufferPointer) -> Bool {
         var first = 0
-        while first < line.count, line[first] == 0x20 || line[first] == 0x09 { first += 1 }
+        while first < line.count, lw_is_blank(line[first]) != 0 { first += 1 }
         return first < line.count && line[first] == UInt8(ascii: "{")
     }
 
@@ -416,7 +416,7 @@ public struct RecordDecoder: Sendable {
             rest.append(0x20)
             rest.append(contentsOf: key.utf8)
             rest.append(UInt8(ascii: "="))
-            if text.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) || text.isEmpty {
+            if text.utf8.contains(where: { lw_is_blank($0) != 0 }) || text.isEmpty {
                 rest.append(UInt8(ascii: "\""))
                 rest.append(contentsOf: text.utf8)
                 rest.append(UInt8(ascii: "\""))

@@ -115,11 +115,16 @@ public final class Pipeline {
         defer { pool.stop() }
         var merger = Merger(streams: streams)
         var ended = false
-        while !sink.isClosed {
+        // A closed sink (stdout gone) ends the run before the next record is read; the input's
+        // moments up to that record are still handled.
+        var closedEnds = true
+        while !(closedEnds && sink.isClosed) {
             guard let event = merger.next() else { ended = true; break }
+            closedEnds = false
             switch event {
             case .record(let r):
                 accept(r)
+                closedEnds = true
             case .progress(let host, let time):
                 reorderer.observe(host: host, at: time, into: &released)
                 if !reorderer.lagChanges.isEmpty { reportLag() }
@@ -375,8 +380,7 @@ public final class Pipeline {
         do {
             try writeAtomically(metrics.exposition(), to: path)
         } catch {
-            if !metricsSchedule.writeFailed { environment.warn("\(error)") }
-            metricsSchedule.writeFailed = true
+            if metricsSchedule.writeFailedFirst() { environment.warn("\(error)") }
         }
     }
 

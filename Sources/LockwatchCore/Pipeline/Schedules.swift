@@ -67,8 +67,8 @@ struct MetricsSchedule {
     private var recordsSinceClock = 0
     private var lastRefresh: EventTime?
     private var lastWrite: EventTime?
-    /// Whether writing the file failed (said once on stderr).
-    var writeFailed = false
+    /// Whether writing the file has failed (said once on stderr).
+    private var writeFailed = false
 
     init(fileInterval: TimeSpan) { self.fileInterval = fileInterval }
 
@@ -93,4 +93,10 @@ struct MetricsSchedule {
 
     /// Notes a write of the file at `now`.
     mutating func wrote(at now: EventTime) { lastWrite = now }
+
+    /// Notes a failed write; true the first time, when it is said.
+    mutating func writeFailedFirst() -> Bool {
+        defer { writeFailed = true }
+        return !writeFailed
+    }
 }
