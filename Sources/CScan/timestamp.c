@@ -66,6 +66,27 @@ int lw_iso_prefix(const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *m
     return 1;
 }
 
+int lw_iso_prefix_cached(lw_date_cache *cache, const uint8_t *p, size_t n, int64_t *local_seconds, int32_t *micros,
+                         size_t *end) {
+    if (n < 19) return 0;
+    uint64_t head;
+    uint16_t tail;
+    memcpy(&head, p, 8);
+    memcpy(&tail, p + 8, 2);
+    if (!(cache->valid && head == cache->head && tail == cache->tail)) {
+        int64_t days;
+        if (!iso_date(p, &days)) return 0;
+        cache->head = head;
+        cache->tail = tail;
+        cache->days = days;
+        cache->valid = 1;
+    }
+    int64_t sod;
+    if (!iso_clock(p, n, &sod, micros, end)) return 0;
+    *local_seconds = cache->days * 86400 + sod;
+    return 1;
+}
+
 static inline int is_digit(uint8_t c) { return (unsigned)(c - '0') <= 9; }
 
 /* two_digits at b[i], when both bytes are within b[0..n). */

@@ -134,8 +134,8 @@ public struct RecordDecoder: Sendable {
     /// `decode` must take the line. It decides nothing of its own: the shape, the time and the
     /// fields are found by the functions `decode` calls, so where it returns a time, `decode`
     /// gives the same fields and time.
-    func decodeInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans) -> EventTime? {
-        guard decodesInPlace, !Self.looksJSON(line), let time = leadingTime(line).time else { return nil }
+    func decodeInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, dates: DateCache? = nil) -> EventTime? {
+        guard decodesInPlace, !Self.looksJSON(line), let time = leadingTime(line, dates: dates).time else { return nil }
         if format == .auto, textEnvelope(line, forced: nil) != nil { return nil }
         var escaped: [(Field, Range<Int>)] = []
         KeyValueScanner.fill(&spans, from: line, base: 0, keys: keys, escaped: &escaped)
@@ -150,10 +150,10 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Where a text app line's content starts (past spaces), and the time it starts with, if any.
-    private func leadingTime(_ b: UnsafeRawBufferPointer) -> (first: Int, time: EventTime?) {
+    private func leadingTime(_ b: UnsafeRawBufferPointer, dates: DateCache? = nil) -> (first: Int, time: EventTime?) {
         var first = 0
         while first < b.count, b[first] == 0x20 { first += 1 }
-        return (first, timestamps.parseISO(b, at: first)?.time)
+        return (first, timestamps.parseISO(b, at: first, dates: dates)?.time)
     }
 
     /// Decodes one line (without its newline).

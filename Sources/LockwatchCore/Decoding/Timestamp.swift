@@ -60,6 +60,19 @@ struct SyslogStamp: Equatable, Sendable {
     }
 }
 
+/// The last date one thread's timestamps had (`lw_date_cache`), so that the lines of one day
+/// convert their date once. Not `Sendable`: the worker that owns it is its only user.
+final class DateCache {
+    let state: UnsafeMutablePointer<lw_date_cache>
+
+    init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: lw_date_cache())
+    }
+
+    deinit { state.deallocate() }
+}
+
 /// Parses every timestamp form of docs/semantics.md ("Inputs") from bytes, without Foundation on the hot path.
 ///
 /// RFC 3339 / ISO 8601 with `T` or a space, a fraction after `.` or `,`, zone `Z`, `±hh:mm`,
@@ -71,9 +84,12 @@ public struct TimestampParser: Sendable {
 
     public init(zone: ZoneRule = .utc) { self.zone = zone }
 
-    /// Parses a whole field value: an ISO/Go timestamp or an epoch number.
-    public func parse(_ b: UnsafeRawBufferPointer) -> EventTime? {
-        if let iso = parseISO(b, at: 0), iso.end == b.count { return iso.time }
+    /// Parses a whole field value: an ISO/Go timestamp or an epoch number. `dates`: the
+    /// calling thread's cache of the last date read, if it keeps one.
+    public func parse(_ b: UnsafeRawBufferPointer) -> EventTime? { parse(b, dates: nil) }
+
+    func parse(_ b: UnsafeRawBufferPointer, dates: DateCache?) -> EventTime? {
+        if let iso = parseISO(b, at: 0, dates: dates), iso.end == b.count { return iso.time }
         return TimestampParser.parseEpoch(b)
     }
 
@@ -85,12 +101,19 @@ public struct TimestampParser: Sendable {
 
     /// Parses an ISO 8601 / RFC 3339 or Go-style timestamp starting at `i`; returns where it ended.
     public func parseISO(_ b: UnsafeRawBufferPointer, at i0: Int) -> (time: EventTime, end: Int)? {
+        parseISO(b, at: i0, dates: nil)
+    }
+
+    /// `parseISO`, the date taken from `dates` when it is the one read last on this thread.
+    func parseISO(_ b: UnsafeRawBufferPointer, at i0: Int, dates: DateCache?) -> (time: EventTime, end: Int)? {
         // The common layout in one C call; anything else (Go's slashes, no seconds, a short
         // text) through the general parse below.
         var local: Int64 = 0, fraction: Int32 = 0, length = 0
-        if i0 < b.count, let base = b.baseAddress,
-           lw_iso_prefix(base.assumingMemoryBound(to: UInt8.self) + i0, b.count - i0, &local, &fraction, &length) != 0 {
-            return zoned(b, localSeconds: local, micros: Int(fraction), at: i0 + length)
+        if i0 < b.count, let base = b.baseAddress {
+            let p = base.assumingMemoryBound(to: UInt8.self) + i0
+            let found = if let dates { lw_iso_prefix_cached(dates.state, p, b.count - i0, &local, &fraction, &length) }
+                else { lw_iso_prefix(p, b.count - i0, &local, &fraction, &length) }
+            if found != 0 { return zoned(b, localSeconds: local, micros: Int(fraction), at: i0 + length) }
         }
         return parseISOGeneral(b, at: i0)
     }
@@ -114,6 +137,7 @@ public struct TimestampParser: Sendable {
     }
 
     /// The zone after a timestamp's clock at `i` (`Z`, an offset, or none: `--tz`), applied.
+    @inline(__always)
     private func zoned(_ b: UnsafeRawBufferPointer, localSeconds: Int64, micros: Int, at i0: Int) -> (time: EventTime, end: Int) {
         var i = i0
         var utc: Int64

@@ -37,6 +37,7 @@ public final class Matcher {
     private let skipProof: Shortcut.Proof?
     private let timestamps: TimestampParser
     private let names = NameCache()
+    private let dates = DateCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most
     /// once per record; `gate[k]` is rule k's.
     private let gates: [Prefilter]
@@ -156,7 +157,7 @@ public final class Matcher {
             }
         }
         let line = DecodedLine(subject: record.subject, time: record.time, envelopeHost: record.envelopeHostRange,
-                               syslogStamp: record.syslogStamp, cursor: record.cursor)
+                               syslogStamp: record.syslogStamp, entry: record.cursor.map(Self.entryHash))
         return record.fields.withValues { build(found, line, $0, origin: origin, into: &records) }
     }
 
@@ -228,7 +229,8 @@ public final class Matcher {
         /// The envelope's host column or field, a range of the fields' bytes.
         var envelopeHost: Range<Int>? = nil
         var syslogStamp: SyslogStamp? = nil
-        var cursor: String? = nil
+        /// The journald entry, as its cursor's hash (`entryHash`).
+        var entry: UInt64? = nil
     }
 
     /// The lock record of rule `k`'s match: the one definition of every record value (names,
@@ -264,9 +266,9 @@ public final class Matcher {
         records.append(LockRecord(
             kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
             symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
-            expires: fields.withValue(.expires, { timestamps.parse($0) }) ?? nil, latency: latency, skipped: skipped,
+            expires: fields.withValue(.expires, { timestamps.parse($0, dates: dates) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == line.time ? line.syslogStamp : nil))
-        if let cursor = line.cursor { records[records.count - 1].entry = Self.entryHash(cursor) }
+        if let entry = line.entry { records[records.count - 1].entry = entry }
         return .record(rule: k, timeless: time == nil)
     }
 

@@ -116,6 +116,8 @@ final class ChunkWorker {
     /// Whether lines are first tried in place (`RecordDecoder.decodeInPlace`,
     /// `Matcher.matchInPlace`): the plain lane.
     let plainLane: Bool
+    /// This worker's last date read, for the plain lane's times.
+    private let dates = DateCache()
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
     /// Records the last chunk gave: the next chunk's array is made that large at once, so that
@@ -196,7 +198,7 @@ final class ChunkWorker {
         // The plain lane first: the commonest lock line, decoded and read in place.
         if plainLane {
             var spans = FieldSet.Spans()
-            if let time = decoder.decodeInPlace(line, spans: &spans),
+            if let time = decoder.decodeInPlace(line, spans: &spans, dates: dates),
                let outcome = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time,
                                                  origin: Origin(input: input, line: number), appendingTo: &result.records) {
                 return count(outcome, number, &result)
