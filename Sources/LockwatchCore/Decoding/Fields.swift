@@ -87,11 +87,15 @@ public struct FieldSet: Sendable, Equatable {
     /// Per field: 0 when absent, else `start + 1` in the low and `end` in the high 32 bits.
     var spans = Spans()
 
-    /// One packed range per field, inline.
+    /// One packed range per field, inline: room for `capacity` fields, the most the C key
+    /// table numbers (`lw_keytable`), so that a new `Field` case needs nothing here.
     struct Spans: Sendable, Equatable {
-        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        static let capacity = 32
+        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
         subscript(_ f: Field) -> Range<Int>? {
             get {
@@ -205,6 +209,9 @@ enum KeyValueScanner {
 
         /// Keys earlier in the list win when the same text is given twice.
         init(_ keys: [(String, Field)]) {
+            // Every field has its slot in `FieldSet.Spans` and its number in the C table.
+            precondition(Field.allCases.count <= FieldSet.Spans.capacity,
+                         "\(Field.allCases.count) fields, but FieldSet.Spans and lw_keytable hold \(FieldSet.Spans.capacity)")
             table = .allocate(capacity: 1)
             table.initialize(to: lw_keytable())
             for (key, field) in keys {

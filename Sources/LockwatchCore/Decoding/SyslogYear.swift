@@ -93,31 +93,21 @@ struct SyslogYear: Sendable {
         return Int(nowYear) - 1
     }
 
-    /// The first syslog time in the first 256 KiB of a file, or nil: none there, a full time
-    /// first, or the file cannot be read again.
-    static func firstStamp(path: String, decoder: RecordDecoder) -> SyslogStamp? {
-        guard let source = try? openInput(path) else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 256 << 10)
-        var filled = 0
-        while filled < bytes.count {
-            let n = (try? bytes.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }) ?? 0
-            if n == 0 { break }
-            filled += n
-        }
+    /// The first syslog time among the whole lines of `bytes` (the start of a file), or nil:
+    /// none there, or a full time first.
+    static func firstStamp(in bytes: UnsafeRawBufferPointer, decoder: RecordDecoder) -> SyslogStamp? {
         var rec = LogRecord()
         // A byte-order mark is not part of the first line (as the reader skips it).
-        var start = filled >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
-        return bytes.withUnsafeBytes { all -> SyslogStamp? in
-            while start < filled {
-                var end = start
-                while end < filled, all[end] != 0x0A { end += 1 }
-                guard end < filled else { return nil }
-                defer { start = end + 1 }
-                guard decoder.decode(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &rec) == nil else { continue }
-                if let stamp = rec.syslogStamp { return stamp }
-                if rec.time != nil { return nil }
-            }
-            return nil
+        var start = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            guard end < bytes.count else { return nil }
+            defer { start = end + 1 }
+            guard decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), into: &rec) == nil else { continue }
+            if let stamp = rec.syslogStamp { return stamp }
+            if rec.time != nil { return nil }
         }
+        return nil
     }
 }

@@ -18,7 +18,8 @@ enum InputEvent {
 }
 
 /// One input: its reader (used by one worker at a time), the results the workers filed for
-/// it, and the consumer's side, which hands on its lock records in input order.
+/// it, and the consumer's side, which hands on its lock records and its moments
+/// (`InputEvent`) in input order.
 final class InputStream: @unchecked Sendable {
     // `reading`, `ended`, `issued`, `consumed` and `results` are guarded by the pool's condition;
     // `reader` is used only by the worker that set `reading`; the rest only by the consumer.

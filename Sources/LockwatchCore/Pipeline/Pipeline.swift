@@ -225,13 +225,28 @@ public final class Pipeline {
             paths = zip(paths, logs).map { path, log in log.flatMap { l in logs.filter { $0 == l }.count > 1 ? path : nil } }
         }
         guard paths.contains(where: { $0 != nil }) else { return }
-        let stamps = paths.map { $0.flatMap { SyslogYear.firstStamp(path: $0, decoder: decoder) } }
+        let stamps = paths.map { $0.flatMap { path in
+            Self.head(of: path).flatMap { bytes in bytes.withUnsafeBytes { SyslogYear.firstStamp(in: $0, decoder: decoder) } }
+        } }
         guard stamps.contains(where: { $0 != nil }) else { return }
         let years = Rotation.initialYears(paths: paths, firstStamps: stamps, given: configuration.year,
                                           latest: { s in streams[0].firstYear(s) })
         for k in streams.indices {
             if let y = years[k], let stamp = stamps[k] { streams[k].startYear(y, month: stamp.month) }
         }
+    }
+
+    /// The first 256 KiB of a file (decompressed), or nil when it cannot be read again.
+    private static func head(of path: String) -> [UInt8]? {
+        guard let source = try? openInput(path) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 256 << 10)
+        var filled = 0
+        while filled < bytes.count {
+            let n = (try? bytes.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }) ?? 0
+            if n == 0 { break }
+            filled += n
+        }
+        return Array(bytes[..<filled])
     }
 
     // MARK: State (`--state`)
