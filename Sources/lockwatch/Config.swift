@@ -40,7 +40,7 @@ struct ConfigLayers {
 
     /// The scan command's arguments with the config file's and the environment's settings put
     /// before the user's own (the last of repeated options wins); records where each came from.
-    /// - Throws: `RulesFileError` (file, line, message) for a config file that cannot be used.
+    /// - Throws: `YAMLFileError` (file, line, message) for a config file that cannot be used.
     static func apply(_ args: [String], environment: [String: String]) throws -> [String] {
         // The config file: --config FILE on the command line, else LOCKWATCH_CONFIG.
         var configPath = environment["LOCKWATCH_CONFIG"]
@@ -59,22 +59,22 @@ struct ConfigLayers {
         if let path = configPath {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw RulesFileError(file: path, line: nil, message: "cannot read the config: \(error.localizedDescription)")
+                throw YAMLFileError(file: path, line: nil, message: "cannot read the config: \(error.localizedDescription)")
             }
             let root: Node?
             do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-                throw RulesFileError(file: path, yaml: e)
+                throw YAMLFileError(file: path, yaml: e)
             }
             if let root, root.null == nil {
-                guard let m = root.mapping else { throw RulesFileError(file: path, line: 1, message: "expected a mapping of settings, such as `ttl: 45s`") }
+                guard let m = root.mapping else { throw YAMLFileError(file: path, line: 1, message: "expected a mapping of settings, such as `ttl: 45s`") }
                 for (key, value) in m {
                     let name = (key.string ?? "").replacingOccurrences(of: "_", with: "-")
                     guard names.contains(name) else {
-                        throw RulesFileError(file: path, line: key.mark?.line,
+                        throw YAMLFileError(file: path, line: key.mark?.line,
                                              message: "unknown setting `\(key.string ?? "?")` (known: \(options.map(\.name).joined(separator: ", ")))")
                     }
                     guard let v = value.string else {
-                        throw RulesFileError(file: path, line: value.mark?.line, message: "\(name): expected a single value")
+                        throw YAMLFileError(file: path, line: value.mark?.line, message: "\(name): expected a single value")
                     }
                     injected += ["--\(name)", v]
                     settings[name] = Setting(value: v, source: "config \(path):\(key.mark?.line ?? 0)")

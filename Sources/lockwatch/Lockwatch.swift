@@ -130,7 +130,7 @@ struct Scan: ParsableCommand {
     }
 
     /// The one configuration value this command hands to the pipeline.
-    /// - Throws: `RulesFileError` when `--rules` cannot be used.
+    /// - Throws: `YAMLFileError` when `--rules` cannot be used.
     func makeConfiguration() throws -> Configuration {
         var configuration = try analysis.makeConfiguration()
         configuration.metricsFile = metricsFile

@@ -44,7 +44,7 @@ import LockwatchCore
         do {
             _ = try RulesFile.parse(text, file: "mine.yml")
             Issue.record("accepted: \(text)")
-        } catch let e as RulesFileError {
+        } catch let e as YAMLFileError {
             #expect(e.line == line, "\(e)")
             #expect(e.description.hasPrefix("mine.yml:\(line): "), "\(e)")
             #expect(e.description.contains(message), "\(e)")

@@ -27,13 +27,13 @@ public struct RulesFile: Sendable {
     public var effectiveRules: [Rule] { replaceDefaults ? rules : rules + DefaultRules.rules() }
 
     /// Loads and checks the file at `path`.
-    /// - Throws: `RulesFileError`, naming the file, the line and what is wrong.
+    /// - Throws: `YAMLFileError`, naming the file, the line and what is wrong.
     public static func load(_ path: String) throws -> RulesFile {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw RulesFileError(file: path, line: nil, message: "cannot read: \(error.localizedDescription)")
+            throw YAMLFileError(file: path, line: nil, message: "cannot read: \(error.localizedDescription)")
         }
         return try parse(text, file: path)
     }
@@ -44,12 +44,12 @@ public struct RulesFile: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw RulesFileError(file: file, yaml: e)
+            throw YAMLFileError(file: file, yaml: e)
         } catch {
-            throw RulesFileError(file: file, line: nil, message: "\(error)")
+            throw YAMLFileError(file: file, line: nil, message: "\(error)")
         }
         guard let top = root?.mapping else {
-            throw RulesFileError(file: file, line: root?.mark?.line, message: "expected a mapping with a `rules:` list")
+            throw YAMLFileError(file: file, line: root?.mark?.line, message: "expected a mapping with a `rules:` list")
         }
         var out = RulesFile(rules: [], replaceDefaults: false, examples: [], warnings: [])
         for (key, value) in top {
@@ -57,25 +57,25 @@ public struct RulesFile: Sendable {
             case "rules": break
             case "replace_defaults":
                 guard let b = value.bool else {
-                    throw RulesFileError(file: file, line: value.mark?.line, message: "replace_defaults must be true or false")
+                    throw YAMLFileError(file: file, line: value.mark?.line, message: "replace_defaults must be true or false")
                 }
                 out.replaceDefaults = b
             default:
-                throw RulesFileError(file: file, line: key.mark?.line,
+                throw YAMLFileError(file: file, line: key.mark?.line,
                                      message: "unknown key `\(key.string ?? "?")` (known: rules, replace_defaults)")
             }
         }
         guard let list = top["rules"] else {
-            throw RulesFileError(file: file, line: top.mark?.line, message: "no `rules:` list")
+            throw YAMLFileError(file: file, line: top.mark?.line, message: "no `rules:` list")
         }
         guard let items = list.sequence else {
-            throw RulesFileError(file: file, line: list.mark?.line, message: "`rules:` must be a list of rules")
+            throw YAMLFileError(file: file, line: list.mark?.line, message: "`rules:` must be a list of rules")
         }
         var names: Set<String> = []
         for item in items {
             let (rule, examples) = try parseRule(item, file: file)
             guard names.insert(rule.name).inserted else {
-                throw RulesFileError(file: file, line: item.mark?.line, message: "a second rule named \(rule.name)")
+                throw YAMLFileError(file: file, line: item.mark?.line, message: "a second rule named \(rule.name)")
             }
             if rule.literals.isEmpty {
                 out.warnings.append("\(file):\(item.mark?.line ?? 0): rule \(rule.name) has no prefilter: every line of the input goes through its pattern (slow); give a literal every matching line contains")
@@ -84,7 +84,7 @@ public struct RulesFile: Sendable {
             out.examples += examples
         }
         if out.replaceDefaults && out.rules.isEmpty {
-            throw RulesFileError(file: file, line: list.mark?.line, message: "replace_defaults: true with no rules recognises nothing")
+            throw YAMLFileError(file: file, line: list.mark?.line, message: "replace_defaults: true with no rules recognises nothing")
         }
         return out
     }
@@ -94,31 +94,31 @@ public struct RulesFile: Sendable {
     private static func parseRule(_ node: Node, file: String) throws -> (Rule, [(String, String, Int)]) {
         let line = node.mark?.line
         guard let m = node.mapping else {
-            throw RulesFileError(file: file, line: line, message: "a rule must be a mapping (name, kind, pattern, …)")
+            throw YAMLFileError(file: file, line: line, message: "a rule must be a mapping (name, kind, pattern, …)")
         }
         for (key, _) in m where !ruleKeys.contains(key.string ?? "") {
-            throw RulesFileError(file: file, line: key.mark?.line,
+            throw YAMLFileError(file: file, line: key.mark?.line,
                                  message: "unknown rule key `\(key.string ?? "?")` (known: \(ruleKeys.joined(separator: ", ")))")
         }
         guard let name = m["name"]?.string, !name.isEmpty else {
-            throw RulesFileError(file: file, line: line, message: "a rule needs a `name`")
+            throw YAMLFileError(file: file, line: line, message: "a rule needs a `name`")
         }
         guard let kindText = m["kind"]?.string else {
-            throw RulesFileError(file: file, line: line, message: "rule \(name) needs a `kind` (\(RecordKind.allCases.map(\.rawValue).joined(separator: " | ")))")
+            throw YAMLFileError(file: file, line: line, message: "rule \(name) needs a `kind` (\(RecordKind.allCases.map(\.rawValue).joined(separator: " | ")))")
         }
         guard let kind = RecordKind(rawValue: kindText) else {
-            throw RulesFileError(file: file, line: m["kind"]?.mark?.line,
+            throw YAMLFileError(file: file, line: m["kind"]?.mark?.line,
                                  message: "rule \(name): unknown kind `\(kindText)` (\(RecordKind.allCases.map(\.rawValue).joined(separator: " | ")))")
         }
         guard let patternNode = m["pattern"], let pattern = patternNode.string, !pattern.isEmpty else {
-            throw RulesFileError(file: file, line: line, message: "rule \(name) needs a `pattern`")
+            throw YAMLFileError(file: file, line: line, message: "rule \(name) needs a `pattern`")
         }
         let caseInsensitive = m["prefilter_case_insensitive"]?.bool ?? false
         var literals: [Literal] = []
         if let p = m["prefilter"] {
             let texts = p.sequence.map { $0.compactMap(\.string) } ?? p.string.map { [$0] } ?? []
             guard !texts.isEmpty, texts.allSatisfy({ !$0.isEmpty }) else {
-                throw RulesFileError(file: file, line: p.mark?.line, message: "rule \(name): `prefilter` must be a literal or a list of literals")
+                throw YAMLFileError(file: file, line: p.mark?.line, message: "rule \(name): `prefilter` must be a literal or a list of literals")
             }
             literals = texts.map { Literal($0, caseInsensitive: caseInsensitive) }
         }
@@ -126,19 +126,19 @@ public struct RulesFile: Sendable {
         do {
             rule = try Rule(name: name, kind: kind, pattern: pattern, literals: literals)
         } catch let e as RegexCompileError {
-            throw RulesFileError(file: file, line: patternNode.mark?.line,
+            throw YAMLFileError(file: file, line: patternNode.mark?.line,
                                  message: "rule \(name): bad pattern: \(e.message) at offset \(e.offset):\n  \(pattern)\n  \(String(repeating: " ", count: pattern.utf8.prefix(e.offset).count))^")
         } catch {
-            throw RulesFileError(file: file, line: patternNode.mark?.line, message: "\(error)")
+            throw YAMLFileError(file: file, line: patternNode.mark?.line, message: "\(error)")
         }
         var examples: [(String, String, Int)] = []
         if let ex = m["examples"] {
             guard let list = ex.sequence else {
-                throw RulesFileError(file: file, line: ex.mark?.line, message: "rule \(name): `examples` must be a list of log lines")
+                throw YAMLFileError(file: file, line: ex.mark?.line, message: "rule \(name): `examples` must be a list of log lines")
             }
             for e in list {
                 guard let text = e.string else {
-                    throw RulesFileError(file: file, line: e.mark?.line, message: "rule \(name): an example must be a log line")
+                    throw YAMLFileError(file: file, line: e.mark?.line, message: "rule \(name): an example must be a log line")
                 }
                 examples.append((name, text, e.mark?.line ?? 0))
             }
@@ -147,8 +147,9 @@ public struct RulesFile: Sendable {
     }
 }
 
-/// A rules file that cannot be used: the file, the line, and why.
-public struct RulesFileError: Error, CustomStringConvertible, Sendable {
+/// A YAML file lockwatch reads — a rules file, a settings file, a replay case — that cannot be
+/// used: the file, the line, and why.
+public struct YAMLFileError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let line: Int?
     public let message: String

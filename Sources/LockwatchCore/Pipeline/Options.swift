@@ -116,7 +116,7 @@ public struct RecognitionOptions: ParsableArguments {
     public var rules: String?
 
     /// Puts these choices into a configuration; loads the rules file.
-    /// - Throws: `RulesFileError`.
+    /// - Throws: `YAMLFileError`.
     public func apply(to configuration: inout Configuration) throws -> RulesFile? {
         configuration.inputFormat = inputFormat
         configuration.zone = tz
@@ -164,7 +164,7 @@ public struct AnalysisOptions: ParsableArguments {
     @OptionGroup(title: "Thresholds") public var thresholds: ThresholdOptions
 
     /// The configuration these flags describe; loads the rules file.
-    /// - Throws: `RulesFileError` when `--rules` cannot be used.
+    /// - Throws: `YAMLFileError` when `--rules` cannot be used.
     public func makeConfiguration() throws -> Configuration {
         var configuration = Configuration()
         configuration.thresholds = thresholds.thresholds

@@ -39,41 +39,41 @@ public struct ReplayCase: Sendable {
     }
 
     /// Loads a case file.
-    /// - Throws: `RulesFileError` (file, line, message) when it cannot be used.
+    /// - Throws: `YAMLFileError` (file, line, message) when it cannot be used.
     public static func load(_ path: String) throws -> ReplayCase {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw RulesFileError(file: path, line: nil, message: "cannot read: \(error.localizedDescription)")
+            throw YAMLFileError(file: path, line: nil, message: "cannot read: \(error.localizedDescription)")
         }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-            throw RulesFileError(file: path, yaml: e)
+            throw YAMLFileError(file: path, yaml: e)
         }
-        guard let m = root?.mapping else { throw RulesFileError(file: path, line: 1, message: "expected a mapping (name, args, log, expect, summary)") }
+        guard let m = root?.mapping else { throw YAMLFileError(file: path, line: 1, message: "expected a mapping (name, args, log, expect, summary)") }
         let known = ["name", "args", "log", "log_file", "expect", "summary"]
         for (k, _) in m where !known.contains(k.string ?? "") {
-            throw RulesFileError(file: path, line: k.mark?.line, message: "unknown key `\(k.string ?? "?")` (known: \(known.joined(separator: ", ")))")
+            throw YAMLFileError(file: path, line: k.mark?.line, message: "unknown key `\(k.string ?? "?")` (known: \(known.joined(separator: ", ")))")
         }
         var c = ReplayCase(path: path, name: m["name"]?.string ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension,
                            args: [], log: nil, logFiles: [], expect: [], summary: [:], expectLine: nil)
         if let a = m["args"] {
             guard let list = a.sequence.map({ $0.compactMap(\.string) }) ?? a.string.map({ $0.split(separator: " ").map(String.init) }) else {
-                throw RulesFileError(file: path, line: a.mark?.line, message: "`args` must be a list of flags")
+                throw YAMLFileError(file: path, line: a.mark?.line, message: "`args` must be a list of flags")
             }
             c.args = list
         }
         if let log = m["log"]?.string { c.log = Array(log.utf8) }
         if let f = m["log_file"] { c.logFiles = f.sequence.map { $0.compactMap(\.string) } ?? f.string.map { [$0] } ?? [] }
         if (c.log == nil) == c.logFiles.isEmpty {
-            throw RulesFileError(file: path, line: 1, message: "give the log inline (`log: |`) or as `log_file`, one of the two")
+            throw YAMLFileError(file: path, line: 1, message: "give the log inline (`log: |`) or as `log_file`, one of the two")
         }
         if let e = m["expect"] {
             c.expectLine = e.mark?.line
             if e.null == nil {
-                guard let list = e.sequence else { throw RulesFileError(file: path, line: e.mark?.line, message: "`expect` must be a list of events") }
+                guard let list = e.sequence else { throw YAMLFileError(file: path, line: e.mark?.line, message: "`expect` must be a list of events") }
                 for item in list {
                     guard let event = item.mapping else {
-                        throw RulesFileError(file: path, line: item.mark?.line, message: "an expected event is a mapping such as {type: escalation, reason: persistent}")
+                        throw YAMLFileError(file: path, line: item.mark?.line, message: "an expected event is a mapping such as {type: escalation, reason: persistent}")
                     }
                     c.expect.append(Self.scalars(event))
                 }
