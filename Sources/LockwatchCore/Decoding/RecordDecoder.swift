@@ -119,7 +119,7 @@ public struct RecordDecoder: Sendable {
         self.fallbackYear = fallbackYear
     }
 
-    /// Whether `decodeInPlace` may take lines: it serves only the formats whose plain lines
+    /// Whether `inPlaceTime` may take lines: it serves only the formats whose plain lines
     /// it reads (auto-detection and forced plain).
     var decodesInPlace: Bool {
         switch format {
@@ -128,18 +128,22 @@ public struct RecordDecoder: Sendable {
         }
     }
 
-    /// `decode` without copying the line, for the commonest lock line: a plain text line (no
-    /// envelope, not JSON) whose app line starts with its time and has no escaped value. Fills
-    /// `spans` with the fields as ranges of the line and returns the event time; nil when
-    /// `decode` must take the line. It decides nothing of its own: the shape, the time and the
-    /// fields are found by the functions `decode` calls, so where it returns a time, `decode`
-    /// gives the same fields and time.
-    func decodeInPlace(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans, dates: DateCache? = nil) -> EventTime? {
+    /// The first half of `decode` without copying the line, for the commonest lock line: a
+    /// plain text line (no envelope, not JSON) whose app line starts with its time. Returns
+    /// that time, or nil when `decode` must take the line. It decides nothing of its own: the
+    /// shape and the time are found by the functions `decode` calls.
+    func inPlaceTime(_ line: UnsafeRawBufferPointer, dates: DateCache? = nil) -> EventTime? {
         guard decodesInPlace, !Self.looksJSON(line), let time = leadingTime(line, dates: dates).time else { return nil }
         if format == .auto, textEnvelope(line, forced: nil) != nil { return nil }
+        return time
+    }
+
+    /// The second half, for a line `inPlaceTime` took: its fields, as ranges of the line, as
+    /// `decode` finds them; false when a value is escaped (`decode` must take the line).
+    func inPlaceFields(_ line: UnsafeRawBufferPointer, spans: inout FieldSet.Spans) -> Bool {
         var escaped: [(Field, Range<Int>)] = []
         KeyValueScanner.fill(&spans, from: line, base: 0, keys: keys, escaped: &escaped)
-        return escaped.isEmpty ? time : nil
+        return escaped.isEmpty
     }
 
     /// Whether the line is a JSON object (its first byte past blanks is `{`): `decode` reads it as JSON.
@@ -257,7 +261,7 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Tries the text envelopes in turn (only `forced` when given); nil when the line has none
-    /// of them. The one definition of what a text envelope is, for `decode` and `decodeInPlace`.
+    /// of them. The one definition of what a text envelope is, for `decode` and the plain lane (`inPlaceTime`).
     func textEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?) -> TextEnvelope? {
         guard b.count > 10 else { return nil }
         let c0 = b[0]

@@ -202,18 +202,23 @@ public final class Matcher {
     /// written over a decoded record's fields (the line read in place has no copy to write to).
     var servesPlainLane: Bool { !rules.contains { !$0.groups.isEmpty } }
 
-    /// `match` for a line that `RecordDecoder.decodeInPlace` decoded: its subject is the whole
-    /// line and its fields are `spans`, ranges of the line. The record is built by the same
-    /// `build` as `match`'s, so where it returns an outcome, `match` gives the same outcome and
-    /// record; nil (a rule with groups, see `servesPlainLane`) leaves the line to `match`.
-    /// `hit`: where the chunk prefilter of these rules' literals (`Configuration.prefilter`)
-    /// found the line's first literal, or -1.
-    func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, spans: inout FieldSet.Spans, time: EventTime, origin: Origin,
-                      appendingTo records: inout [LockRecord]) -> MatchOutcome? {
+    /// `match` for a line read in place (`PlainLane`): its subject is the whole line, and
+    /// `fields` finds its fields as ranges of the line — only once a rule matched, so that the
+    /// lock lines no rule takes (a call, an RPC's access line) are never scanned for pairs.
+    /// The record is built by the same `build` as `match`'s, so where it returns an outcome,
+    /// `match` gives the same outcome and record; nil (a rule with groups, see
+    /// `servesPlainLane`, or `fields` declining) leaves the line to `match`. `hit`: where the
+    /// chunk prefilter of these rules' literals (`Configuration.prefilter`) found the line's
+    /// first literal, or -1.
+    func matchInPlace(_ line: UnsafeRawBufferPointer, hit: Int, time: EventTime, origin: Origin,
+                      appendingTo records: inout [LockRecord],
+                      fields: (inout FieldSet.Spans) -> Bool) -> MatchOutcome? {
         let (found, limited) = firstRule(line, hit: hit)
         if limited { return .limitExceeded(rule: found) }
         guard found >= 0 else { return MatchOutcome.none }
         guard !plan[found].hasGroups else { return nil }
+        var spans = FieldSet.Spans()
+        guard fields(&spans) else { return nil }
         return withUnsafePointer(to: &spans) {
             build(found, DecodedLine(subject: 0..<line.count, time: time), FieldValues(bytes: line, spans: $0),
                   origin: origin, into: &records)
@@ -319,4 +324,19 @@ func parseNumber(_ b: UnsafeRawBufferPointer) -> Double? {
 func integer(_ v: Double?) -> Int? {
     guard let v, v.isFinite, abs(v) < 9.0e18 else { return nil }
     return Int(v)
+}
+
+/// The plain lane: the workers' way for the commonest lock line — plain text, its time first,
+/// `key=value` fields — decoded and matched where it lies in the chunk, without a copy into a
+/// `LogRecord`. Its time and shape first (`RecordDecoder.inPlaceTime`), then the rules, then
+/// its fields (`inPlaceFields`) only for a line a rule took. nil: the general path
+/// (`RecordDecoder.decode`, `Matcher.match`) takes the line, and gives what the lane would.
+enum PlainLane {
+    static func take(_ line: UnsafeRawBufferPointer, hit: Int, decoder: RecordDecoder, matcher: Matcher,
+                     dates: DateCache? = nil, origin: Origin, into records: inout [LockRecord]) -> MatchOutcome? {
+        guard let time = decoder.inPlaceTime(line, dates: dates) else { return nil }
+        return matcher.matchInPlace(line, hit: hit, time: time, origin: origin, appendingTo: &records) {
+            decoder.inPlaceFields(line, spans: &$0)
+        }
+    }
 }

@@ -15,7 +15,7 @@ public struct Configuration: Sendable {
     public var readChunkBytes = 512 << 10
     /// Threads that read, decode and match chunks (the correlation runs on the calling thread).
     public var workers = 2
-    /// Whether workers take plain text lines through the plain lane (`RecordDecoder.decodeInPlace`); off,
+    /// Whether workers take plain text lines through the plain lane (`PlainLane`); off,
     /// every line goes through the general decoder and matcher (tests compare the two).
     public var plainLane = true
     /// Whether rules with a shortcut (`Shortcut`: the built-in patterns) are decided by its

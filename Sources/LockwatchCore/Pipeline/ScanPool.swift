@@ -113,7 +113,7 @@ final class ChunkWorker {
     let matcher: Matcher
     /// Whether to find each chunk's last journald cursor (`--state`).
     let keepsCursor: Bool
-    /// Whether lines are first tried in place (`RecordDecoder.decodeInPlace`,
+    /// Whether lines are first tried in place (`PlainLane`,
     /// `Matcher.matchInPlace`): the plain lane.
     let plainLane: Bool
     /// This worker's last date read, for the plain lane's times.
@@ -197,10 +197,8 @@ final class ChunkWorker {
                         _ result: inout ChunkResult) -> Bool {
         // The plain lane first: the commonest lock line, decoded and read in place.
         if plainLane {
-            var spans = FieldSet.Spans()
-            if let time = decoder.decodeInPlace(line, spans: &spans, dates: dates),
-               let outcome = matcher.matchInPlace(line, hit: hit, spans: &spans, time: time,
-                                                 origin: Origin(input: input, line: number), appendingTo: &result.records) {
+            if let outcome = PlainLane.take(line, hit: hit, decoder: decoder, matcher: matcher, dates: dates,
+                                            origin: Origin(input: input, line: number), into: &result.records) {
                 return count(outcome, number, &result)
             }
         }

@@ -36,11 +36,9 @@ import Testing
         guard decoder.decodesInPlace else { return nil }
         var records: [LockRecord] = []
         return line.withUnsafeBytes { b -> Outcome? in
-            var spans = FieldSet.Spans()
             let hit = prefilter?.firstHit(in: b) ?? -1
-            guard let time = decoder.decodeInPlace(b, spans: &spans),
-                  let status = matcher.matchInPlace(b, hit: hit, spans: &spans, time: time, origin: Origin(input: 0, line: 1),
-                                                    appendingTo: &records)
+            guard let status = PlainLane.take(b, hit: hit, decoder: decoder, matcher: matcher, origin: Origin(input: 0, line: 1),
+                                              into: &records)
             else { return nil }
             return outcome(status, records)
         }

@@ -43,12 +43,10 @@ enum LineTarget {
         }
         if general != withoutShortcuts { fatalError("the rule shortcuts and the patterns disagree: \(general) against \(withoutShortcuts)") }
         if decoder.decodesInPlace {
-            var spans = FieldSet.Spans()
             var laneRecords: [LockRecord] = []
             let hit = prefilter.firstHit(in: line) ?? -1
-            if let time = decoder.decodeInPlace(line, spans: &spans),
-               let status = fast.matchInPlace(line, hit: hit, spans: &spans, time: time,
-                                              origin: Origin(input: 0, line: 1), appendingTo: &laneRecords) {
+            if let status = PlainLane.take(line, hit: hit, decoder: decoder, matcher: fast, origin: Origin(input: 0, line: 1),
+                                           into: &laneRecords) {
                 let got = outcome(status, laneRecords)
                 if got != general { fatalError("the plain lane and the general path disagree: \(got) against \(general)") }
             }

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The benchmark matrix: lockwatch on worker logs of every shape, lock-line density, number of
+# profiles and hosts (bench/gen_workers.py), and on the storm, each beside `rg -c` and `cat`
+# in one hyperfine run, and mtail once per shape. Prints the table worst ratio first and
+# writes it to $DATA/matrix/table.md.
+#   MATRIX_SIZE  bytes per corpus (default 64 MiB)    BENCH_RUNS  runs per command (default 5)
+#   BENCH_DATA   where corpora are kept (default bench-data/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${MATRIX_SIZE:-$((64 << 20))}
+RUNS=${BENCH_RUNS:-5}
+DATA=${BENCH_DATA:-bench-data}
+DIR=$DATA/matrix
+mkdir -p "$DIR"
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+need=()
+for tool in rg:ripgrep hyperfine:hyperfine mtail:mtail; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
+make -s release >/dev/null
+LW=$PWD/.build/release/lockwatch
+
+# name  shape  lock-share  profiles  hosts: the hard corner (dense, 10^5 profiles, 8 hosts) in
+# every shape, then one factor at a time.
+CELLS="
+plain-dense-100k-8h     plain    0.06   100000 8
+logfmt-dense-100k-8h    logfmt   0.06   100000 8
+json-dense-100k-8h      json     0.06   100000 8
+journald-dense-100k-8h  journald 0.06   100000 8
+plain-sparse-100k-8h    plain    0.003  100000 8
+plain-5pct-100k-8h      plain    0.015  100000 8
+plain-half-100k-8h      plain    0.3    100000 8
+journald-half-100k-8h   journald 0.3    100000 8
+plain-dense-40-8h       plain    0.06   40     8
+plain-dense-250k-8h     plain    0.06   250000 8
+plain-dense-100k-1h     plain    0.06   100000 1
+journald-dense-100k-1h  journald 0.06   100000 1
+"
+RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
+rm -f "$DIR"/*.json
+while read -r name shape share profiles hosts; do
+    [ -n "$name" ] || continue
+    f=$DIR/$name.log
+    key="$SIZE $shape $share $profiles $hosts"
+    if [ ! -f "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
+        python3 bench/gen_workers.py "$f" "$SIZE" --shape "$shape" --lock-share "$share" --profiles "$profiles" --hosts "$hosts"
+        echo "$key" > "$f.key"
+    fi
+    args="--format json"
+    [ "$shape" = journald ] && args="$args --host-lag 30s"
+    /usr/bin/time -f "%M" -o "$DIR/$name.rss" "$LW" $args "$f" > /dev/null 2>&1 || true
+    hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$DIR/$name.json" \
+        -n rg "$RG $f" -n cat "cat $f > /dev/null" -n lockwatch "$LW $args $f > /dev/null" >/dev/null 2>&1
+done <<< "$CELLS"
+# The storm of `make bench`, at the matrix's size.
+if [ ! -f "$DIR/storm.log" ] || [ "$(cat "$DIR/storm.key" 2>/dev/null)" != "$SIZE" ]; then
+    python3 bench/gen_corpus.py "$DIR/storm-gen" "$SIZE" >/dev/null && mv "$DIR/storm-gen/storm.log" "$DIR/storm.log"
+    rm -rf "$DIR/storm-gen"; echo "$SIZE" > "$DIR/storm.key"
+fi
+/usr/bin/time -f "%M" -o "$DIR/storm.rss" "$LW" --format json "$DIR/storm.log" > /dev/null 2>&1 || true
+hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$DIR/storm.json" \
+    -n rg "$RG $DIR/storm.log" -n cat "cat $DIR/storm.log > /dev/null" -n lockwatch "$LW --format json $DIR/storm.log > /dev/null" >/dev/null 2>&1
+# mtail reads slowly: one run per shape, on its dense corpus.
+for shape in plain logfmt json journald; do
+    /usr/bin/time -f "%e" -o "$DIR/mtail.$shape" mtail --one_shot --one_shot_format=prometheus \
+        --progs bench/mtail --logs "$DIR/$shape-dense-100k-8h.log" >/dev/null 2>&1 || true
+done
+python3 - "$DIR" "$SIZE" "$RUNS" <<'EOF' | tee "$DIR/table.md"
+import glob, json, os, statistics, sys
+d, size, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = []
+for path in glob.glob(os.path.join(d, "*.json")):
+    name = os.path.basename(path)[:-5]
+    r = {x["command"]: sorted(x["times"]) for x in json.load(open(path))["results"]}
+    lw, rg, cat = r["lockwatch"], r["rg"], r["cat"]
+    ratio = statistics.median(lw) / statistics.median(rg)
+    # The spread: the ratio of the fastest lockwatch run to the slowest ripgrep run, and the reverse.
+    lo, hi = lw[0] / rg[-1], lw[-1] / rg[0]
+    rss = open(os.path.join(d, name + ".rss")).read().strip()
+    lines = sum(1 for _ in open(os.path.join(d, name + ".log"), "rb"))
+    rows.append((ratio, name, statistics.median(rg), statistics.median(cat), statistics.median(lw), lo, hi,
+                 int(rss) / 1024 if rss.isdigit() else 0, size / statistics.median(lw) / 1e6, lines))
+rows.sort(reverse=True)
+print(f"{size >> 20} MiB a corpus, {runs} runs a command, medians; worst ratio first")
+print()
+print("| corpus | rg -c | cat | lockwatch | ratio to rg -c (spread) | lockwatch MB/s | peak RSS |")
+print("|---|---|---|---|---|---|---|")
+for ratio, name, rg, cat, lw, lo, hi, rss, mbs, lines in rows:
+    print(f"| {name} | {rg:.3f} s | {cat:.3f} s | {lw:.3f} s | **{ratio:.1f} ×** ({lo:.1f}–{hi:.1f}) | {mbs:.0f} | {rss:.0f} MiB |")
+print()
+for shape in ["plain", "logfmt", "json", "journald"]:
+    p = os.path.join(d, "mtail." + shape)
+    if os.path.exists(p):
+        t = open(p).read().strip()
+        print(f"mtail (one run, counting lock lines) on {shape}-dense-100k-8h: {t} s")
+EOF
