@@ -12,21 +12,15 @@ DATA=${BENCH_DATA:-bench-data}
 BASE=$(mktemp -d /tmp/lockwatch-base.XXXXXX)
 trap 'git worktree remove --force "$BASE" >/dev/null 2>&1 || true' EXIT
 
-command -v hyperfine >/dev/null && command -v rg >/dev/null || {
-    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq hyperfine ripgrep >/dev/null
-}
+. bench/common.sh
+bench_tools
 git worktree add --detach "$BASE" "$REV" >/dev/null
 (cd "$BASE" && swift build -c release >/dev/null 2>&1)
 make -s release >/dev/null
 OLD=$BASE/.build/release/lockwatch
 NEW=$PWD/.build/release/lockwatch
 
-if [ ! -f "$DATA/size" ] || [ "$(cat "$DATA/size")" != "$SIZE" ]; then
-    python3 bench/gen_corpus.py "$DATA" "$SIZE"
-    python3 bench/gen_fleet.py "$DATA/fleet.json" "$SIZE" --hosts 8 --profiles 100000 --rate 200
-    echo "$SIZE" > "$DATA/size"
-fi
+bench_corpora "$DATA" "$SIZE"
 
 RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
 echo "| corpus | rg -c | lockwatch $REV | lockwatch now | now / before | output |"

@@ -12,12 +12,8 @@ RUNS=${BENCH_RUNS:-5}
 DATA=${BENCH_DATA:-bench-data}
 DIR=$DATA/matrix
 mkdir -p "$DIR"
-SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-need=()
-for tool in rg:ripgrep hyperfine:hyperfine mtail:mtail; do
-    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
+. bench/common.sh
+bench_tools
 make -s release >/dev/null
 LW=$PWD/.build/release/lockwatch
 

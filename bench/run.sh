@@ -9,24 +9,13 @@ SIZE=${BENCH_SIZE:-$((1 << 30))}
 RUNS=${BENCH_RUNS:-5}
 DATA=${BENCH_DATA:-bench-data}
 OUT=$DATA/results
-SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-
-need=()
-for tool in rg:ripgrep hyperfine:hyperfine mtail:mtail; do
-    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
+. bench/common.sh
+bench_tools
 
 make -s release >/dev/null
 LW=$PWD/.build/release/lockwatch
 
-if [ ! -f "$DATA/size" ] || [ "$(cat "$DATA/size")" != "$SIZE" ]; then
-    echo "generating corpora of $SIZE bytes in $DATA/ ..."
-    python3 bench/gen_corpus.py "$DATA" "$SIZE"
-    # What one collector reads: 8 hosts' journald JSON interleaved, 100 000 profiles, dense.
-    python3 bench/gen_fleet.py "$DATA/fleet.json" "$SIZE" --hosts 8 --profiles 100000 --rate 200
-    echo "$SIZE" > "$DATA/size"
-fi
+bench_corpora "$DATA" "$SIZE"
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.rss
 
