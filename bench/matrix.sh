@@ -34,7 +34,7 @@ plain-dense-100k-1h     plain    0.06   100000 1
 journald-dense-100k-1h  journald 0.06   100000 1
 "
 RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
-rm -f "$DIR"/*.json
+rm -f "$DIR"/*.json "$DIR"/*.mtail-time
 while read -r name shape share profiles hosts; do
     [ -n "$name" ] || continue
     f=$DIR/$name.log
@@ -59,7 +59,7 @@ hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$DIR/storm.js
     -n rg "$RG $DIR/storm.log" -n cat "cat $DIR/storm.log > /dev/null" -n lockwatch "$LW --format json $DIR/storm.log > /dev/null" >/dev/null 2>&1
 # mtail reads slowly: one run per shape, on its dense corpus.
 for shape in plain logfmt json journald; do
-    /usr/bin/time -f "%e" -o "$DIR/mtail.$shape" mtail --one_shot --one_shot_format=prometheus \
+    /usr/bin/time -f "%e" -o "$DIR/$shape.mtail-time" mtail --one_shot --one_shot_format=prometheus \
         --progs bench/mtail --logs "$DIR/$shape-dense-100k-8h.log" >/dev/null 2>&1 || true
 done
 python3 - "$DIR" "$SIZE" "$RUNS" <<'EOF' | tee "$DIR/table.md"
@@ -73,7 +73,8 @@ for path in glob.glob(os.path.join(d, "*.json")):
     ratio = statistics.median(lw) / statistics.median(rg)
     # The spread: the ratio of the fastest lockwatch run to the slowest ripgrep run, and the reverse.
     lo, hi = lw[0] / rg[-1], lw[-1] / rg[0]
-    rss = open(os.path.join(d, name + ".rss")).read().strip()
+    # /usr/bin/time's last line (a line before it says so when lockwatch exits 1: escalations).
+    rss = open(os.path.join(d, name + ".rss")).read().strip().splitlines()[-1]
     lines = sum(1 for _ in open(os.path.join(d, name + ".log"), "rb"))
     rows.append((ratio, name, statistics.median(rg), statistics.median(cat), statistics.median(lw), lo, hi,
                  int(rss) / 1024 if rss.isdigit() else 0, size / statistics.median(lw) / 1e6, lines))
@@ -86,7 +87,7 @@ for ratio, name, rg, cat, lw, lo, hi, rss, mbs, lines in rows:
     print(f"| {name} | {rg:.3f} s | {cat:.3f} s | {lw:.3f} s | **{ratio:.1f} ×** ({lo:.1f}–{hi:.1f}) | {mbs:.0f} | {rss:.0f} MiB |")
 print()
 for shape in ["plain", "logfmt", "json", "journald"]:
-    p = os.path.join(d, "mtail." + shape)
+    p = os.path.join(d, shape + ".mtail-time")
     if os.path.exists(p):
         t = open(p).read().strip()
         print(f"mtail (one run, counting lock lines) on {shape}-dense-100k-8h: {t} s")
