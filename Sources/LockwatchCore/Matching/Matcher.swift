@@ -268,9 +268,14 @@ public final class Matcher {
         if host == nil, let r = line.envelopeHost, !r.isEmpty {
             host = names.name(UnsafeRawBufferPointer(rebasing: fields.bytes[r]))
         }
+        // The holder and the caller are an attempt's: only failed records and warnings keep them
+        // (docs/semantics.md, "Records"). A caller token is new with every lock cycle, and
+        // interning those of every acquisition and release would grow the names with the log.
+        let attempt = kind == .failed || kind == .warning
         records.append(LockRecord(
             kind: kind, time: time ?? EventTime(micros: 0), origin: origin, profile: profile ?? Name.empty,
-            symbol: name(fields, .symbol), owner: name(fields, .owner), caller: name(fields, .caller), host: host,
+            symbol: name(fields, .symbol), owner: attempt ? name(fields, .owner) : nil,
+            caller: attempt ? name(fields, .caller) : nil, host: host,
             expires: fields.withValue(.expires, { timestamps.parse($0, dates: dates) }) ?? nil, latency: latency, skipped: skipped,
             health: health, syslogStamp: time == line.time ? line.syslogStamp : nil))
         if let entry = line.entry { records[records.count - 1].entry = entry }
