@@ -18,7 +18,8 @@ make -s release >/dev/null
 LW=$PWD/.build/release/lockwatch
 
 # name  shape  lock-share  profiles  hosts: the hard corner (dense, 10^5 profiles, 8 hosts) in
-# every shape, then one factor at a time.
+# every shape, then one factor at a time; the last rows, with those before them, make the cost
+# table (profiles 40 … 10^6, hosts 1 … 64).
 CELLS="
 plain-dense-100k-8h     plain    0.06   100000 8
 logfmt-dense-100k-8h    logfmt   0.06   100000 8
@@ -32,6 +33,10 @@ plain-dense-40-8h       plain    0.06   40     8
 plain-dense-250k-8h     plain    0.06   250000 8
 plain-dense-100k-1h     plain    0.06   100000 1
 journald-dense-100k-1h  journald 0.06   100000 1
+plain-dense-1k-8h       plain    0.06   1000    8
+plain-dense-10k-8h      plain    0.06   10000   8
+plain-dense-1m-8h       plain    0.06   1000000 8
+journald-dense-100k-64h journald 0.06   100000 64
 "
 RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
 rm -f "$DIR"/*.json "$DIR"/*.mtail-time
@@ -85,6 +90,21 @@ print("| corpus | rg -c | cat | lockwatch | ratio to rg -c (spread) | lockwatch 
 print("|---|---|---|---|---|---|---|")
 for ratio, name, rg, cat, lw, lo, hi, rss, mbs, lines in rows:
     print(f"| {name} | {rg:.3f} s | {cat:.3f} s | {lw:.3f} s | **{ratio:.1f} ×** ({lo:.1f}–{hi:.1f}) | {mbs:.0f} | {rss:.0f} MiB |")
+print()
+# What a fleet of a given size costs: time and memory as profiles and hosts grow.
+by = {r[1]: r for r in rows}
+print("Cost as work grows (dense: a fifth of the lines lock lines):")
+print()
+print("| series | corpus | lockwatch | ratio to rg -c | peak RSS |")
+print("|---|---|---|---|---|")
+for series, names in [("profiles, plain, 8 hosts", ["plain-dense-40-8h", "plain-dense-1k-8h", "plain-dense-10k-8h",
+                                                     "plain-dense-100k-8h", "plain-dense-250k-8h", "plain-dense-1m-8h"]),
+                      ("hosts, journald, 100 000 profiles", ["journald-dense-100k-1h", "journald-dense-100k-8h",
+                                                             "journald-dense-100k-64h"])]:
+    for n in names:
+        if n in by:
+            ratio, name, rg, cat, lw, lo, hi, rss, mbs, lines = by[n]
+            print(f"| {series} | {name} | {lw:.3f} s | {ratio:.1f} × | {rss:.0f} MiB |")
 print()
 for shape in ["plain", "logfmt", "json", "journald"]:
     p = os.path.join(d, shape + ".mtail-time")
