@@ -37,7 +37,8 @@ public final class Matcher {
     private let skipProof: Shortcut.Proof?
     private let timestamps: TimestampParser
     private let names = NameCache()
-    private let dates = DateCache()
+    /// This thread's last date read: for expiries here, and for the plain lane's line times.
+    let dates = DateCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most
     /// once per record; `gate[k]` is rule k's.
     private let gates: [Prefilter]
@@ -338,8 +339,8 @@ func integer(_ v: Double?) -> Int? {
 /// (`RecordDecoder.decode`, `Matcher.match`) takes the line, and gives what the lane would.
 enum PlainLane {
     static func take(_ line: UnsafeRawBufferPointer, hit: Int, decoder: RecordDecoder, matcher: Matcher,
-                     dates: DateCache? = nil, origin: Origin, into records: inout [LockRecord]) -> MatchOutcome? {
-        guard let time = decoder.inPlaceTime(line, dates: dates) else { return nil }
+                     origin: Origin, into records: inout [LockRecord]) -> MatchOutcome? {
+        guard let time = decoder.inPlaceTime(line, dates: matcher.dates) else { return nil }
         return matcher.matchInPlace(line, hit: hit, time: time, origin: origin, appendingTo: &records) {
             decoder.inPlaceFields(line, spans: &$0)
         }

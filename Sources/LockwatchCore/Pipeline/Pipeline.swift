@@ -110,7 +110,6 @@ public final class Pipeline {
                 stateErrors = 1
             }
         }
-        let keepsState = checkpoint != nil
         pool.start(streams, workers: max(1, configuration.workers), configuration: configuration, environment: environment)
         defer { pool.stop() }
         var merger = Merger(streams: streams)
@@ -132,15 +131,15 @@ public final class Pipeline {
                 // What ordering released goes on at each chunk boundary, before the input can
                 // wait: a live pipe's events are never held back by the batching in `accept`.
                 drainReleased()
-                if keepsState { saveIfDue(waiting: false) }
+                saveIfDue(waiting: false)
             case .waiting:
-                if keepsState { saveIfDue(waiting: true) } else { sink.flush() }
+                if checkpoint != nil { saveIfDue(waiting: true) } else { sink.flush() }
             case .idle(let silence):
-                inputIdle(silence, keepsState: keepsState)
+                inputIdle(silence)
             }
         }
         pool.stop()
-        if keepsState {
+        if checkpoint != nil {
             // What ordering and pairing hold, and episodes not yet quiet, belong to the input's
             // continuation: they go into the state instead of being decided now.
             if ended { saveState() }
@@ -329,16 +328,16 @@ public final class Pipeline {
     /// that covers them, when one is kept). A record waiting for its pairing partner waits on
     /// until the input has been silent for the pair window (`settled`): its partner may still
     /// arrive, and must pair as it would in a file.
-    private func inputIdle(_ silence: Silence, keepsState: Bool) {
+    private func inputIdle(_ silence: Silence) {
         let released = flushHeld(ordering: silence, pairing: silence >= .settled ? .release : .wait)
-        if !keepsState {
-            sink.flush()
-        } else if released || checkpoint!.eventsSinceSave > 0 {
+        if let checkpoint, released || checkpoint.eventsSinceSave > 0 {
             // What the flush released changed the state: a run continuing from an older one
             // would still hold those records, and might decide them otherwise.
             saveState()
-        } else {
+        } else if checkpoint != nil {
             saveIfDue(waiting: true)
+        } else {
+            sink.flush()
         }
         metricsDue(idle: true)
     }

@@ -116,8 +116,6 @@ final class ChunkWorker {
     /// Whether lines are first tried in place (`PlainLane`,
     /// `Matcher.matchInPlace`): the plain lane.
     let plainLane: Bool
-    /// This worker's last date read, for the plain lane's times.
-    private let dates = DateCache()
     /// The record each candidate line is decoded into, its storage reused.
     private var scratch = LogRecord()
     /// Records the last chunk gave: the next chunk's array is made that large at once, so that
@@ -197,7 +195,7 @@ final class ChunkWorker {
                         _ result: inout ChunkResult) -> Bool {
         // The plain lane first: the commonest lock line, decoded and read in place.
         if plainLane {
-            if let outcome = PlainLane.take(line, hit: hit, decoder: decoder, matcher: matcher, dates: dates,
+            if let outcome = PlainLane.take(line, hit: hit, decoder: decoder, matcher: matcher,
                                             origin: Origin(input: input, line: number), into: &result.records) {
                 return count(outcome, number, &result)
             }
