@@ -3,6 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A zeroed table whose pages are written now. calloc leaves a fresh mapping's pages
+   unwritten, so the first probe would map the shared zero page and the first insert then take
+   a copy-on-write fault whose TLB flush interrupts every other thread of the process. (A
+   memset after malloc is no cure: the compiler folds the two into calloc.) */
+static void *zeroed(size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    size_t n = count * size;
+    uint8_t *p = calloc(1, n);
+    if (p) for (size_t i = 0; i < n; i += 4096) ((volatile uint8_t *)p)[i] = 0;
+    return p;
+}
+
 static inline uint64_t load8(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 uint64_t lw_name_hash(const uint8_t *p, size_t n) {
@@ -38,7 +50,7 @@ lw_names *lw_names_new(size_t limit) {
     lw_names *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->cap = 64;
-    c->slots = calloc(c->cap, sizeof *c->slots);
+    c->slots = zeroed(c->cap, sizeof *c->slots);
     c->limit = limit;
     if (!c->slots) { free(c); return NULL; }
     return c;
@@ -86,7 +98,7 @@ int lw_names_put(lw_names *c, const uint8_t *p, size_t n, uint64_t hash, uint32_
     }
     if ((c->used + 1) * 2 > c->cap) {
         size_t cap = c->cap * 2;
-        lw_name_slot *slots = calloc(cap, sizeof *slots);
+        lw_name_slot *slots = zeroed(cap, sizeof *slots);
         if (!slots) return -1;
         for (size_t i = 0; i < c->cap; i++) if (c->slots[i].used) place(slots, cap, c->slots[i]);
         free(c->slots);
