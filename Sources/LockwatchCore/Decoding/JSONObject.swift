@@ -1,56 +1,125 @@
-/// One top-level value of a JSON log object, as far as lockwatch needs it.
-public enum JSONScalar: Equatable, Sendable {
-    case string(String)
-    /// A number, kept as its source text.
-    case number(String)
-    case bool(Bool)
-    case null
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// What kind of value a top-level JSON member has, as far as lockwatch needs it.
+enum JSONKind: UInt8, Sendable {
+    case string, number, bool, null
     /// An array of small integers: journald's MESSAGE when the message is not valid UTF-8.
-    case bytes([UInt8])
+    case byteArray
     /// A nested object or any other array: skipped, never descended into recursively.
     case nested
 
-    /// The value as log text: strings as they are, numbers and booleans as written.
-    var text: String? {
-        switch self {
-        case .string(let s), .number(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .bytes(let b): return String(decoding: b, as: UTF8.self)
-        case .null, .nested: return nil
-        }
-    }
+    /// Whether a value of this kind is text in a log record (null and nested values are not).
+    var hasText: Bool { self != .null && self != .nested }
 }
 
-/// Reads the top level of one JSON object from bytes.
+/// One top-level member of a JSON object, as ranges of the object's bytes: reading a line
+/// makes no String and copies nothing.
+struct JSONMember: Sendable {
+    /// The key, inside its quotes.
+    var key: Range<Int>
+    var keyEscaped: Bool
+    var kind: JSONKind
+    /// A string's bytes inside its quotes; any other value's bytes as written.
+    var value: Range<Int>
+    /// Whether a string value has backslash escapes.
+    var valueEscaped: Bool
+}
+
+/// Reads the top level of one JSON object from bytes: the one definition of the JSON that
+/// lockwatch accepts and of a value's text.
 ///
 /// Log lines are flat in practice; nested values are skipped with an explicit depth counter,
 /// so a line nested 200 000 deep costs a scan, not a stack overflow.
-public enum JSONObjectReader {
-    /// The object's top-level members in order, or nil when the bytes are not one JSON object.
-    public static func read(_ b: UnsafeRawBufferPointer) -> [(key: String, value: JSONScalar)]? {
+enum JSONObjectReader {
+    /// The object's top-level members in order, in `members` (emptied first); false when the
+    /// bytes are not one JSON object.
+    static func members(_ b: UnsafeRawBufferPointer, into members: inout [JSONMember]) -> Bool {
+        members.removeAll(keepingCapacity: true)
         var i = 0
         skipSpace(b, &i)
-        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return false }
         i += 1
-        var members: [(key: String, value: JSONScalar)] = []
         skipSpace(b, &i)
-        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return trailingOK(b, i) ? members : nil }
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return trailingOK(b, i) }
         while true {
             skipSpace(b, &i)
-            guard let key = readString(b, &i) else { return nil }
+            guard let (key, keyEscaped) = skipString(b, &i) else { return false }
             skipSpace(b, &i)
-            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
             i += 1
             skipSpace(b, &i)
-            guard let value = readValue(b, &i) else { return nil }
-            members.append((key, value))
+            guard let (kind, value, escaped) = skipValue(b, &i) else { return false }
+            members.append(JSONMember(key: key, keyEscaped: keyEscaped, kind: kind, value: value, valueEscaped: escaped))
             skipSpace(b, &i)
-            guard i < b.count else { return nil }
+            guard i < b.count else { return false }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
             if b[i] == UInt8(ascii: "}") { i += 1; break }
-            return nil
+            return false
         }
-        return trailingOK(b, i) ? members : nil
+        return trailingOK(b, i)
+    }
+
+    /// Whether the member's key is `word` (after unescaping, when it has escapes).
+    static func key(_ m: JSONMember, of b: UnsafeRawBufferPointer, is word: StaticString) -> Bool {
+        if m.keyEscaped { return unescape(UnsafeRawBufferPointer(rebasing: b[m.key])).elementsEqual(
+            UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) }
+        guard m.key.count == word.utf8CodeUnitCount else { return false }
+        for k in 0..<m.key.count where b[m.key.lowerBound + k] != word.utf8Start[k] { return false }
+        return true
+    }
+
+    /// Calls `body` with the member's key as text: its bytes, unescaped and as valid UTF-8.
+    static func withKey<R>(_ m: JSONMember, of b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withText(UnsafeRawBufferPointer(rebasing: b[m.key]), escaped: m.keyEscaped, body)
+    }
+
+    /// Calls `body` with the member's value as log text — a string as it reads, a number or
+    /// boolean as written, a byte array as UTF-8 text — or returns nil for null and nested
+    /// values, which have none.
+    static func withValueText<R>(_ m: JSONMember, of b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        let raw = UnsafeRawBufferPointer(rebasing: b[m.value])
+        switch m.kind {
+        case .string: return withText(raw, escaped: m.valueEscaped, body)
+        case .number, .bool: return body(raw)
+        case .byteArray: return (byteArray(raw) ?? []).withUnsafeBytes { withText($0, escaped: false, body) }
+        case .null, .nested: return nil
+        }
+    }
+
+    /// A byte array's bytes (`[1, 2, 255]`); nil when the array is anything else.
+    static func byteArray(_ raw: UnsafeRawBufferPointer) -> [UInt8]? {
+        var i = 0
+        return readByteArray(raw, &i, keep: true)
+    }
+
+    /// Text bytes as a String would hold them: escapes decoded, and bytes that are not valid
+    /// UTF-8 replaced (U+FFFD). ASCII without escapes, the common case, is passed as it is.
+    private static func withText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if !escaped {
+            if isASCII(raw) { return body(raw) }
+            var text = String(decoding: raw, as: UTF8.self)
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        let plain = unescape(raw)
+        return plain.withUnsafeBytes { u in
+            if isASCII(u) { return body(u) }
+            var text = String(decoding: u, as: UTF8.self)
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    @inline(__always) private static func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= b.count {
+            if b.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < b.count { if b[i] >= 0x80 { return false }; i += 1 }
+        return true
     }
 
     private static func trailingOK(_ b: UnsafeRawBufferPointer, _ i0: Int) -> Bool {
@@ -63,25 +132,25 @@ public enum JSONObjectReader {
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
     }
 
-    private static func readValue(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> JSONScalar? {
+    private static func skipValue(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> (JSONKind, Range<Int>, Bool)? {
         guard i < b.count else { return nil }
+        let start = i
         switch b[i] {
         case UInt8(ascii: "\""):
-            return readString(b, &i).map { .string($0) }
-        case UInt8(ascii: "t"): return literal(b, &i, "true") ? .bool(true) : nil
-        case UInt8(ascii: "f"): return literal(b, &i, "false") ? .bool(false) : nil
-        case UInt8(ascii: "n"): return literal(b, &i, "null") ? .null : nil
+            return skipString(b, &i).map { (.string, $0.0, $0.1) }
+        case UInt8(ascii: "t"): return literal(b, &i, "true") ? (.bool, start..<i, false) : nil
+        case UInt8(ascii: "f"): return literal(b, &i, "false") ? (.bool, start..<i, false) : nil
+        case UInt8(ascii: "n"): return literal(b, &i, "null") ? (.null, start..<i, false) : nil
         case UInt8(ascii: "["):
-            if let bytes = readByteArray(b, &i) { return .bytes(bytes) }
-            return skipNested(b, &i) ? .nested : nil
+            if readByteArray(b, &i, keep: false) != nil { return (.byteArray, start..<i, false) }
+            return skipNested(b, &i) ? (.nested, start..<i, false) : nil
         case UInt8(ascii: "{"):
-            return skipNested(b, &i) ? .nested : nil
+            return skipNested(b, &i) ? (.nested, start..<i, false) : nil
         default:
-            let start = i
             while i < b.count, isDigit(b[i]) || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")
                     || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { i += 1 }
             guard i > start else { return nil }
-            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+            return (.number, start..<i, false)
         }
     }
 
@@ -93,10 +162,11 @@ public enum JSONObjectReader {
         return true
     }
 
-    /// Reads `[1, 2, 255]` as bytes; leaves `i` unchanged when the array is anything else.
-    private static func readByteArray(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> [UInt8]? {
-        var j = i + 1
+    /// Reads `[1, 2, 255]` at `i`: its bytes (none unless `keep`); leaves `i` unchanged and
+    /// returns nil when the array is anything else.
+    private static func readByteArray(_ b: UnsafeRawBufferPointer, _ i: inout Int, keep: Bool) -> [UInt8]? {
         var out: [UInt8] = []
+        var j = i + 1
         skipSpace(b, &j)
         if j < b.count, b[j] == UInt8(ascii: "]") { i = j + 1; return out }
         while j < b.count {
@@ -105,7 +175,7 @@ public enum JSONObjectReader {
             var nd = 0
             while j < b.count, isDigit(b[j]), nd < 4 { v = v * 10 + Int(b[j] &- 48); j += 1; nd += 1 }
             guard nd > 0, v < 256 else { return nil }
-            out.append(UInt8(v))
+            if keep { out.append(UInt8(v)) }
             skipSpace(b, &j)
             guard j < b.count else { return nil }
             if b[j] == UInt8(ascii: ",") { j += 1; continue }
@@ -121,7 +191,7 @@ public enum JSONObjectReader {
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
-                guard readString(b, &i, keep: false) != nil else { return false }
+                guard skipString(b, &i) != nil else { return false }
                 continue
             }
             if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
@@ -134,26 +204,30 @@ public enum JSONObjectReader {
         return false
     }
 
-    /// Reads a JSON string at `i` (which must be a quote), decoding escapes.
-    static func readString(_ b: UnsafeRawBufferPointer, _ i: inout Int, keep: Bool = true) -> String? {
+    /// Skips a JSON string at `i` (which must be a quote); returns its bytes inside the quotes
+    /// and whether it has escapes.
+    private static func skipString(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> (Range<Int>, Bool)? {
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
         i += 1
         let start = i
-        var plain = true
+        // The closing quote, found a word at a time; the string is plain when no backslash
+        // comes before it (else the loop below reads it byte by byte).
+        if let q = memchr(b.baseAddress! + i, 0x22, b.count - i) {
+            let end = b.baseAddress!.distance(to: UnsafeRawPointer(q))
+            if memchr(b.baseAddress! + i, 0x5C, end - i) == nil { i = end + 1; return (start..<end, false) }
+        }
+        var escaped = false
         while i < b.count, b[i] != UInt8(ascii: "\"") {
-            if b[i] == UInt8(ascii: "\\") { plain = false; i += 1 }
+            if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
             i += 1
         }
         guard i < b.count else { return nil }
-        let end = i
         i += 1
-        guard keep else { return "" }
-        let raw = UnsafeRawBufferPointer(rebasing: b[start..<end])
-        if plain { return String(decoding: raw, as: UTF8.self) }
-        return unescape(raw)
+        return (start..<(i - 1), escaped)
     }
 
-    private static func unescape(_ raw: UnsafeRawBufferPointer) -> String {
+    /// A string's bytes with its escapes decoded (`\u` pairs joined into one scalar).
+    private static func unescape(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
         var i = 0
@@ -179,11 +253,11 @@ public enum JSONObjectReader {
                 }
                 pendingHigh = nil
                 let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(Character(u)).utf8))
+                out.append(contentsOf: UTF8.encode(u)!)
             default: out.append(e)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     private static func hex4(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {

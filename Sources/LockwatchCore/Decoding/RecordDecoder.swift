@@ -61,8 +61,8 @@ public struct LogRecord: Sendable {
     var subject: Range<Int> = 0..<0
     /// The host column or field of the envelope, in `fields.bytes`.
     var envelopeHostRange: Range<Int>?
-    /// journald's `__CURSOR`, kept for resuming a pipe.
-    public var cursor: String?
+    /// journald's `__CURSOR`, kept for resuming a pipe, in `fields.bytes`.
+    var cursorRange: Range<Int>?
     /// When the event time is a syslog timestamp whose year was not given: the stamp, so that
     /// the year can be inferred in input order (`SyslogYear`).
     var syslogStamp: SyslogStamp?
@@ -70,7 +70,16 @@ public struct LogRecord: Sendable {
     /// has no time of its own, and a run says so.
     public var malformedTime = false
 
+    /// The members of the line's JSON object, as the decoder last read them: storage kept
+    /// from line to line.
+    var members: [JSONMember] = []
+
     public init() {}
+
+    /// journald's `__CURSOR`, if the record has one.
+    public var cursor: String? {
+        cursorRange.map { String(decoding: fields.bytes[$0], as: UTF8.self) }
+    }
 
     /// The host column or field of the envelope, if any.
     public var envelopeHost: String? {
@@ -89,7 +98,7 @@ public struct LogRecord: Sendable {
     mutating func reset() {
         fields.reset()
         envelope = .none; shape = .plain; time = nil; timeSource = nil
-        subject = 0..<0; envelopeHostRange = nil; cursor = nil; syslogStamp = nil; malformedTime = false
+        subject = 0..<0; envelopeHostRange = nil; cursorRange = nil; syslogStamp = nil; malformedTime = false
     }
 }
 
@@ -204,36 +213,77 @@ public struct RecordDecoder: Sendable {
         settle(&rec, envelopeTime: nil)
     }
 
+    /// The keys of a JSON line that say which envelope it has; a line's first member of each
+    /// is the one read.
+    private enum EnvelopeKey: Int, CaseIterable {
+        case journaldMessage, realtime, hostname, cursor, log, stream, time, msg, message
+        var word: StaticString {
+            switch self {
+            case .journaldMessage: "MESSAGE"
+            case .realtime: "__REALTIME_TIMESTAMP"
+            case .hostname: "_HOSTNAME"
+            case .cursor: "__CURSOR"
+            case .log: "log"
+            case .stream: "stream"
+            case .time: "time"
+            case .msg: "msg"
+            case .message: "message"
+            }
+        }
+
+        /// The words' lengths, one bit each: most keys are ruled out by their length alone.
+        private static let lengths: UInt64 = allCases.reduce(0) { $0 | 1 << UInt64($1.word.utf8CodeUnitCount) }
+        static func mayBe(length: Int) -> Bool { length < 64 && lengths & (1 << UInt64(length)) != 0 }
+    }
+
     private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
-        guard let members = JSONObjectReader.read(line) else { return .malformedJSON }
-        var get: [String: JSONScalar] = [:]
-        for m in members where get[m.key] == nil { get[m.key] = m.value }
-        if get["MESSAGE"] != nil || get["__REALTIME_TIMESTAMP"] != nil {
-            var envTime: EventTime? = nil
-            if let t = get["__REALTIME_TIMESTAMP"]?.text { envTime = timestamps.parse(t) }
-            switch get["MESSAGE"] {
-            case .bytes(let b)?: rec.fields.bytes = b
-            case let v?: rec.fields.bytes.append(contentsOf: (v.text ?? "").utf8)
-            case nil: break
+        guard JSONObjectReader.members(line, into: &rec.members) else { return .malformedJSON }
+        let members = rec.members
+        var at = [Int](repeating: -1, count: EnvelopeKey.allCases.count)
+        for (i, m) in members.enumerated() where m.keyEscaped || EnvelopeKey.mayBe(length: m.key.count) {
+            for k in EnvelopeKey.allCases where at[k.rawValue] < 0 && JSONObjectReader.key(m, of: line, is: k.word) {
+                at[k.rawValue] = i
+            }
+        }
+        func member(_ k: EnvelopeKey) -> JSONMember? { at[k.rawValue] < 0 ? nil : members[at[k.rawValue]] }
+        func time(_ k: EnvelopeKey) -> EventTime? {
+            member(k).flatMap { JSONObjectReader.withValueText($0, of: line) { timestamps.parse($0) } ?? nil }
+        }
+        if member(.journaldMessage) != nil || member(.realtime) != nil {
+            let envTime = time(.realtime)
+            if let m = member(.journaldMessage) {
+                if m.kind == .byteArray {
+                    rec.fields.bytes = JSONObjectReader.byteArray(UnsafeRawBufferPointer(rebasing: line[m.value])) ?? []
+                } else {
+                    _ = appendText(m, of: line, to: &rec)
+                }
             }
             decodeAppInRecord(envelope: .journaldJSON, into: &rec)
-            if let host = get["_HOSTNAME"]?.text { rec.envelopeHostRange = append(host, to: &rec) }
-            rec.cursor = get["__CURSOR"]?.text
+            if let m = member(.hostname) { rec.envelopeHostRange = appendText(m, of: line, to: &rec) }
+            if let m = member(.cursor) { rec.cursorRange = appendText(m, of: line, to: &rec) }
             settle(&rec, envelopeTime: envTime)
             return nil
         }
-        if let log = get["log"]?.text, get["stream"] != nil || get["time"] != nil,
-           get["msg"] == nil, get["message"] == nil {
-            rec.fields.bytes.append(contentsOf: log.utf8)
+        if let log = member(.log), log.kind.hasText, member(.stream) != nil || member(.time) != nil,
+           member(.msg) == nil, member(.message) == nil {
+            _ = appendText(log, of: line, to: &rec)
             while let last = rec.fields.bytes.last, last == 0x0A || last == 0x0D { rec.fields.bytes.removeLast() }
-            let envTime = get["time"]?.text.flatMap { timestamps.parse($0) }
+            let envTime = time(.time)
             decodeAppInRecord(envelope: .docker, into: &rec)
             settle(&rec, envelopeTime: envTime)
             return nil
         }
-        jsonApp(members, envelope: .none, into: &rec)
+        jsonApp(members, of: line, envelope: .none, into: &rec)
         settle(&rec, envelopeTime: nil)
         return nil
+    }
+
+    /// Appends a member's value as text (`JSONObjectReader.withValueText`) to the record's
+    /// bytes and returns its range; nil, appending nothing, for a value without text.
+    private func appendText(_ m: JSONMember, of b: UnsafeRawBufferPointer, to rec: inout LogRecord) -> Range<Int>? {
+        let start = rec.fields.bytes.count
+        guard JSONObjectReader.withValueText(m, of: b, { rec.fields.bytes.append(contentsOf: $0) }) != nil else { return nil }
+        return start..<rec.fields.bytes.count
     }
 
     /// Decodes the app line that is the whole of the record's bytes so far.
@@ -242,12 +292,6 @@ public struct RecordDecoder: Sendable {
         app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec) }
     }
 
-    /// Appends a value to the record's bytes and returns its range.
-    private func append(_ text: String, to rec: inout LogRecord) -> Range<Int> {
-        let start = rec.fields.bytes.count
-        rec.fields.bytes.append(contentsOf: text.utf8)
-        return start..<rec.fields.bytes.count
-    }
 
     /// A text envelope found at the start of a line: which, its host column, where the app
     /// line starts, and the envelope's time.
@@ -367,8 +411,8 @@ public struct RecordDecoder: Sendable {
     func decodeApp(_ b: UnsafeRawBufferPointer, at base: Int, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
         let (first, leading) = leadingTime(b)
-        if first < b.count, b[first] == UInt8(ascii: "{"), let members = JSONObjectReader.read(b) {
-            jsonApp(members, envelope: envelope, into: &rec)
+        if first < b.count, b[first] == UInt8(ascii: "{"), JSONObjectReader.members(b, into: &rec.members) {
+            jsonApp(rec.members, of: b, envelope: envelope, into: &rec)
             return
         }
         var escaped: [(Field, Range<Int>)] = []
@@ -404,35 +448,30 @@ public struct RecordDecoder: Sendable {
         return i < b.count && b[i] == UInt8(ascii: "=")
     }
 
-    /// A JSON app record: its subject (message, then the other members as `key=value`) and
-    /// the known fields' values are appended to the record's bytes.
-    private func jsonApp(_ members: [(key: String, value: JSONScalar)], envelope: Envelope, into rec: inout LogRecord) {
+    /// A JSON app record (the members of `b`): its subject — the message, then the other
+    /// members with text as ` key=value`, quoted when the value is empty or has a blank — is
+    /// appended to the record's bytes, and each known field's value is its first member's
+    /// text there. `b` must not lie in the record's bytes' storage.
+    private func jsonApp(_ members: [JSONMember], of b: UnsafeRawBufferPointer, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
         rec.shape = .json
-        var message: String? = nil
-        var rest: [UInt8] = []
-        var known: [(Field, String)] = []
-        for (key, value) in members {
-            guard let text = value.text else { continue }
-            let f = Field.byAlias[key]
-            if let f, !known.contains(where: { $0.0 == f }) { known.append((f, text)) }
-            if f == .message, message == nil { message = text; continue }
-            rest.append(0x20)
-            rest.append(contentsOf: key.utf8)
-            rest.append(UInt8(ascii: "="))
-            if text.utf8.contains(where: { lw_is_blank($0) != 0 }) || text.isEmpty {
-                rest.append(UInt8(ascii: "\""))
-                rest.append(contentsOf: text.utf8)
-                rest.append(UInt8(ascii: "\""))
-            } else {
-                rest.append(contentsOf: text.utf8)
-            }
-        }
+        func field(_ m: JSONMember) -> Field? { JSONObjectReader.withKey(m, of: b) { keys.lookup($0) } }
         let start = rec.fields.bytes.count
-        rec.fields.bytes.append(contentsOf: (message ?? "").utf8)
-        rec.fields.bytes.append(contentsOf: rest)
+        let message = members.firstIndex { $0.kind.hasText && field($0) == .message }
+        if let message { rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec) }
+        for (i, m) in members.enumerated() where i != message && m.kind.hasText {
+            rec.fields.bytes.append(0x20)
+            JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
+            rec.fields.bytes.append(UInt8(ascii: "="))
+            guard var value = appendText(m, of: b, to: &rec) else { continue }
+            if value.isEmpty || rec.fields.bytes[value].contains(where: { lw_is_blank($0) != 0 }) {
+                rec.fields.bytes.insert(UInt8(ascii: "\""), at: value.lowerBound)
+                rec.fields.bytes.append(UInt8(ascii: "\""))
+                value = (value.lowerBound + 1)..<(value.upperBound + 1)
+            }
+            if let f = field(m), !rec.fields.has(f) { rec.fields.spans[f] = value }
+        }
         rec.subject = start..<rec.fields.bytes.count
-        for (f, text) in known where !rec.fields.has(f) { rec.fields[f] = text }
         if let t = rec.fields.withValue(.time, { timestamps.parse($0) }) {
             rec.time = t
             rec.timeSource = .app

@@ -158,7 +158,7 @@ public final class Matcher {
             }
         }
         let line = DecodedLine(subject: record.subject, time: record.time, envelopeHost: record.envelopeHostRange,
-                               syslogStamp: record.syslogStamp, entry: record.cursor.map(Self.entryHash))
+                               syslogStamp: record.syslogStamp, entry: record.cursorRange.map { Self.entryHash(record.fields.bytes[$0]) })
         return record.fields.withValues { build(found, line, $0, origin: origin, into: &records) }
     }
 
@@ -284,9 +284,9 @@ public final class Matcher {
     }
 
     /// A journald cursor as 64 bits (FNV-1a): the same in every run.
-    static func entryHash(_ cursor: String) -> UInt64 {
+    static func entryHash(_ cursor: ArraySlice<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in cursor.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for b in cursor { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
 
