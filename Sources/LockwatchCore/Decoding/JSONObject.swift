@@ -98,13 +98,14 @@ enum JSONObjectReader {
 
     /// Text bytes as a String would hold them: escapes decoded, and bytes that are not valid
     /// UTF-8 replaced (U+FFFD). ASCII without escapes, the common case, is passed as it is.
+    @inline(__always)
     private static func withText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if !escaped {
-            if isASCII(raw) { return body(raw) }
-            var text = String(decoding: raw, as: UTF8.self)
-            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-        }
-        let plain = unescape(raw)
+        if !escaped, isASCII(raw) { return body(raw) }
+        return withDecodedText(raw, escaped: escaped, body)
+    }
+
+    private static func withDecodedText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let plain = escaped ? unescape(raw) : Array(raw)
         return plain.withUnsafeBytes { u in
             if isASCII(u) { return body(u) }
             var text = String(decoding: u, as: UTF8.self)

@@ -455,6 +455,7 @@ public struct RecordDecoder: Sendable {
     private func jsonApp(_ members: [JSONMember], of b: UnsafeRawBufferPointer, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
         rec.shape = .json
+        let keys = keys
         func field(_ m: JSONMember) -> Field? { JSONObjectReader.withKey(m, of: b) { keys.lookup($0) } }
         let start = rec.fields.bytes.count
         let message = members.firstIndex { $0.kind.hasText && field($0) == .message }
