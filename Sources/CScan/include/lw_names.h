@@ -3,27 +3,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Interned names (names.c). */
+/* Interned names (names.c): the process's table from short byte strings (profile ids, symbols,
+   holders, hosts) to small integer ids, shared by every thread. A name already in the table is
+   found without a lock; a new one is added under the table's lock. Ids are dense, from 0, and
+   a name's bytes never move. */
 
-/* Names (names.c): a hash of short byte strings (a word at a time, multiplied and folded), and
-   one thread's cache from bytes to interned name ids: open addressing over the bytes kept in
-   an arena. It holds at most `limit` names and starts over when full. */
+/* A hash of short byte strings: a word at a time, multiplied and folded. */
 uint64_t lw_name_hash(const uint8_t *p, size_t n);
 
-typedef struct { uint64_t hash; uint32_t start, len, name, used; } lw_name_slot;
-typedef struct {
-    lw_name_slot *slots;
-    size_t cap;   /* a power of two, at most half full */
-    uint8_t *arena;
-    size_t arena_len, arena_cap, used, limit;
-} lw_names;
+typedef struct lw_intern lw_intern;
 
-lw_names *lw_names_new(size_t limit);
-void lw_names_free(lw_names *c);
-/* The id cached for p[0..n), or UINT32_MAX; *hash is set to the bytes' hash either way. */
-uint32_t lw_names_find(const lw_names *c, const uint8_t *p, size_t n, uint64_t *hash);
-/* Caches an id for bytes not in the cache (with their hash from lw_names_find); 0, or -1 when
-   memory runs out (the name is then not cached). */
-int lw_names_put(lw_names *c, const uint8_t *p, size_t n, uint64_t hash, uint32_t name);
+/* A new, empty table; NULL when memory runs out. */
+lw_intern *lw_intern_new(void);
+
+/* The id of p[0..n) (n < 2^20), added if new; UINT32_MAX when memory runs out. Safe from any
+   thread. */
+uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n);
+
+/* The bytes of an id the table gave (to this thread, or to one that passed it on through a
+   lock): valid for the table's life. */
+const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n);
+
+/* The number of names. */
+uint32_t lw_intern_count(const lw_intern *t);
 
 #endif

@@ -41,22 +41,19 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
     return Int(bitPattern: UInt(h ^ (h >> 31)))
 }
 
-/// The process's intern table: append-only, safe from any thread.
-///
-/// Compact, because every distinct profile, symbol, holder and host ever seen stays in it:
-/// the bytes in 1 MiB blocks, an offset and length per name, and an open-addressing index of
-/// ids — about 20 bytes a name beyond its text, with no large reallocation of the text.
+/// The process's intern table: append-only, safe from any thread, in C (`lw_intern`). A name
+/// already in it is found without a lock, so workers intern each record's names themselves;
+/// every distinct profile, symbol, holder and host ever seen stays in it, about 30 bytes a name
+/// beyond its text.
 final class NameTable: @unchecked Sendable {
-    // Everything below is guarded by `lock`.
+    // The C table guards itself; this holds only its address.
     static let shared = NameTable()
-    private let lock = NSLock()
-    private var blocks: [UnsafeMutableRawPointer] = []
-    private var blockUsed = 0
-    private static let blockBytes = 1 << 20
-    /// Per id: where its bytes are (block, offset, length packed in one word).
-    private var places: [UInt64] = []
-    /// Open addressing over ids; `UInt32.max` is empty.
-    private var index = [UInt32](repeating: .max, count: 1024)
+    private let table: OpaquePointer
+
+    private init() {
+        guard let t = lw_intern_new() else { fatalError("out of memory for the name table") }
+        table = t
+    }
 
     func name(_ text: String) -> Name {
         var copy = text
@@ -64,104 +61,28 @@ final class NameTable: @unchecked Sendable {
     }
 
     func name(_ text: UnsafeRawBufferPointer) -> Name {
-        // A name is at most a block long (longer ones are cut, the same way every time).
-        let bytes = text.count < Self.blockBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<(Self.blockBytes - 1)])
-        let h = NameCache.hash(bytes)
-        lock.lock()
-        defer { lock.unlock() }
-        var i = Int(truncatingIfNeeded: h) & (index.count - 1)
-        while index[i] != .max {
-            if equal(index[i], bytes) { return Name(id: index[i]) }
-            i = (i + 1) & (index.count - 1)
-        }
-        let id = UInt32(places.count)
-        places.append(store(bytes))
-        index[i] = id
-        if places.count * 2 > index.count { grow() }
+        // A name is shorter than 1 MiB (longer ones are cut, the same way every time).
+        let bytes = text.count < Self.maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<(Self.maxBytes - 1)])
+        let id = lw_intern_name(table, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        guard id != .max else { fatalError("out of memory for the name table") }
         return Name(id: id)
     }
 
-    func string(_ name: Name) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: bytes(of: name.id), as: UTF8.self)
-    }
+    private static let maxBytes = 1 << 20
+
+    func string(_ name: Name) -> String { String(decoding: bytes(of: name), as: UTF8.self) }
 
     /// Orders two names by their bytes (as their texts order), without making strings.
     func precedes(_ a: Name, _ b: Name) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let x = bytes(of: a.id), y = bytes(of: b.id)
+        let x = bytes(of: a), y = bytes(of: b)
         let n = min(x.count, y.count)
         let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
         return c != 0 ? c < 0 : x.count < y.count
     }
 
-    private func bytes(of id: UInt32) -> UnsafeRawBufferPointer {
-        let p = places[Int(id)]
-        return UnsafeRawBufferPointer(start: blocks[Int(p >> 40)] + Int(p >> 20 & 0xFFFFF), count: Int(p & 0xFFFFF))
-    }
-
-    private func equal(_ id: UInt32, _ b: UnsafeRawBufferPointer) -> Bool {
-        let mine = bytes(of: id)
-        return mine.count == b.count && (b.isEmpty || memcmp(mine.baseAddress!, b.baseAddress!, b.count) == 0)
-    }
-
-    /// Copies the bytes (at most a block) into a block.
-    private func store(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        let n = b.count
-        if blocks.isEmpty || blockUsed + n > Self.blockBytes {
-            blocks.append(.allocate(byteCount: Self.blockBytes, alignment: 8))
-            blockUsed = 0
-        }
-        if n > 0 { (blocks[blocks.count - 1] + blockUsed).copyMemory(from: b.baseAddress!, byteCount: n) }
-        defer { blockUsed += n }
-        return UInt64(blocks.count - 1) << 40 | UInt64(blockUsed) << 20 | UInt64(n)
-    }
-
-    private func grow() {
-        var bigger = [UInt32](repeating: .max, count: index.count * 2)
-        for id in index where id != .max {
-            var i = Int(truncatingIfNeeded: NameCache.hash(bytes(of: id))) & (bigger.count - 1)
-            while bigger[i] != .max { i = (i + 1) & (bigger.count - 1) }
-            bigger[i] = id
-        }
-        index = bigger
-    }
-}
-
-/// One thread's cache in front of the shared table, so that a worker takes the lock only for
-/// names it has not seen lately, and looks the others up from their bytes without making a
-/// String: open addressing over byte strings kept in one arena, in C (`lw_names`). It holds at
-/// most `limit` names and starts over when full, so that its memory does not grow with the input.
-final class NameCache {
-    /// The C cache of this thread's names.
-    private let cache: UnsafeMutablePointer<lw_names>
-
-    init(limit: Int = 1 << 16) {
-        guard let c = lw_names_new(limit) else { fatalError("out of memory for the name cache") }
-        cache = c
-    }
-
-    deinit { lw_names_free(cache) }
-
-    func name(_ text: String) -> Name {
-        var copy = text
-        return copy.withUTF8 { name(UnsafeRawBufferPointer($0)) }
-    }
-
-    func name(_ bytes: UnsafeRawBufferPointer) -> Name {
-        let p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var h: UInt64 = 0
-        let cached = lw_names_find(cache, p, bytes.count, &h)
-        if cached != .max { return Name(id: cached) }
-        let n = NameTable.shared.name(bytes)
-        _ = lw_names_put(cache, p, bytes.count, h, n.id)
-        return n
-    }
-
-    /// A fast hash of short byte strings: eight bytes at a time, multiplied and folded.
-    static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        lw_name_hash(b.baseAddress?.assumingMemoryBound(to: UInt8.self), b.count)
+    private func bytes(of name: Name) -> UnsafeRawBufferPointer {
+        var n = 0
+        let p = lw_intern_bytes(table, name.id, &n)
+        return UnsafeRawBufferPointer(start: p, count: n)
     }
 }

@@ -36,7 +36,7 @@ public final class Matcher {
     /// The literal between word boundaries, which proves the pattern matches; nil without shortcuts.
     private let skipProof: Shortcut.Proof?
     private let timestamps: TimestampParser
-    private let names = NameCache()
+    private let names = NameTable.shared
     /// This thread's last date read: for expiries here, and for the plain lane's line times.
     let dates = DateCache()
     /// The distinct literal sets of the rules (most rules share one), each tested at most

@@ -165,13 +165,25 @@ func kind(_ line: String) -> RecordKind? {
         #expect(matched > 500)
     }
 
-    /// The byte-keyed cache gives one name per text, across its growth.
-    @Test func nameCacheInternsByBytes() {
-        let cache = NameCache()
-        let texts = (0..<500).map { "profile-\($0)-" + String(repeating: "x", count: $0 % 23) } + [""]
-        let first = texts.map { cache.name($0) }
+    /// The table gives one name per text, across its growth, from bytes as from Strings,
+    /// and from several threads at once.
+    @Test func namesAreInternedByBytes() async {
+        let texts = (0..<5000).map { "profile-\($0)-" + String(repeating: "x", count: $0 % 23) } + [""]
+        let first = texts.map { NameTable.shared.name($0) }
         #expect(Set(first).count == texts.count)
-        #expect(texts.map { cache.name($0) } == first)
+        #expect(texts.map { text in text.utf8.withContiguousStorageIfAvailable { NameTable.shared.name(UnsafeRawBufferPointer($0)) } } == first)
         #expect(first.map(\.string) == texts)
+        let fresh = (0..<20000).map { "concurrent-\($0)" }
+        let seen = await withTaskGroup(of: [String: Name].self) { group in
+            for k in 0..<4 {
+                // Each task in its own order, so that they race to add the same names.
+                let order = k % 2 == 0 ? fresh : fresh.reversed()
+                group.addTask { Dictionary(uniqueKeysWithValues: order.map { ($0, NameTable.shared.name($0)) }) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(seen.allSatisfy { $0 == seen[0] })
+        #expect(Set(seen[0].values).count == fresh.count)
+        #expect(seen[0].allSatisfy { $0.value.string == $0.key })
     }
 }
