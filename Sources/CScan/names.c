@@ -1,10 +1,11 @@
 // The process's table of interned names (lw_names.h): lookups without a lock, for the workers'
 // hot path, where every lock record names a profile, a symbol and a host.
 //
-// Bytes live in 1 MiB blocks and each id's place (block, offset, length) in pages of 2^16
-// places; neither ever moves, so a reader needs no lock to read them. The index is open
-// addressing over 64-bit slots (the hash's high half, then id + 1; 0 is empty), published
-// through an atomic pointer. A writer, under the lock, stores the bytes and the place first
+// Bytes live in 1 MiB blocks, each name as its id and length (4 bytes each) then its text, and
+// each id's place (block, offset) in pages of 2^16 places; neither ever moves, so a reader
+// needs no lock to read them. The index is open addressing over 64-bit slots (24 bits of the
+// hash, then the place of the name's entry in the blocks, plus one; 0 is empty), so that a
+// lookup reads one slot and one entry, published through an atomic pointer. A writer, under the lock, stores the bytes and the place first
 // and then the slot with release order, so a reader that sees a slot (acquire) sees its bytes.
 // Growing makes a new index, fills it, then publishes it; the old one is kept (a reader may
 // still be probing it, and finds there every name it held) and freed with the table.
@@ -88,45 +89,52 @@ lw_intern *lw_intern_new(void) {
     return t;
 }
 
-static inline uint64_t place_of(const lw_intern *t, uint32_t id) { return t->page[id / PAGE_PLACES][id % PAGE_PLACES]; }
+/* An entry: the id, the length, then the bytes. */
+typedef struct { uint32_t id, len; uint8_t bytes[]; } entry_t;
 
-static inline const uint8_t *bytes_of(const lw_intern *t, uint64_t place, size_t *n) {
-    *n = (size_t)(place & 0xFFFFF);
-    return t->block[place >> 40] + ((place >> 20) & 0xFFFFF);
+static inline const entry_t *entry_at(const lw_intern *t, uint64_t place) {
+    return (const entry_t *)(t->block[place >> 20] + (place & 0xFFFFF));
 }
 
-const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n) { return bytes_of(t, place_of(t, id), n); }
+static inline uint64_t place_of(const lw_intern *t, uint32_t id) { return t->page[id / PAGE_PLACES][id % PAGE_PLACES]; }
+
+const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n) {
+    const entry_t *e = entry_at(t, place_of(t, id));
+    *n = e->len;
+    return e->bytes;
+}
 
 uint32_t lw_intern_count(const lw_intern *t) { return atomic_load_explicit(&t->count, memory_order_acquire); }
 
-/* The id of the bytes in index x, or UINT32_MAX; *at is the empty slot where the probe ended. */
-static uint32_t probe(const lw_intern *t, index_t *x, const uint8_t *p, size_t n, uint64_t h, size_t *at) {
+#define TAG(h) ((h) >> 40)   /* the hash's top 24 bits */
+
+/* The id of the bytes in index x, or UINT32_MAX. */
+static uint32_t probe(const lw_intern *t, index_t *x, const uint8_t *p, size_t n, uint64_t h) {
     size_t mask = x->cap - 1;
-    uint64_t tag = h >> 32;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint64_t s = atomic_load_explicit(&x->slot[i], memory_order_acquire);
-        if (s == 0) { *at = i; return UINT32_MAX; }
-        if (s >> 32 == tag) {
-            uint32_t id = (uint32_t)s - 1;
-            size_t len;
-            const uint8_t *b = bytes_of(t, place_of(t, id), &len);
-            if (len == n && same(b, p, n)) return id;
+        if (s == 0) return UINT32_MAX;
+        if (s >> 40 == TAG(h)) {
+            const entry_t *e = entry_at(t, (s & 0xFFFFFFFFFFULL) - 1);
+            if (e->len == n && same(e->bytes, p, n)) return e->id;
         }
     }
 }
 
-static void place_slot(index_t *x, uint64_t h, uint32_t id) {
+static void place_slot(index_t *x, uint64_t h, uint64_t place) {
     size_t mask = x->cap - 1;
     size_t i = (size_t)h & mask;
     while (atomic_load_explicit(&x->slot[i], memory_order_relaxed)) i = (i + 1) & mask;
-    atomic_store_explicit(&x->slot[i], (h >> 32) << 32 | ((uint64_t)id + 1), memory_order_release);
+    atomic_store_explicit(&x->slot[i], TAG(h) << 40 | (place + 1), memory_order_release);
 }
 
-/* Under the lock: a new id for the bytes, their place stored; UINT32_MAX when memory runs out. */
+/* Under the lock: a new id for the bytes, their entry and place stored; UINT32_MAX when memory
+   runs out. */
 static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
     uint32_t id = atomic_load_explicit(&t->count, memory_order_relaxed);
     if (id == UINT32_MAX - 1 || id / PAGE_PLACES >= MAX_PAGES) return UINT32_MAX;
-    if (t->blocks == 0 || t->block_used + n > BLOCK_BYTES) {
+    size_t need = (sizeof(entry_t) + n + 3) & ~(size_t)3;
+    if (t->blocks == 0 || t->block_used + need > BLOCK_BYTES) {
         if (t->blocks == MAX_BLOCKS) return UINT32_MAX;
         uint8_t *b = malloc(BLOCK_BYTES);
         if (!b) return UINT32_MAX;
@@ -138,36 +146,37 @@ static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
         if (!pg) return UINT32_MAX;
         t->page[id / PAGE_PLACES] = pg;
     }
-    if (n) memcpy(t->block[t->blocks - 1] + t->block_used, p, n);
-    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (uint64_t)(t->blocks - 1) << 40 | (uint64_t)t->block_used << 20 | n;
-    t->block_used += (uint32_t)n;
+    entry_t *e = (entry_t *)(t->block[t->blocks - 1] + t->block_used);
+    e->id = id;
+    e->len = (uint32_t)n;
+    if (n) memcpy(e->bytes, p, n);
+    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (uint64_t)(t->blocks - 1) << 20 | t->block_used;
+    t->block_used += (uint32_t)need;
     atomic_store_explicit(&t->count, id + 1, memory_order_release);
     return id;
 }
 
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {
-    if (n >= BLOCK_BYTES) return UINT32_MAX;
+    if (n + sizeof(entry_t) + 3 > BLOCK_BYTES) return UINT32_MAX;
     uint64_t h = lw_name_hash(p, n);
-    size_t at;
-    uint32_t id = probe(t, atomic_load_explicit(&t->index, memory_order_acquire), p, n, h, &at);
+    uint32_t id = probe(t, atomic_load_explicit(&t->index, memory_order_acquire), p, n, h);
     if (id != UINT32_MAX) return id;
     pthread_mutex_lock(&t->lock);
     index_t *x = atomic_load_explicit(&t->index, memory_order_relaxed);
-    id = probe(t, x, p, n, h, &at);
+    id = probe(t, x, p, n, h);
     if (id == UINT32_MAX && (id = store(t, p, n)) != UINT32_MAX) {
         if ((size_t)(id + 1) * 2 > x->cap) {
             index_t *bigger = index_new(x->cap * 2, x);
             if (bigger) {
                 for (uint32_t k = 0; k < id; k++) {
-                    size_t len;
-                    const uint8_t *b = bytes_of(t, place_of(t, k), &len);
-                    place_slot(bigger, lw_name_hash(b, len), k);
+                    const entry_t *e = entry_at(t, place_of(t, k));
+                    place_slot(bigger, lw_name_hash(e->bytes, e->len), place_of(t, k));
                 }
                 atomic_store_explicit(&t->index, bigger, memory_order_release);
                 x = bigger;
             }
         }
-        if ((size_t)id + 1 < x->cap) place_slot(x, h, id);
+        if ((size_t)id + 1 < x->cap) place_slot(x, h, place_of(t, id));
         else id = UINT32_MAX;   /* no memory to grow a full index */
     }
     pthread_mutex_unlock(&t->lock);

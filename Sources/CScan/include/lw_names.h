@@ -16,7 +16,7 @@ typedef struct lw_intern lw_intern;
 /* A new, empty table; NULL when memory runs out. */
 lw_intern *lw_intern_new(void);
 
-/* The id of p[0..n) (n < 2^20), added if new; UINT32_MAX when memory runs out. Safe from any
+/* The id of p[0..n) (n <= 2^20 - 16), added if new; UINT32_MAX when memory runs out. Safe from any
    thread. */
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n);
 

@@ -61,14 +61,14 @@ final class NameTable: @unchecked Sendable {
     }
 
     func name(_ text: UnsafeRawBufferPointer) -> Name {
-        // A name is shorter than 1 MiB (longer ones are cut, the same way every time).
-        let bytes = text.count < Self.maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<(Self.maxBytes - 1)])
+        // A name is at most a block less 16 bytes (longer ones are cut, the same way every time).
+        let bytes = text.count <= Self.maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<Self.maxBytes])
         let id = lw_intern_name(table, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         guard id != .max else { fatalError("out of memory for the name table") }
         return Name(id: id)
     }
 
-    private static let maxBytes = 1 << 20
+    private static let maxBytes = (1 << 20) - 16
 
     func string(_ name: Name) -> String { String(decoding: bytes(of: name), as: UTF8.self) }
 

@@ -59,14 +59,19 @@ public final class Matcher {
         var gate: Int
         /// The gate's search tables; nil admits every record.
         var tables: UnsafeMutablePointer<lw_literals>?
-        /// The shortcut's proof (its tables, its text's length, its boundaries), and the
-        /// tables of its first two required literals; nil where the rule has none.
+        /// The shortcut's proof (its tables, its text's length, its boundaries); nil where the
+        /// rule has none.
         var proof: UnsafeMutablePointer<lw_literals>?
         var proofLength: Int
         var wordBefore: Int32
         var after: Int32
-        var requires: (UnsafeMutablePointer<lw_literals>?, UnsafeMutablePointer<lw_literals>?)
+        /// Its first two required literals, as numbers in `required` (-1: none).
+        var requires: (Int, Int)
     }
+
+    /// The distinct literals the rules' shortcuts require (most rules share them: `false`,
+    /// `true`, `fn=`), each searched for at most once per record; the plans name them by number.
+    private let required: [Prefilter]
 
     /// With `shortcuts` off, every rule's pattern runs (tests compare the two).
     public init(rules: [Rule], timestamps: TimestampParser, shortcuts: Bool = true) {
@@ -89,9 +94,15 @@ public final class Matcher {
             kept.append(p)
             return p.rawTables
         }
+        var required: [Prefilter] = []
+        func number(_ l: Literal) -> Int {
+            if let n = required.firstIndex(where: { $0.literals == [l] }) { return n }
+            required.append(Prefilter(literals: [l]))
+            return required.count - 1
+        }
         for (k, rule) in rules.enumerated() {
             let cut = shortcuts ? rule.shortcut : nil
-            let requires = (cut?.requires ?? []).prefix(2).map(tables)
+            let requires = (cut?.requires ?? []).prefix(2).map(number)
             plan[k] = RulePlan(kind: rule.kind,
                                   hasGroups: !rule.groups.isEmpty, capturesTime: rule.groups.contains { $0.field == .time },
                                   gate: gate[k],
@@ -99,9 +110,10 @@ public final class Matcher {
                                   proof: cut?.proof.map { tables($0.text) } ?? nil,
                                   proofLength: cut?.proof?.text.text.utf8.count ?? 0,
                                   wordBefore: cut?.proof?.wordBefore == true ? 1 : 0, after: cut?.proof?.after ?? 0,
-                                  requires: (requires.first ?? nil, requires.dropFirst().first ?? nil))
+                                  requires: (requires.first ?? -1, requires.dropFirst().first ?? -1))
         }
         shortcutTables = kept
+        self.required = required
         skipProof = shortcuts ? Shortcut.Proof(text: Self.skipText, wordBefore: true, after: 1) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
@@ -169,7 +181,18 @@ public final class Matcher {
     private func firstRule(_ subject: UnsafeRawBufferPointer, hit: Int) -> (Int, Bool) {
         var k = 0
         var tested: UInt64 = 0, admitted: UInt64 = 0
-        let plan = plan, patterns = patterns
+        var searched: UInt64 = 0, found: UInt64 = 0
+        let plan = plan, patterns = patterns, required = required
+        /// Whether required literal `n` occurs in the subject, searched for once.
+        func occurs(_ n: Int) -> Bool {
+            guard n >= 0 else { return true }
+            guard n < 64 else { return Self.admits(required[n].rawTables, subject) }
+            if searched & (1 << n) == 0 {
+                searched |= 1 << n
+                if Self.admits(required[n].rawTables, subject) { found |= 1 << n }
+            }
+            return found & (1 << n) != 0
+        }
         while k < plan.count {
             let r = plan[k]
             let g = r.gate
@@ -182,13 +205,14 @@ public final class Matcher {
             } else if !Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) {
                 k += 1; continue
             }
+            // What the pattern requires first (each literal searched for once per record,
+            // whichever rules share it), then what proves it matches.
+            if !occurs(r.requires.0) || !occurs(r.requires.1) { k += 1; continue }
             if let proof = r.proof, let base = subject.baseAddress,
                lw_literal_proves(proof, r.proofLength, r.wordBefore, r.after, base.assumingMemoryBound(to: UInt8.self),
                                  subject.count) == 1 {
                 return (k, false)
             }
-            if let q = r.requires.0, !Self.admits(q, subject) { k += 1; continue }
-            if let q = r.requires.1, !Self.admits(q, subject) { k += 1; continue }
             switch patterns.match(k, subject) {
             case .matched: return (k, false)
             case .limitExceeded: return (k, true)
