@@ -103,9 +103,11 @@ install: release
 	.build/release/lockwatch --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lockwatch.fish
 
 # Side-by-side throughput, memory and live latency against cat, rg, grep and mtail (not part
-# of `make test`); writes BENCHMARKS.md. BENCH_SIZE=bytes per corpus (default 1 GiB).
+# of `make test`); writes BENCHMARKS.md. BENCH_SIZE=bytes per corpus (default 1 GiB). Then the
+# matrix of realistic worker logs, worst ratio first (MATRIX_SIZE, default 256 MiB a corpus).
 bench: deps
 	bench/run.sh
+	bench/matrix.sh
 
 # libFuzzer with AddressSanitizer, one target per stage and one for the whole pipeline (see
 # fuzz/Sources/lockwatch-fuzz/Fuzz.swift), seeded from the fixtures (not part of `make test`).

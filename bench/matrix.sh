@@ -3,12 +3,12 @@
 # profiles and hosts (bench/gen_workers.py), and on the storm, each beside `rg -c` and `cat`
 # in one hyperfine run, and mtail once per shape. Prints the table worst ratio first and
 # writes it to $DATA/matrix/table.md.
-#   MATRIX_SIZE  bytes per corpus (default 64 MiB)    BENCH_RUNS  runs per command (default 5)
+#   MATRIX_SIZE  bytes per corpus (default 256 MiB)   BENCH_RUNS  runs per command (default 10)
 #   BENCH_DATA   where corpora are kept (default bench-data/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZE=${MATRIX_SIZE:-$((64 << 20))}
-RUNS=${BENCH_RUNS:-5}
+SIZE=${MATRIX_SIZE:-$((256 << 20))}
+RUNS=${BENCH_RUNS:-10}
 DATA=${BENCH_DATA:-bench-data}
 DIR=$DATA/matrix
 mkdir -p "$DIR"
