@@ -44,9 +44,9 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 /// The process's intern table: append-only, safe from any thread, in C (`lw_intern`). A name
 /// already in it is found without a lock, so workers intern each record's names themselves;
 /// every distinct profile, symbol, holder and host ever seen stays in it, about 30 bytes a name
-/// beyond its text.
-final class NameTable: @unchecked Sendable {
-    // The C table guards itself; this holds only its address.
+/// beyond its text. Only its address is held: copying it touches no reference count.
+struct NameTable: @unchecked Sendable {
+    // The C table guards itself.
     static let shared = NameTable()
     private let table: OpaquePointer
 

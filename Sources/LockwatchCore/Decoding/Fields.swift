@@ -203,8 +203,10 @@ struct FieldValues {
 /// Values may be double-quoted with `\"` escapes (logfmt). `result=false_x` yields the value
 /// `false_x`, never `false`. Values are found as ranges: nothing is copied.
 enum KeyValueScanner {
-    /// A table of key names and their fields, in C's form; built once, read-only afterwards.
-    final class Keys: @unchecked Sendable {
+    /// A table of key names and their fields, in C's form; built once, read-only afterwards,
+    /// and kept for the process's life. A plain pointer, so that copying it (every decoder and
+    /// every line's closure does) touches no reference count that the workers would share.
+    struct Keys: @unchecked Sendable {
         let table: UnsafeMutablePointer<lw_keytable>
 
         /// Keys earlier in the list win when the same text is given twice.
@@ -219,8 +221,6 @@ enum KeyValueScanner {
                 _ = k.withUTF8 { lw_keytable_add(table, $0.baseAddress, $0.count, Int32(field.rawValue)) }
             }
         }
-
-        deinit { table.deallocate() }
 
         /// Every alias of every field (docs/semantics.md, "Inputs").
         static let aliases = Keys(Field.allCases.flatMap { f in f.aliases.map { ($0, f) } })

@@ -69,6 +69,9 @@ public struct LogRecord: Sendable {
     /// The app line starts like a date and time (`2027-13-45 99:00:00`) that is none: the line
     /// has no time of its own, and a run says so.
     public var malformedTime = false
+    /// The decoder's gate found that no rule can match the subject, and stopped there: the
+    /// fields, the app line's time and the envelope's host and cursor were not read.
+    var rejected = false
 
     /// The members of the line's JSON object, as the decoder last read them: storage kept
     /// from line to line.
@@ -98,7 +101,7 @@ public struct LogRecord: Sendable {
     mutating func reset() {
         fields.reset()
         envelope = .none; shape = .plain; time = nil; timeSource = nil
-        subject = 0..<0; envelopeHostRange = nil; cursorRange = nil; syslogStamp = nil; malformedTime = false
+        subject = 0..<0; envelopeHostRange = nil; cursorRange = nil; syslogStamp = nil; malformedTime = false; rejected = false
     }
 }
 
@@ -162,10 +165,16 @@ public struct RecordDecoder: Sendable {
         return first < line.count && line[first] == UInt8(ascii: "{")
     }
 
-    /// Where a text app line's content starts (past spaces), and the time it starts with, if any.
-    private func leadingTime(_ b: UnsafeRawBufferPointer, dates: DateCache? = nil) -> (first: Int, time: EventTime?) {
+    /// Where a text app line's content starts: past its spaces.
+    private static func contentStart(_ b: UnsafeRawBufferPointer) -> Int {
         var first = 0
         while first < b.count, b[first] == 0x20 { first += 1 }
+        return first
+    }
+
+    /// Where a text app line's content starts, and the time it starts with, if any.
+    private func leadingTime(_ b: UnsafeRawBufferPointer, dates: DateCache? = nil) -> (first: Int, time: EventTime?) {
+        let first = Self.contentStart(b)
         return (first, timestamps.parseISO(b, at: first, dates: dates)?.time)
     }
 
@@ -176,28 +185,31 @@ public struct RecordDecoder: Sendable {
         return .success(rec)
     }
 
-    /// Decodes one line into `rec`, reusing its storage; returns why it could not.
-    func decode(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
+    /// Decodes one line into `rec`, reusing its storage; returns why it could not. With a
+    /// `gate`, decoding stops once the subject is known if no rule can match it
+    /// (`LogRecord.rejected`): a lock line that is not a record (a call, an RPC's access line)
+    /// costs no more than finding its text.
+    func decode(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher? = nil) -> DecodeFailure? {
         rec.reset()
         let looksJSON = Self.looksJSON(line)
         switch format {
         case .auto:
-            if looksJSON { return decodeJSONLine(line, into: &rec) }
+            if looksJSON { return decodeJSONLine(line, into: &rec, gate: gate) }
             copyLine(line, into: &rec)
-            if !decodeTextEnvelope(line, forced: nil, into: &rec) { plainLine(line, into: &rec) }
+            if !decodeTextEnvelope(line, forced: nil, into: &rec, gate: gate) { plainLine(line, into: &rec, gate: gate) }
             return nil
         case .forced(let e):
             switch e {
             case .journaldJSON, .docker:
                 guard looksJSON else { return .envelopeMismatch }
-                return decodeJSONLine(line, into: &rec)
+                return decodeJSONLine(line, into: &rec, gate: gate)
             case .none:
                 copyLine(line, into: &rec)
-                plainLine(line, into: &rec)
+                plainLine(line, into: &rec, gate: gate)
                 return nil
             default:
                 copyLine(line, into: &rec)
-                return decodeTextEnvelope(line, forced: e, into: &rec) ? nil : .envelopeMismatch
+                return decodeTextEnvelope(line, forced: e, into: &rec, gate: gate) ? nil : .envelopeMismatch
             }
         }
     }
@@ -208,8 +220,8 @@ public struct RecordDecoder: Sendable {
         rec.fields.bytes.append(contentsOf: line)
     }
 
-    private func plainLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) {
-        decodeApp(line, at: 0, envelope: .none, into: &rec)
+    private func plainLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher?) {
+        decodeApp(line, at: 0, envelope: .none, into: &rec, gate: gate)
         settle(&rec, envelopeTime: nil)
     }
 
@@ -236,7 +248,7 @@ public struct RecordDecoder: Sendable {
         static func mayBe(length: Int) -> Bool { length < 64 && lengths & (1 << UInt64(length)) != 0 }
     }
 
-    private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord) -> DecodeFailure? {
+    private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher?) -> DecodeFailure? {
         guard JSONObjectReader.members(line, into: &rec.members) else { return .malformedJSON }
         let members = rec.members
         var at = [Int](repeating: -1, count: EnvelopeKey.allCases.count)
@@ -258,7 +270,8 @@ public struct RecordDecoder: Sendable {
                     _ = appendText(m, of: line, to: &rec)
                 }
             }
-            decodeAppInRecord(envelope: .journaldJSON, into: &rec)
+            decodeAppInRecord(envelope: .journaldJSON, into: &rec, gate: gate)
+            if rec.rejected { return nil }
             if let m = member(.hostname) { rec.envelopeHostRange = appendText(m, of: line, to: &rec) }
             if let m = member(.cursor) { rec.cursorRange = appendText(m, of: line, to: &rec) }
             settle(&rec, envelopeTime: envTime)
@@ -269,7 +282,8 @@ public struct RecordDecoder: Sendable {
             _ = appendText(log, of: line, to: &rec)
             while let last = rec.fields.bytes.last, last == 0x0A || last == 0x0D { rec.fields.bytes.removeLast() }
             let envTime = time(.time)
-            decodeAppInRecord(envelope: .docker, into: &rec)
+            decodeAppInRecord(envelope: .docker, into: &rec, gate: gate)
+            if rec.rejected { return nil }
             settle(&rec, envelopeTime: envTime)
             return nil
         }
@@ -287,9 +301,9 @@ public struct RecordDecoder: Sendable {
     }
 
     /// Decodes the app line that is the whole of the record's bytes so far.
-    private func decodeAppInRecord(envelope: Envelope, into rec: inout LogRecord) {
+    private func decodeAppInRecord(envelope: Envelope, into rec: inout LogRecord, gate: Matcher?) {
         let app = rec.fields.bytes
-        app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec) }
+        app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec, gate: gate) }
     }
 
 
@@ -345,9 +359,11 @@ public struct RecordDecoder: Sendable {
 
     /// Decodes the line's text envelope and its app line; false when it has none. The
     /// record's bytes are the line already.
-    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?, into rec: inout LogRecord) -> Bool {
+    private func decodeTextEnvelope(_ b: UnsafeRawBufferPointer, forced: Envelope?, into rec: inout LogRecord,
+                                    gate: Matcher?) -> Bool {
         guard let e = textEnvelope(b, forced: forced) else { return false }
-        decodeApp(UnsafeRawBufferPointer(rebasing: b[e.appStart...]), at: e.appStart, envelope: e.envelope, into: &rec)
+        decodeApp(UnsafeRawBufferPointer(rebasing: b[e.appStart...]), at: e.appStart, envelope: e.envelope, into: &rec, gate: gate)
+        if rec.rejected { return true }
         rec.envelopeHostRange = e.host
         settle(&rec, envelopeTime: e.time)
         if let stamp = e.stamp, rec.timeSource == .envelope { rec.syslogStamp = stamp }
@@ -408,13 +424,20 @@ public struct RecordDecoder: Sendable {
 
     /// Decodes the app record (JSON, logfmt or plain) from the app line `b`, which lies at
     /// offset `base` of the record's bytes.
-    func decodeApp(_ b: UnsafeRawBufferPointer, at base: Int, envelope: Envelope, into rec: inout LogRecord) {
+    func decodeApp(_ b: UnsafeRawBufferPointer, at base: Int, envelope: Envelope, into rec: inout LogRecord,
+                   gate: Matcher? = nil) {
         rec.envelope = envelope
-        let (first, leading) = leadingTime(b)
+        let first = Self.contentStart(b)
         if first < b.count, b[first] == UInt8(ascii: "{"), JSONObjectReader.members(b, into: &rec.members) {
             jsonApp(rec.members, of: b, envelope: envelope, into: &rec)
             return
         }
+        rec.subject = base..<(base + b.count)
+        if let gate, !gate.mayMatch(b) {
+            rec.rejected = true
+            return
+        }
+        let leading = timestamps.parseISO(b, at: first)?.time
         var escaped: [(Field, Range<Int>)] = []
         KeyValueScanner.fill(&rec.fields.spans, from: b, base: base, keys: keys, escaped: &escaped)
         for (f, r) in escaped where !rec.fields.has(f) {
@@ -423,7 +446,6 @@ public struct RecordDecoder: Sendable {
             rec.fields.bytes.append(contentsOf: value)
             rec.fields.spans[f] = start..<rec.fields.bytes.count
         }
-        rec.subject = base..<(base + b.count)
         if let t = leading {
             rec.time = t
         } else {

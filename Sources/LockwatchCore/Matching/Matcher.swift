@@ -179,35 +179,10 @@ public final class Matcher {
     /// literal starts in `subject` (`ChunkScanner.scan`), or -1.
     @inline(__always)
     private func firstRule(_ subject: UnsafeRawBufferPointer, hit: Int) -> (Int, Bool) {
-        var k = 0
-        var tested: UInt64 = 0, admitted: UInt64 = 0
-        var searched: UInt64 = 0, found: UInt64 = 0
-        let plan = plan, patterns = patterns, required = required
-        /// Whether required literal `n` occurs in the subject, searched for once.
-        func occurs(_ n: Int) -> Bool {
-            guard n >= 0 else { return true }
-            guard n < 64 else { return Self.admits(required[n].rawTables, subject) }
-            if searched & (1 << n) == 0 {
-                searched |= 1 << n
-                if Self.admits(required[n].rawTables, subject) { found |= 1 << n }
-            }
-            return found & (1 << n) != 0
-        }
-        while k < plan.count {
+        var tests = LiteralTests()
+        let plan = plan, patterns = patterns
+        for k in 0..<plan.count where literalsAdmit(k, subject, hit: hit, &tests) {
             let r = plan[k]
-            let g = r.gate
-            if g < 64 {
-                if tested & (1 << g) == 0 {
-                    tested |= 1 << g
-                    if Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) { admitted |= 1 << g }
-                }
-                if admitted & (1 << g) == 0 { k += 1; continue }
-            } else if !Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) {
-                k += 1; continue
-            }
-            // What the pattern requires first (each literal searched for once per record,
-            // whichever rules share it), then what proves it matches.
-            if !occurs(r.requires.0) || !occurs(r.requires.1) { k += 1; continue }
             if let proof = r.proof, let base = subject.baseAddress,
                lw_literal_proves(proof, r.proofLength, r.wordBefore, r.after, base.assumingMemoryBound(to: UInt8.self),
                                  subject.count) == 1 {
@@ -218,9 +193,50 @@ public final class Matcher {
             case .limitExceeded: return (k, true)
             case .noMatch: break
             }
-            k += 1
         }
         return (-1, false)
+    }
+
+    /// Whether some rule's literals occur in `subject`: false when no rule can match it, which
+    /// the decoder asks before it reads a line's fields (`RecordDecoder.decode(_:into:gate:)`).
+    func mayMatch(_ subject: UnsafeRawBufferPointer) -> Bool {
+        var tests = LiteralTests()
+        for k in 0..<plan.count where literalsAdmit(k, subject, hit: -1, &tests) { return true }
+        return false
+    }
+
+    /// What one record's literal tests found so far: each gate and each required literal is
+    /// searched for at most once per record, whichever rules share it.
+    private struct LiteralTests {
+        var tested: UInt64 = 0, admitted: UInt64 = 0
+        var searched: UInt64 = 0, found: UInt64 = 0
+    }
+
+    /// Whether rule `k`'s gate admits `subject` and the literals its pattern requires occur in
+    /// it: the rule may match. `hit` as for `firstRule`.
+    @inline(__always)
+    private func literalsAdmit(_ k: Int, _ subject: UnsafeRawBufferPointer, hit: Int, _ t: inout LiteralTests) -> Bool {
+        let r = plan[k]
+        let g = r.gate
+        if g < 64 {
+            if t.tested & (1 << g) == 0 {
+                t.tested |= 1 << g
+                if Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) { t.admitted |= 1 << g }
+            }
+            if t.admitted & (1 << g) == 0 { return false }
+        } else if !Self.admits(r.tables, reach: gateReach[g], subject, hit: hit) {
+            return false
+        }
+        func occurs(_ n: Int) -> Bool {
+            guard n >= 0 else { return true }
+            guard n < 64 else { return Self.admits(required[n].rawTables, subject) }
+            if t.searched & (1 << n) == 0 {
+                t.searched |= 1 << n
+                if Self.admits(required[n].rawTables, subject) { t.found |= 1 << n }
+            }
+            return t.found & (1 << n) != 0
+        }
+        return occurs(r.requires.0) && occurs(r.requires.1)
     }
 
     /// Whether `matchInPlace` may serve these rules: none has named groups, whose captures are

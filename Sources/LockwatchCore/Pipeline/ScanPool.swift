@@ -200,11 +200,13 @@ final class ChunkWorker {
                 return count(outcome, number, &result)
             }
         }
-        if let why = decoder.decode(line, into: &scratch) {
+        if let why = decoder.decode(line, into: &scratch, gate: matcher) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))
             return false
         }
+        // No rule can match its text: decoding stopped there.
+        if scratch.rejected { return false }
         let timeless = count(matcher.match(&scratch, origin: Origin(input: input, line: number), appendingTo: &result.records),
                              number, &result)
         if timeless, scratch.malformedTime {

@@ -186,6 +186,7 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
                                         (".b", .expires), ("aaaaaaaab", .latencyMs), ("aaaaaaaaa", .latencySeconds),
                                         ("a.a.a.a.a.a", .time)]
         let keys = KeyValueScanner.Keys(names)
+        defer { keys.table.deallocate() }
         let field = Dictionary(names, uniquingKeysWith: { a, _ in a })
         let alphabet = Array(#"ab_.=="\ (x"#.utf8) + [0x09]
         var g = TestRandom()

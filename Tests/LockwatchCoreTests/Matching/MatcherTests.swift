@@ -186,4 +186,46 @@ func kind(_ line: String) -> RecordKind? {
         #expect(Set(seen[0].values).count == fresh.count)
         #expect(seen[0].allSatisfy { $0.value.string == $0.key })
     }
+
+    /// The decoder's gate stops only where no rule can match: every line of every fixture, and
+    /// the calls and access lines of a worker log in each envelope, is a record with the gate
+    /// exactly when it is one without, and the same record.
+    @Test func gateStopsOnlyWhereNoRuleMatches() throws {
+        var lines: [[UInt8]] = []
+        for fixture in Fixture.all {
+            for input in try fixture.inputBytes() { lines += input.split(separator: 0x0A).map(Array.init) }
+        }
+        let messages = [
+            "DEBUG entry_lock: calling fn_try_acquire_entry_lock_row profile_id=p1 symbol=ETH-USD caller_token=w1:c1",
+            #"DEBUG httpx: POST https://db.example/rest/v1/rpc/fn_try_acquire_entry_lock_row \"HTTP/1.1 200 OK\""#,
+            "INFO entry_lock: entry lock released profile_id=p1 symbol=ETH-USD",
+            "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w2",
+        ]
+        for m in messages {
+            lines.append(Array("2026-11-26 14:00:00,000 \(m)".utf8))
+            lines.append(Array("Nov 26 14:00:00 w1 worker[12]: \(m)".utf8))
+            lines.append(Array(#"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"w1","MESSAGE":"\#(m)"}"#.utf8))
+        }
+        let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+        let decoder = RecordDecoder(year: 2026)
+        var rejected = 0
+        for line in lines {
+            line.withUnsafeBytes { b in
+                var gated = LogRecord(), whole = LogRecord()
+                let failed = decoder.decode(b, into: &gated, gate: matcher)
+                #expect(failed == decoder.decode(b, into: &whole))
+                guard failed == nil else { return }
+                var a: [LockRecord] = [], c: [LockRecord] = []
+                let outcome = matcher.match(&whole, origin: Origin(input: 0, line: 1), appendingTo: &c)
+                if gated.rejected {
+                    rejected += 1
+                    #expect(outcome == .none, "\(String(decoding: line, as: UTF8.self))")
+                } else {
+                    #expect(matcher.match(&gated, origin: Origin(input: 0, line: 1), appendingTo: &a) == outcome)
+                    #expect(a == c, "\(String(decoding: line, as: UTF8.self))")
+                }
+            }
+        }
+        #expect(rejected >= 6)
+    }
 }
