@@ -4,11 +4,14 @@
 # in one hyperfine run, and mtail once per shape. Prints the table worst ratio first and
 # writes it to $DATA/matrix/table.md.
 #   MATRIX_SIZE  bytes per corpus (default 256 MiB)   BENCH_RUNS  runs per command (default 10)
+#   SCALE_SIZE   bytes of the cost table's large corpora, where 10^5 and 10^6 profiles are all
+#                touched (default 2 GiB, 3 runs each; 0 leaves them out)
 #   BENCH_DATA   where corpora are kept (default bench-data/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${MATRIX_SIZE:-$((256 << 20))}
 RUNS=${BENCH_RUNS:-10}
+SCALE=${SCALE_SIZE:-$((2 << 30))}
 DATA=${BENCH_DATA:-bench-data}
 DIR=$DATA/matrix
 mkdir -p "$DIR"
@@ -40,20 +43,28 @@ journald-dense-100k-64h journald 0.06   100000 64
 "
 RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
 rm -f "$DIR"/*.json "$DIR"/*.mtail-time
-while read -r name shape share profiles hosts; do
-    [ -n "$name" ] || continue
-    f=$DIR/$name.log
-    key="$SIZE $shape $share $profiles $hosts"
+# cell NAME SHAPE SHARE PROFILES HOSTS SIZE RUNS: generates the corpus unless it is there, then
+# lockwatch's peak RSS, and lockwatch, rg -c and cat in one hyperfine run.
+cell() {
+    local name=$1 shape=$2 share=$3 profiles=$4 hosts=$5 size=$6 runs=$7
+    local f=$DIR/$name.log key="$6 $2 $3 $4 $5"
     if [ ! -f "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
-        python3 bench/gen_workers.py "$f" "$SIZE" --shape "$shape" --lock-share "$share" --profiles "$profiles" --hosts "$hosts"
+        python3 bench/gen_workers.py "$f" "$size" --shape "$shape" --lock-share "$share" --profiles "$profiles" --hosts "$hosts"
         echo "$key" > "$f.key"
     fi
-    args="--format json"
+    local args="--format json"
     [ "$shape" = journald ] && args="$args --host-lag 30s"
     /usr/bin/time -f "%M" -o "$DIR/$name.rss" "$LW" $args "$f" > /dev/null 2>&1 || true
-    hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$DIR/$name.json" \
+    hyperfine --style none --warmup 1 --runs "$runs" -i --export-json "$DIR/$name.json" \
         -n rg "$RG $f" -n cat "cat $f > /dev/null" -n lockwatch "$LW $args $f > /dev/null" >/dev/null 2>&1
+}
+while read -r name shape share profiles hosts; do
+    [ -n "$name" ] && cell "$name" "$shape" "$share" "$profiles" "$hosts" "$SIZE" "$RUNS"
 done <<< "$CELLS"
+if [ "$SCALE" -gt 0 ]; then
+    cell plain-dense-100k-8h-large plain 0.06 100000 8 "$SCALE" 3
+    cell plain-dense-1m-8h-large plain 0.06 1000000 8 "$SCALE" 3
+fi
 # The storm of `make bench`, at the matrix's size.
 if [ ! -f "$DIR/storm.log" ] || [ "$(cat "$DIR/storm.key" 2>/dev/null)" != "$SIZE" ]; then
     python3 bench/gen_corpus.py "$DIR/storm-gen" "$SIZE" >/dev/null && mv "$DIR/storm-gen/storm.log" "$DIR/storm.log"
@@ -67,9 +78,9 @@ for shape in plain logfmt json journald; do
     /usr/bin/time -f "%e" -o "$DIR/$shape.mtail-time" mtail --one_shot --one_shot_format=prometheus \
         --progs bench/mtail --logs "$DIR/$shape-dense-100k-8h.log" >/dev/null 2>&1 || true
 done
-python3 - "$DIR" "$SIZE" "$RUNS" <<'EOF' | tee "$DIR/table.md"
+python3 - "$DIR" "$SIZE" "$RUNS" "$SCALE" <<'EOF' | tee "$DIR/table.md"
 import glob, json, os, statistics, sys
-d, size, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d, size, runs, scale = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 rows = []
 for path in glob.glob(os.path.join(d, "*.json")):
     name = os.path.basename(path)[:-5]
@@ -81,10 +92,11 @@ for path in glob.glob(os.path.join(d, "*.json")):
     # /usr/bin/time's last line (a line before it says so when lockwatch exits 1: escalations).
     rss = open(os.path.join(d, name + ".rss")).read().strip().splitlines()[-1]
     lines = sum(1 for _ in open(os.path.join(d, name + ".log"), "rb"))
+    nbytes = os.path.getsize(os.path.join(d, name + ".log"))
     rows.append((ratio, name, statistics.median(rg), statistics.median(cat), statistics.median(lw), lo, hi,
-                 int(rss) / 1024 if rss.isdigit() else 0, size / statistics.median(lw) / 1e6, lines))
+                 int(rss) / 1024 if rss.isdigit() else 0, nbytes / statistics.median(lw) / 1e6, lines))
 rows.sort(reverse=True)
-print(f"{size >> 20} MiB a corpus, {runs} runs a command, medians; worst ratio first")
+print(f"{size >> 20} MiB a corpus, {runs} runs a command (the `-large` ones {scale >> 20} MiB, 3 runs), medians; worst ratio first")
 print()
 print("| corpus | rg -c | cat | lockwatch | ratio to rg -c (spread) | lockwatch MB/s | peak RSS |")
 print("|---|---|---|---|---|---|---|")
@@ -99,6 +111,7 @@ print("| series | corpus | lockwatch | ratio to rg -c | peak RSS |")
 print("|---|---|---|---|---|")
 for series, names in [("profiles, plain, 8 hosts", ["plain-dense-40-8h", "plain-dense-1k-8h", "plain-dense-10k-8h",
                                                      "plain-dense-100k-8h", "plain-dense-250k-8h", "plain-dense-1m-8h"]),
+                      (f"profiles, plain, 8 hosts, {scale >> 20} MiB", ["plain-dense-100k-8h-large", "plain-dense-1m-8h-large"]),
                       ("hosts, journald, 100 000 profiles", ["journald-dense-100k-1h", "journald-dense-100k-8h",
                                                              "journald-dense-100k-64h"])]:
     for n in names:
