@@ -96,7 +96,8 @@ for path in glob.glob(os.path.join(d, "*.json")):
     rows.append((ratio, name, statistics.median(rg), statistics.median(cat), statistics.median(lw), lo, hi,
                  int(rss) / 1024 if rss.isdigit() else 0, nbytes / statistics.median(lw) / 1e6, lines))
 rows.sort(reverse=True)
-print(f"{size >> 20} MiB a corpus, {runs} runs a command (the `-large` ones {scale >> 20} MiB, 3 runs), medians; worst ratio first")
+large = f" (the `-large` ones {scale >> 20} MiB, 3 runs)" if scale > 0 else ""
+print(f"{size >> 20} MiB a corpus, {runs} runs a command{large}, medians; worst ratio first")
 print()
 print("| corpus | rg -c | cat | lockwatch | ratio to rg -c (spread) | lockwatch MB/s | peak RSS |")
 print("|---|---|---|---|---|---|---|")

@@ -1,14 +1,16 @@
 // The process's table of interned names (lw_names.h): lookups without a lock, for the workers'
 // hot path, where every lock record names a profile, a symbol and a host.
 //
-// Bytes live in 1 MiB blocks, each name as its id and length (4 bytes each) then its text, and
-// each id's place (block, offset) in pages of 2^16 places; neither ever moves, so a reader
-// needs no lock to read them. The index is open addressing over 64-bit slots (24 bits of the
-// hash, then the place of the name's entry in the blocks, plus one; 0 is empty), so that a
-// lookup reads one slot and one entry, published through an atomic pointer. A writer, under the lock, stores the bytes and the place first
-// and then the slot with release order, so a reader that sees a slot (acquire) sees its bytes.
-// Growing makes a new index, fills it, then publishes it; the old one is kept (a reader may
-// still be probing it, and finds there every name it held) and freed with the table.
+// Bytes live in 2 MiB blocks, each name as an entry: its id and length (4 bytes each), then
+// its text. Each id's place (block << 21 | offset of its entry) is kept in pages of 2^16
+// places. Neither blocks nor pages ever move, and the table lives as long as the process, so
+// a reader needs no lock to read them. The index is open addressing over 64-bit slots (the
+// hash's top 24 bits, then the place plus one; 0 is empty), so that a lookup reads one slot
+// and one entry; it is published through an atomic pointer. A writer, under the lock, stores
+// the entry and its place first and then the slot with release order, so a reader that sees a
+// slot (acquire) sees its entry. Growing fills a new index, then publishes it; the old one is
+// never written again and never freed (a reader may still be probing it, and finds there every
+// name it held; the indexes replaced sum to less than the last).
 #include "lw_names.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,7 +19,8 @@
 
 static inline uint64_t load8(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-uint64_t lw_name_hash(const uint8_t *p, size_t n) {
+/* A hash of short byte strings: a word at a time, multiplied and folded. */
+static uint64_t name_hash(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -46,14 +49,14 @@ static inline int same(const uint8_t *a, const uint8_t *b, size_t n) {
     return 1;
 }
 
-#define BLOCK_BYTES (1u << 20)
+#define BLOCK_BYTES (1u << 21)
+#define OFFSET_BITS 21
 #define MAX_BLOCKS (1u << 16)
 #define PAGE_PLACES (1u << 16)
 #define MAX_PAGES (1u << 16)
 
-typedef struct index {
-    size_t cap;                 /* a power of two, at most half full */
-    struct index *older;        /* the index this one replaced, freed with the table */
+typedef struct {
+    size_t cap;                 /* a power of two, at most half full (while memory lasts) */
     _Atomic uint64_t slot[];
 } index_t;
 
@@ -64,18 +67,18 @@ struct lw_intern {
        slot that names them is seen. */
     uint8_t *block[MAX_BLOCKS];
     uint32_t blocks, block_used;
-    uint64_t *page[MAX_PAGES];  /* per id: block << 40 | offset << 20 | length */
-    _Atomic uint32_t count;
+    uint64_t *page[MAX_PAGES];  /* per id: the place of its entry */
+    uint32_t count;
 };
 
-static index_t *index_new(size_t cap, index_t *older) {
+static index_t *index_new(size_t cap) {
     index_t *x = calloc(1, sizeof *x + cap * sizeof x->slot[0]);
     if (!x) return NULL;
     x->cap = cap;
-    x->older = older;
-    /* Written now, so that no probe maps the zero page that a first insert must then copy
-       (a copy-on-write fault whose TLB flush stops every other thread). */
+    /* Every page written now, so that no probe maps the zero page that a first insert must
+       then copy (a copy-on-write fault whose TLB flush stops every other thread). */
     for (size_t i = 0; i < cap; i += 4096 / sizeof x->slot[0]) atomic_store_explicit(&x->slot[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&x->slot[cap - 1], 0, memory_order_relaxed);
     return x;
 }
 
@@ -83,7 +86,7 @@ lw_intern *lw_intern_new(void) {
     lw_intern *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     pthread_mutex_init(&t->lock, NULL);
-    index_t *x = index_new(1024, NULL);
+    index_t *x = index_new(1024);
     if (!x) { free(t); return NULL; }
     atomic_store_explicit(&t->index, x, memory_order_release);
     return t;
@@ -93,7 +96,7 @@ lw_intern *lw_intern_new(void) {
 typedef struct { uint32_t id, len; uint8_t bytes[]; } entry_t;
 
 static inline const entry_t *entry_at(const lw_intern *t, uint64_t place) {
-    return (const entry_t *)(t->block[place >> 20] + (place & 0xFFFFF));
+    return (const entry_t *)(t->block[place >> OFFSET_BITS] + (place & ((1u << OFFSET_BITS) - 1)));
 }
 
 static inline uint64_t place_of(const lw_intern *t, uint32_t id) { return t->page[id / PAGE_PLACES][id % PAGE_PLACES]; }
@@ -104,7 +107,6 @@ const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n) {
     return e->bytes;
 }
 
-uint32_t lw_intern_count(const lw_intern *t) { return atomic_load_explicit(&t->count, memory_order_acquire); }
 
 #define TAG(h) ((h) >> 40)   /* the hash's top 24 bits */
 
@@ -131,7 +133,7 @@ static void place_slot(index_t *x, uint64_t h, uint64_t place) {
 /* Under the lock: a new id for the bytes, their entry and place stored; UINT32_MAX when memory
    runs out. */
 static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
-    uint32_t id = atomic_load_explicit(&t->count, memory_order_relaxed);
+    uint32_t id = t->count;
     if (id == UINT32_MAX - 1 || id / PAGE_PLACES >= MAX_PAGES) return UINT32_MAX;
     size_t need = (sizeof(entry_t) + n + 3) & ~(size_t)3;
     if (t->blocks == 0 || t->block_used + need > BLOCK_BYTES) {
@@ -150,15 +152,15 @@ static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
     e->id = id;
     e->len = (uint32_t)n;
     if (n) memcpy(e->bytes, p, n);
-    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (uint64_t)(t->blocks - 1) << 20 | t->block_used;
+    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (uint64_t)(t->blocks - 1) << OFFSET_BITS | t->block_used;
     t->block_used += (uint32_t)need;
-    atomic_store_explicit(&t->count, id + 1, memory_order_release);
+    t->count = id + 1;
     return id;
 }
 
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {
-    if (n + sizeof(entry_t) + 3 > BLOCK_BYTES) return UINT32_MAX;
-    uint64_t h = lw_name_hash(p, n);
+    if (n > LW_NAME_MAX_BYTES) return UINT32_MAX;
+    uint64_t h = name_hash(p, n);
     uint32_t id = probe(t, atomic_load_explicit(&t->index, memory_order_acquire), p, n, h);
     if (id != UINT32_MAX) return id;
     pthread_mutex_lock(&t->lock);
@@ -166,11 +168,11 @@ uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {
     id = probe(t, x, p, n, h);
     if (id == UINT32_MAX && (id = store(t, p, n)) != UINT32_MAX) {
         if ((size_t)(id + 1) * 2 > x->cap) {
-            index_t *bigger = index_new(x->cap * 2, x);
+            index_t *bigger = index_new(x->cap * 2);
             if (bigger) {
                 for (uint32_t k = 0; k < id; k++) {
                     const entry_t *e = entry_at(t, place_of(t, k));
-                    place_slot(bigger, lw_name_hash(e->bytes, e->len), place_of(t, k));
+                    place_slot(bigger, name_hash(e->bytes, e->len), place_of(t, k));
                 }
                 atomic_store_explicit(&t->index, bigger, memory_order_release);
                 x = bigger;

@@ -8,23 +8,20 @@
    found without a lock; a new one is added under the table's lock. Ids are dense, from 0, and
    a name's bytes never move. */
 
-/* A hash of short byte strings: a word at a time, multiplied and folded. */
-uint64_t lw_name_hash(const uint8_t *p, size_t n);
+/* The longest name the table holds; a caller cuts longer ones to this. */
+enum { LW_NAME_MAX_BYTES = (1 << 20) - 1 };
 
 typedef struct lw_intern lw_intern;
 
-/* A new, empty table; NULL when memory runs out. */
+/* A new, empty table, for the life of the process; NULL when memory runs out. */
 lw_intern *lw_intern_new(void);
 
-/* The id of p[0..n) (n <= 2^20 - 16), added if new; UINT32_MAX when memory runs out. Safe from any
-   thread. */
+/* The id of p[0..n) (n <= LW_NAME_MAX_BYTES), added if new; UINT32_MAX when memory runs out
+   or n is too long. Safe from any thread. */
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n);
 
 /* The bytes of an id the table gave (to this thread, or to one that passed it on through a
-   lock): valid for the table's life. */
+   lock): valid for the process's life. */
 const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n);
-
-/* The number of names. */
-uint32_t lw_intern_count(const lw_intern *t);
 
 #endif

@@ -43,8 +43,9 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 
 /// The process's intern table: append-only, safe from any thread, in C (`lw_intern`). A name
 /// already in it is found without a lock, so workers intern each record's names themselves;
-/// every distinct profile, symbol, holder and host ever seen stays in it, about 30 bytes a name
-/// beyond its text. Only its address is held: copying it touches no reference count.
+/// every distinct profile, symbol, holder and host ever seen stays in it, some 50 to 80 bytes a
+/// name beyond its text (its entry's header, its place, its index slots). Only its address is
+/// held: copying it touches no reference count.
 struct NameTable: @unchecked Sendable {
     // The C table guards itself.
     static let shared = NameTable()
@@ -61,14 +62,14 @@ struct NameTable: @unchecked Sendable {
     }
 
     func name(_ text: UnsafeRawBufferPointer) -> Name {
-        // A name is at most a block less 16 bytes (longer ones are cut, the same way every time).
+        // Longer names are cut, the same way every time.
         let bytes = text.count <= Self.maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<Self.maxBytes])
         let id = lw_intern_name(table, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         guard id != .max else { fatalError("out of memory for the name table") }
         return Name(id: id)
     }
 
-    private static let maxBytes = (1 << 20) - 16
+    private static let maxBytes = Int(LW_NAME_MAX_BYTES)
 
     func string(_ name: Name) -> String { String(decoding: bytes(of: name), as: UTF8.self) }
 

@@ -228,7 +228,16 @@ enum KeyValueScanner {
         /// The field of a key given as bytes; nil for keys lockwatch ignores.
         func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
             guard let base = key.baseAddress else { return nil }
-            return Field(rawValue: Int(lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)))
+            guard key.count < 8 else {
+                return Field(rawValue: Int(lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)))
+            }
+            // The C lookup reads a short key's first word whole where the page allows: a key
+            // that ends its own small allocation (an unescaped JSON key) is copied first.
+            var word: UInt64 = 0
+            withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: key) }
+            return withUnsafeBytes(of: word) {
+                Field(rawValue: Int(lw_keytable_lookup(table, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)))
+            }
         }
     }
 

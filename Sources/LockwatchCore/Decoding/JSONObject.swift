@@ -105,8 +105,11 @@ enum JSONObjectReader {
     }
 
     private static func withDecodedText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let plain = escaped ? unescape(raw) : Array(raw)
-        return plain.withUnsafeBytes { u in
+        guard escaped else {
+            var text = String(decoding: raw, as: UTF8.self)
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        return unescape(raw).withUnsafeBytes { u in
             if isASCII(u) { return body(u) }
             var text = String(decoding: u, as: UTF8.self)
             return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }

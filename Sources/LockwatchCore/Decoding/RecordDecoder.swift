@@ -47,7 +47,8 @@ public enum InputFormat: Sendable, Equatable {
 /// One decoded log line: its event time, host and fields, and the text rules match against.
 ///
 /// Self-contained: `fields.bytes` holds a copy of the line (and, for JSON records, the text
-/// built from it), and the subject, host and fields are ranges of those bytes.
+/// built from it), and the subject, host and fields are ranges of those bytes (the decoder's
+/// scratch, `members`, aside).
 public struct LogRecord: Sendable {
     public var envelope: Envelope = .none
     public var shape: AppShape = .plain
@@ -73,8 +74,9 @@ public struct LogRecord: Sendable {
     /// fields, the app line's time and the envelope's host and cursor were not read.
     var rejected = false
 
-    /// The members of the line's JSON object, as the decoder last read them: storage kept
-    /// from line to line.
+    /// Scratch for the decoder: the members of the last JSON object it read, as ranges of
+    /// that object's bytes (which the record does not hold), kept so that their storage serves
+    /// the next line. Nothing else reads them.
     var members: [JSONMember] = []
 
     public init() {}
@@ -251,13 +253,14 @@ public struct RecordDecoder: Sendable {
     private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher?) -> DecodeFailure? {
         guard JSONObjectReader.members(line, into: &rec.members) else { return .malformedJSON }
         let members = rec.members
-        var at = [Int](repeating: -1, count: EnvelopeKey.allCases.count)
+        // Per envelope key, its first member's place, -1 for none (in a vector: no allocation).
+        var at = SIMD16<Int32>(repeating: -1)
         for (i, m) in members.enumerated() where m.keyEscaped || EnvelopeKey.mayBe(length: m.key.count) {
             for k in EnvelopeKey.allCases where at[k.rawValue] < 0 && JSONObjectReader.key(m, of: line, is: k.word) {
-                at[k.rawValue] = i
+                at[k.rawValue] = Int32(truncatingIfNeeded: i)
             }
         }
-        func member(_ k: EnvelopeKey) -> JSONMember? { at[k.rawValue] < 0 ? nil : members[at[k.rawValue]] }
+        func member(_ k: EnvelopeKey) -> JSONMember? { at[k.rawValue] < 0 ? nil : members[Int(at[k.rawValue])] }
         func time(_ k: EnvelopeKey) -> EventTime? {
             member(k).flatMap { JSONObjectReader.withValueText($0, of: line) { timestamps.parse($0) } ?? nil }
         }
@@ -300,7 +303,9 @@ public struct RecordDecoder: Sendable {
         return start..<rec.fields.bytes.count
     }
 
-    /// Decodes the app line that is the whole of the record's bytes so far.
+    /// Decodes the app line that is the whole of the record's bytes so far. The app line is
+    /// read from a second reference to those bytes, so that what `decodeApp` appends (an
+    /// unescaped value, a JSON app record's subject) goes to a copy and the bytes it reads stay.
     private func decodeAppInRecord(envelope: Envelope, into rec: inout LogRecord, gate: Matcher?) {
         let app = rec.fields.bytes
         app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec, gate: gate) }
@@ -473,7 +478,8 @@ public struct RecordDecoder: Sendable {
     /// A JSON app record (the members of `b`): its subject — the message, then the other
     /// members with text as ` key=value`, quoted when the value is empty or has a blank — is
     /// appended to the record's bytes, and each known field's value is its first member's
-    /// text there. `b` must not lie in the record's bytes' storage.
+    /// text there. `b` must stay readable while the record's bytes grow: the line itself, or
+    /// bytes the caller holds apart (`decodeAppInRecord`).
     private func jsonApp(_ members: [JSONMember], of b: UnsafeRawBufferPointer, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
         rec.shape = .json

@@ -1,3 +1,4 @@
+import CScan
 import Foundation
 import LockwatchTestSupport
 import Testing
@@ -185,6 +186,12 @@ func kind(_ line: String) -> RecordKind? {
         #expect(seen.allSatisfy { $0 == seen[0] })
         #expect(Set(seen[0].values).count == fresh.count)
         #expect(seen[0].allSatisfy { $0.value.string == $0.key })
+        // Names longer than the table holds are cut to it, the same way every time.
+        let most = Int(LW_NAME_MAX_BYTES)
+        let long = String(repeating: "p", count: most + 5)
+        #expect(NameTable.shared.name(long).string.utf8.count == most)
+        #expect(NameTable.shared.name(long) == NameTable.shared.name(String(repeating: "p", count: most + 1)))
+        #expect(NameTable.shared.name(long) != NameTable.shared.name(String(repeating: "p", count: most - 1)))
     }
 
     /// The decoder's gate stops only where no rule can match: every line of every fixture, and
