@@ -252,3 +252,25 @@ int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t b
                       lw_kv_escaped *escaped, int max_escaped) {
     return kv_fill_scalar(t, b, n, base, slots, nslots, escaped, max_escaped);
 }
+
+/* JSON strings: the first quote or backslash (SSE2, 16 bytes at a time, on x86-64). */
+#if defined(__x86_64__)
+#include <emmintrin.h>
+size_t lw_quote_or_backslash(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (m) return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+    for (; i < n; i++) if (p[i] == '"' || p[i] == '\\') return i;
+    return n;
+}
+#else
+size_t lw_quote_or_backslash(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n && p[i] != '"' && p[i] != '\\') i++;
+    return i;
+}
+#endif

@@ -42,4 +42,8 @@ int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, ui
 int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                       lw_kv_escaped *escaped, int max_escaped);
 
+/* The offset of the first '"' or '\\' in p[0..n), or n: where a JSON string's text ends or an
+   escape starts. */
+size_t lw_quote_or_backslash(const uint8_t *p, size_t n);
+
 #endif

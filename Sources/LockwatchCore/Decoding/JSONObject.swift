@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
+import CScan
 
 /// What kind of value a top-level JSON member has, as far as lockwatch needs it.
 enum JSONKind: UInt8, Sendable {
@@ -63,15 +59,6 @@ enum JSONObjectReader {
         return trailingOK(b, i)
     }
 
-    /// Whether the member's key is `word` (after unescaping, when it has escapes).
-    static func key(_ m: JSONMember, of b: UnsafeRawBufferPointer, is word: StaticString) -> Bool {
-        if m.keyEscaped { return unescape(UnsafeRawBufferPointer(rebasing: b[m.key])).elementsEqual(
-            UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)) }
-        guard m.key.count == word.utf8CodeUnitCount else { return false }
-        for k in 0..<m.key.count where b[m.key.lowerBound + k] != word.utf8Start[k] { return false }
-        return true
-    }
-
     /// Calls `body` with the member's key as text: its bytes, unescaped and as valid UTF-8.
     static func withKey<R>(_ m: JSONMember, of b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         withText(UnsafeRawBufferPointer(rebasing: b[m.key]), escaped: m.keyEscaped, body)
@@ -88,6 +75,24 @@ enum JSONObjectReader {
         case .byteArray: return (byteArray(raw) ?? []).withUnsafeBytes { withText($0, escaped: false, body) }
         case .null, .nested: return nil
         }
+    }
+
+    /// Appends the member's value as log text (as `withValueText` gives it) to `out`; false,
+    /// appending nothing, for null and nested values. An escaped string is decoded straight
+    /// into `out`.
+    static func appendValueText(_ m: JSONMember, of b: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        guard m.kind == .string, m.valueEscaped else {
+            return withValueText(m, of: b) { out.append(contentsOf: $0) } != nil
+        }
+        let start = out.count
+        unescape(UnsafeRawBufferPointer(rebasing: b[m.value]), appendingTo: &out)
+        let isText = out.withUnsafeBytes { isASCII(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        if !isText {
+            let text = String(decoding: out[start...], as: UTF8.self)
+            out.removeSubrange(start...)
+            out.append(contentsOf: text.utf8)
+        }
+        return true
     }
 
     /// A byte array's bytes (`[1, 2, 255]`); nil when the array is anything else.
@@ -214,29 +219,42 @@ enum JSONObjectReader {
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
         i += 1
         let start = i
-        // The closing quote, found a word at a time; the string is plain when no backslash
-        // comes before it (else the loop below reads it byte by byte).
-        if let q = memchr(b.baseAddress! + i, 0x22, b.count - i) {
-            let end = b.baseAddress!.distance(to: UnsafeRawPointer(q))
-            if memchr(b.baseAddress! + i, 0x5C, end - i) == nil { i = end + 1; return (start..<end, false) }
-        }
         var escaped = false
-        while i < b.count, b[i] != UInt8(ascii: "\"") {
-            if b[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
-            i += 1
+        while true {
+            i = quoteOrBackslash(b, from: i)
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: "\"") { break }
+            escaped = true
+            i += 2
         }
-        guard i < b.count else { return nil }
         i += 1
         return (start..<(i - 1), escaped)
+    }
+
+    /// The first quote or backslash at or after `i` (`lw_quote_or_backslash`, 16 bytes at a
+    /// time), or the end.
+    @inline(__always)
+    private static func quoteOrBackslash(_ b: UnsafeRawBufferPointer, from i: Int) -> Int {
+        guard i < b.count, let base = b.baseAddress else { return b.count }
+        return i + lw_quote_or_backslash(base.assumingMemoryBound(to: UInt8.self) + i, b.count - i)
     }
 
     /// A string's bytes with its escapes decoded (`\u` pairs joined into one scalar).
     private static func unescape(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
+        unescape(raw, appendingTo: &out)
+        return out
+    }
+
+    /// `unescape`, appending to `out`.
+    private static func unescape(_ raw: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) {
+        out.reserveCapacity(out.count + raw.count)
         var i = 0
         var pendingHigh: UInt32? = nil
         while i < raw.count {
+            // The run up to the next backslash, in one copy (a string's bytes hold no bare quote).
+            let run = quoteOrBackslash(raw, from: i)
+            if run > i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<run])); i = run; continue }
             let c = raw[i]
             guard c == UInt8(ascii: "\\"), i + 1 < raw.count else { out.append(c); i += 1; continue }
             let e = raw[i + 1]
@@ -261,7 +279,6 @@ enum JSONObjectReader {
             default: out.append(e)
             }
         }
-        return out
     }
 
     private static func hex4(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {

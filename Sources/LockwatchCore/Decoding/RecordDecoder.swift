@@ -245,9 +245,28 @@ public struct RecordDecoder: Sendable {
             }
         }
 
-        /// The words' lengths, one bit each: most keys are ruled out by their length alone.
-        private static let lengths: UInt64 = allCases.reduce(0) { $0 | 1 << UInt64($1.word.utf8CodeUnitCount) }
-        static func mayBe(length: Int) -> Bool { length < 64 && lengths & (1 << UInt64(length)) != 0 }
+        /// Each key's word as its length and first eight bytes (zero-padded): most keys are
+        /// ruled out by these alone.
+        private static let heads: [(length: Int, head: UInt64, key: EnvelopeKey)] = allCases.map { k in
+            let w = UnsafeRawBufferPointer(start: k.word.utf8Start, count: k.word.utf8CodeUnitCount)
+            return (w.count, head(w), k)
+        }
+
+        private static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
+            var h: UInt64 = 0
+            for i in 0..<min(8, b.count) { h |= UInt64(b[i]) << (8 * UInt64(i)) }
+            return h
+        }
+
+        /// The envelope key that `key` (a key's text) is, if any.
+        static func of(_ key: UnsafeRawBufferPointer) -> EnvelopeKey? {
+            let h = head(key)
+            for e in heads where e.length == key.count && e.head == h {
+                let w = e.key.word
+                if key.count <= 8 || (8..<key.count).allSatisfy({ key[$0] == w.utf8Start[$0] }) { return e.key }
+            }
+            return nil
+        }
     }
 
     private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher?) -> DecodeFailure? {
@@ -255,8 +274,8 @@ public struct RecordDecoder: Sendable {
         let members = rec.members
         // Per envelope key, its first member's place, -1 for none (in a vector: no allocation).
         var at = SIMD16<Int32>(repeating: -1)
-        for (i, m) in members.enumerated() where m.keyEscaped || EnvelopeKey.mayBe(length: m.key.count) {
-            for k in EnvelopeKey.allCases where at[k.rawValue] < 0 && JSONObjectReader.key(m, of: line, is: k.word) {
+        for (i, m) in members.enumerated() {
+            if let k = JSONObjectReader.withKey(m, of: line, EnvelopeKey.of), at[k.rawValue] < 0 {
                 at[k.rawValue] = Int32(truncatingIfNeeded: i)
             }
         }
@@ -299,7 +318,7 @@ public struct RecordDecoder: Sendable {
     /// bytes and returns its range; nil, appending nothing, for a value without text.
     private func appendText(_ m: JSONMember, of b: UnsafeRawBufferPointer, to rec: inout LogRecord) -> Range<Int>? {
         let start = rec.fields.bytes.count
-        guard JSONObjectReader.withValueText(m, of: b, { rec.fields.bytes.append(contentsOf: $0) }) != nil else { return nil }
+        guard JSONObjectReader.appendValueText(m, of: b, to: &rec.fields.bytes) else { return nil }
         return start..<rec.fields.bytes.count
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import CScan
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,22 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         let r = try #require(decode(#"{"__REALTIME_TIMESTAMP":"1795701600000000","MESSAGE":[\#(bytes)]}"#))
         #expect(r.fields[.profile] == "p1")
         #expect(r.envelope == .journaldJSON)
+    }
+
+    /// JSON strings read as Foundation's parser reads them: escapes of every kind at every
+    /// place around the 16-byte steps of the string scan, and text that is not ASCII.
+    @Test func jsonStringsReadAsFoundationReadsThem() throws {
+        var g = TestRandom()
+        let pieces = [#"\""#, #"\\"#, #"\/"#, #"\n"#, #"\t"#, #"\u00e9"#, #"\ud83d\ude00"#, "é", "x", "yz", " ", "=", "\u{1F600}"]
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...40, using: &g) { text += pieces.randomElement(using: &g)! }
+            let line = #"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"h\#(text)","MESSAGE":"\#(text)"}"#
+            let want = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+            let r = try #require(decode(line), "\(line)")
+            #expect(r.withSubject { String(decoding: $0, as: UTF8.self) } == want["MESSAGE"], "\(line)")
+            #expect(r.envelopeHost == want["_HOSTNAME"], "\(line)")
+        }
     }
 
     @Test func keyValuePairsCountOnlyAsWholeTokens() throws {
