@@ -246,11 +246,16 @@ public struct RecordDecoder: Sendable {
         }
 
         /// Each key's word as its length and first eight bytes (zero-padded): most keys are
-        /// ruled out by these alone.
-        private static let heads: [(length: Int, head: UInt64, key: EnvelopeKey)] = allCases.map { k in
-            let w = UnsafeRawBufferPointer(start: k.word.utf8Start, count: k.word.utf8CodeUnitCount)
-            return (w.count, head(w), k)
-        }
+        /// ruled out by these alone. Kept at a fixed address for the process's life, so that
+        /// reading it retains nothing; written once, before any read, and never again.
+        private nonisolated(unsafe) static let heads: UnsafeBufferPointer<(length: Int, head: UInt64, key: EnvelopeKey)> = {
+            let table = UnsafeMutableBufferPointer<(length: Int, head: UInt64, key: EnvelopeKey)>.allocate(capacity: allCases.count)
+            for (i, k) in allCases.enumerated() {
+                let w = UnsafeRawBufferPointer(start: k.word.utf8Start, count: k.word.utf8CodeUnitCount)
+                table[i] = (w.count, head(w), k)
+            }
+            return UnsafeBufferPointer(table)
+        }()
 
         private static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
             var h: UInt64 = 0
@@ -505,6 +510,9 @@ public struct RecordDecoder: Sendable {
         let keys = keys
         func field(_ m: JSONMember) -> Field? { JSONObjectReader.withKey(m, of: b) { keys.lookup($0) } }
         let start = rec.fields.bytes.count
+        // Room for the text and its separators at once: the subject is at most the line's
+        // bytes (escapes only shrink, save where U+FFFD replaces a byte) and three a member.
+        rec.fields.bytes.reserveCapacity(start + 2 * b.count + 3 * members.count)
         let message = members.firstIndex { $0.kind.hasText && field($0) == .message }
         if let message { rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec) }
         for (i, m) in members.enumerated() where i != message && m.kind.hasText {
@@ -512,7 +520,10 @@ public struct RecordDecoder: Sendable {
             JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
             rec.fields.bytes.append(UInt8(ascii: "="))
             guard var value = appendText(m, of: b, to: &rec) else { continue }
-            if value.isEmpty || rec.fields.bytes[value].contains(where: { lw_is_blank($0) != 0 }) {
+            let quoted = value.isEmpty || rec.fields.bytes.withUnsafeBufferPointer { bytes in
+                bytes[value].contains { lw_is_blank($0) != 0 }
+            }
+            if quoted {
                 rec.fields.bytes.insert(UInt8(ascii: "\""), at: value.lowerBound)
                 rec.fields.bytes.append(UInt8(ascii: "\""))
                 value = (value.lowerBound + 1)..<(value.upperBound + 1)
