@@ -1,21 +1,24 @@
 // The process's table of interned names (lw_names.h): lookups without a lock, for the workers'
 // hot path, where every lock record names a profile, a symbol and a host.
 //
-// Bytes live in 2 MiB blocks, each name as an entry: its id and length (4 bytes each), then
-// its text. Each id's place (block << 21 | offset of its entry) is kept in pages of 2^16
-// places. Neither blocks nor pages ever move, and the table lives as long as the process, so
-// a reader needs no lock to read them. The index is open addressing over 64-bit slots (the
-// hash's top 24 bits, then the place plus one; 0 is empty), so that a lookup reads one slot
-// and one entry; it is published through an atomic pointer. A writer, under the lock, stores
-// the entry and its place first and then the slot with release order, so a reader that sees a
-// slot (acquire) sees its entry. Growing fills a new index, then publishes it; the old one is
-// never written again and never freed (a reader may still be probing it, and finds there every
-// name it held; the indexes replaced sum to less than the last).
+// Each name is an entry in 2 MiB blocks: its length (4 bytes), then its text, 4-byte aligned.
+// Each id's place (block << 19 | offset / 4, 32 bits) is kept in pages of 2^16 places. Neither
+// blocks nor pages ever move, and the table lives as long as the process, so a reader needs
+// no lock to read them. The index is open addressing over 32-bit slots (id + 1; 0 is empty)
+// in one reserved range of address space, `cap` slots of it in use, at most half full.
+//
+// A writer, under the lock, stores the entry and its place first, then the slot with release
+// order: a reader that sees a slot (acquire) sees its entry. To grow, the writer doubles `cap`,
+// empties the slots and puts every id back, all in place: a reader probing meanwhile may find
+// nothing where a name is (never a wrong name: the text is compared), and then looks again
+// under the lock, which the writer holds until the index is whole. So the index takes 4 to 8
+// bytes a name, with no second copy while it grows.
 #include "lw_names.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static inline uint64_t load8(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
@@ -50,91 +53,82 @@ static inline int same(const uint8_t *a, const uint8_t *b, size_t n) {
 }
 
 #define BLOCK_BYTES (1u << 21)
-#define OFFSET_BITS 21
-#define MAX_BLOCKS (1u << 16)
+#define OFFSET_BITS 19            /* offsets in 4-byte units */
+#define MAX_BLOCKS (1u << 13)     /* 16 GiB of names */
 #define PAGE_PLACES (1u << 16)
 #define MAX_PAGES (1u << 16)
-
-typedef struct {
-    size_t cap;                 /* a power of two, at most half full (while memory lasts) */
-    _Atomic uint64_t slot[];
-} index_t;
+#define MAX_SLOTS ((size_t)1 << 28)
 
 struct lw_intern {
     pthread_mutex_t lock;
-    _Atomic(index_t *) index;
-    /* Below: written under the lock; a place and its bytes are read without it once the
-       slot that names them is seen. */
+    _Atomic uint32_t *slot;       /* MAX_SLOTS reserved, `cap` in use */
+    _Atomic size_t cap;           /* a power of two */
+    /* Below: written under the lock; a place and its entry are read without it once the slot
+       that names them is seen. */
     uint8_t *block[MAX_BLOCKS];
     uint32_t blocks, block_used;
-    uint64_t *page[MAX_PAGES];  /* per id: the place of its entry */
+    uint32_t *page[MAX_PAGES];    /* per id: the place of its entry */
     uint32_t count;
 };
 
-static index_t *index_new(size_t cap) {
-    index_t *x = calloc(1, sizeof *x + cap * sizeof x->slot[0]);
-    if (!x) return NULL;
-    x->cap = cap;
-    /* Every page written now, so that no probe maps the zero page that a first insert must
-       then copy (a copy-on-write fault whose TLB flush stops every other thread). */
-    for (size_t i = 0; i < cap; i += 4096 / sizeof x->slot[0]) atomic_store_explicit(&x->slot[i], 0, memory_order_relaxed);
-    atomic_store_explicit(&x->slot[cap - 1], 0, memory_order_relaxed);
-    return x;
+/* An entry: the length, then the bytes. */
+typedef struct { uint32_t len; uint8_t bytes[]; } entry_t;
+
+/* Empties slots [from, to) by writing them, so that no probe maps the zero page that a first
+   insert must then copy (a copy-on-write fault whose TLB flush stops every other thread). */
+static void clear(lw_intern *t, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) atomic_store_explicit(&t->slot[i], 0, memory_order_relaxed);
 }
 
 lw_intern *lw_intern_new(void) {
     lw_intern *t = calloc(1, sizeof *t);
     if (!t) return NULL;
+    void *slots = mmap(NULL, MAX_SLOTS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (slots == MAP_FAILED) { free(t); return NULL; }
     pthread_mutex_init(&t->lock, NULL);
-    index_t *x = index_new(1024);
-    if (!x) { free(t); return NULL; }
-    atomic_store_explicit(&t->index, x, memory_order_release);
+    t->slot = slots;
+    clear(t, 0, 1024);
+    atomic_store_explicit(&t->cap, 1024, memory_order_release);
     return t;
 }
 
-/* An entry: the id, the length, then the bytes. */
-typedef struct { uint32_t id, len; uint8_t bytes[]; } entry_t;
+static inline uint32_t place_of(const lw_intern *t, uint32_t id) { return t->page[id / PAGE_PLACES][id % PAGE_PLACES]; }
 
-static inline const entry_t *entry_at(const lw_intern *t, uint64_t place) {
-    return (const entry_t *)(t->block[place >> OFFSET_BITS] + (place & ((1u << OFFSET_BITS) - 1)));
+static inline const entry_t *entry_of(const lw_intern *t, uint32_t id) {
+    uint32_t place = place_of(t, id);
+    return (const entry_t *)(t->block[place >> OFFSET_BITS] + 4 * (size_t)(place & ((1u << OFFSET_BITS) - 1)));
 }
 
-static inline uint64_t place_of(const lw_intern *t, uint32_t id) { return t->page[id / PAGE_PLACES][id % PAGE_PLACES]; }
-
 const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n) {
-    const entry_t *e = entry_at(t, place_of(t, id));
+    const entry_t *e = entry_of(t, id);
     *n = e->len;
     return e->bytes;
 }
 
-
-#define TAG(h) ((h) >> 40)   /* the hash's top 24 bits */
-
-/* The id of the bytes in index x, or UINT32_MAX. */
-static uint32_t probe(const lw_intern *t, index_t *x, const uint8_t *p, size_t n, uint64_t h) {
-    size_t mask = x->cap - 1;
+/* The id of the bytes, or UINT32_MAX. */
+static uint32_t probe(const lw_intern *t, const uint8_t *p, size_t n, uint64_t h) {
+    size_t mask = atomic_load_explicit(&t->cap, memory_order_acquire) - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint64_t s = atomic_load_explicit(&x->slot[i], memory_order_acquire);
+        uint32_t s = atomic_load_explicit(&t->slot[i], memory_order_acquire);
         if (s == 0) return UINT32_MAX;
-        if (s >> 40 == TAG(h)) {
-            const entry_t *e = entry_at(t, (s & 0xFFFFFFFFFFULL) - 1);
-            if (e->len == n && same(e->bytes, p, n)) return e->id;
-        }
+        const entry_t *e = entry_of(t, s - 1);
+        if (e->len == n && same(e->bytes, p, n)) return s - 1;
     }
 }
 
-static void place_slot(index_t *x, uint64_t h, uint64_t place) {
-    size_t mask = x->cap - 1;
+static void place_slot(lw_intern *t, size_t cap, uint64_t h, uint32_t id) {
+    size_t mask = cap - 1;
     size_t i = (size_t)h & mask;
-    while (atomic_load_explicit(&x->slot[i], memory_order_relaxed)) i = (i + 1) & mask;
-    atomic_store_explicit(&x->slot[i], TAG(h) << 40 | (place + 1), memory_order_release);
+    while (atomic_load_explicit(&t->slot[i], memory_order_relaxed)) i = (i + 1) & mask;
+    atomic_store_explicit(&t->slot[i], id + 1, memory_order_release);
 }
 
 /* Under the lock: a new id for the bytes, their entry and place stored; UINT32_MAX when memory
    runs out. */
 static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
     uint32_t id = t->count;
-    if (id == UINT32_MAX - 1 || id / PAGE_PLACES >= MAX_PAGES) return UINT32_MAX;
+    if (id >= UINT32_MAX - 1 || id / PAGE_PLACES >= MAX_PAGES) return UINT32_MAX;
     size_t need = (sizeof(entry_t) + n + 3) & ~(size_t)3;
     if (t->blocks == 0 || t->block_used + need > BLOCK_BYTES) {
         if (t->blocks == MAX_BLOCKS) return UINT32_MAX;
@@ -144,15 +138,14 @@ static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
         t->block_used = 0;
     }
     if (!t->page[id / PAGE_PLACES]) {
-        uint64_t *pg = malloc(PAGE_PLACES * sizeof *pg);
+        uint32_t *pg = malloc(PAGE_PLACES * sizeof *pg);
         if (!pg) return UINT32_MAX;
         t->page[id / PAGE_PLACES] = pg;
     }
     entry_t *e = (entry_t *)(t->block[t->blocks - 1] + t->block_used);
-    e->id = id;
     e->len = (uint32_t)n;
     if (n) memcpy(e->bytes, p, n);
-    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (uint64_t)(t->blocks - 1) << OFFSET_BITS | t->block_used;
+    t->page[id / PAGE_PLACES][id % PAGE_PLACES] = (t->blocks - 1) << OFFSET_BITS | t->block_used / 4;
     t->block_used += (uint32_t)need;
     t->count = id + 1;
     return id;
@@ -161,26 +154,27 @@ static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {
     if (n > LW_NAME_MAX_BYTES) return UINT32_MAX;
     uint64_t h = name_hash(p, n);
-    uint32_t id = probe(t, atomic_load_explicit(&t->index, memory_order_acquire), p, n, h);
+    uint32_t id = probe(t, p, n, h);
     if (id != UINT32_MAX) return id;
     pthread_mutex_lock(&t->lock);
-    index_t *x = atomic_load_explicit(&t->index, memory_order_relaxed);
-    id = probe(t, x, p, n, h);
-    if (id == UINT32_MAX && (id = store(t, p, n)) != UINT32_MAX) {
-        if ((size_t)(id + 1) * 2 > x->cap) {
-            index_t *bigger = index_new(x->cap * 2);
-            if (bigger) {
-                for (uint32_t k = 0; k < id; k++) {
-                    const entry_t *e = entry_at(t, place_of(t, k));
-                    place_slot(bigger, name_hash(e->bytes, e->len), place_of(t, k));
-                }
-                atomic_store_explicit(&t->index, bigger, memory_order_release);
-                x = bigger;
+    id = probe(t, p, n, h);
+    size_t cap = atomic_load_explicit(&t->cap, memory_order_relaxed);
+    if (id == UINT32_MAX && (size_t)t->count + 1 >= cap / 2 && cap * 2 > MAX_SLOTS) {
+        id = UINT32_MAX - 1;   /* the index is full: no more names */
+    } else if (id == UINT32_MAX && (id = store(t, p, n)) != UINT32_MAX) {
+        if ((size_t)(id + 1) * 2 > cap) {
+            /* Grow in place: readers meanwhile may miss, and then wait for the lock. */
+            size_t bigger = cap * 2;
+            clear(t, 0, bigger);
+            atomic_store_explicit(&t->cap, bigger, memory_order_release);
+            for (uint32_t k = 0; k < id; k++) {
+                const entry_t *e = entry_of(t, k);
+                place_slot(t, bigger, name_hash(e->bytes, e->len), k);
             }
+            cap = bigger;
         }
-        if ((size_t)id + 1 < x->cap) place_slot(x, h, place_of(t, id));
-        else id = UINT32_MAX;   /* no memory to grow a full index */
+        place_slot(t, cap, h, id);
     }
     pthread_mutex_unlock(&t->lock);
-    return id;
+    return id == UINT32_MAX - 1 ? UINT32_MAX : id;
 }

@@ -174,7 +174,7 @@ func kind(_ line: String) -> RecordKind? {
         #expect(Set(first).count == texts.count)
         #expect(texts.map { text in text.utf8.withContiguousStorageIfAvailable { NameTable.shared.name(UnsafeRawBufferPointer($0)) } } == first)
         #expect(first.map(\.string) == texts)
-        let fresh = (0..<20000).map { "concurrent-\($0)" }
+        let fresh = (0..<100_000).map { "concurrent-\($0)" }
         let seen = await withTaskGroup(of: [String: Name].self) { group in
             for k in 0..<4 {
                 // Each task in its own order, so that they race to add the same names.
