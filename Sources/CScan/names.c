@@ -5,7 +5,8 @@
 // Each id's place (block << 19 | offset / 4, 32 bits) is kept in pages of 2^16 places. Neither
 // blocks nor pages ever move, and the table lives as long as the process, so a reader needs
 // no lock to read them. The index is open addressing over 32-bit slots (id + 1; 0 is empty)
-// in one reserved range of address space, `cap` slots of it in use, at most half full.
+// in one reserved range of address space (1 GiB, less under `ulimit -v`), `cap` slots of it in
+// use, at most half full.
 //
 // A writer, under the lock, stores the entry and its place first, then the slot with release
 // order: a reader that sees a slot (acquire) sees its entry. To grow, the writer doubles `cap`,
@@ -57,11 +58,13 @@ static inline int same(const uint8_t *a, const uint8_t *b, size_t n) {
 #define MAX_BLOCKS (1u << 13)     /* 16 GiB of names */
 #define PAGE_PLACES (1u << 16)
 #define MAX_PAGES (1u << 16)
-#define MAX_SLOTS ((size_t)1 << 28)
+#define MAX_SLOTS ((size_t)1 << 28)   /* 1 GiB of address space, reserved, not used */
+#define MIN_SLOTS ((size_t)1 << 20)   /* what is tried last, under a tight address-space limit */
 
 struct lw_intern {
     pthread_mutex_t lock;
-    _Atomic uint32_t *slot;       /* MAX_SLOTS reserved, `cap` in use */
+    _Atomic uint32_t *slot;       /* `reserved` slots, `cap` of them in use */
+    size_t reserved;
     _Atomic size_t cap;           /* a power of two */
     /* Below: written under the lock; a place and its entry are read without it once the slot
        that names them is seen. */
@@ -83,11 +86,19 @@ static void clear(lw_intern *t, size_t from, size_t to) {
 lw_intern *lw_intern_new(void) {
     lw_intern *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    void *slots = mmap(NULL, MAX_SLOTS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* As much address space as the process may reserve, up to MAX_SLOTS (`ulimit -v` may
+       allow less): it bounds the names the table can hold, at half its slots. */
+    void *slots = MAP_FAILED;
+    size_t reserved = MAX_SLOTS;
+    for (; reserved >= MIN_SLOTS; reserved /= 2) {
+        slots = mmap(NULL, reserved * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (slots != MAP_FAILED) break;
+    }
     if (slots == MAP_FAILED) { free(t); return NULL; }
     pthread_mutex_init(&t->lock, NULL);
     t->slot = slots;
+    t->reserved = reserved;
     clear(t, 0, 1024);
     atomic_store_explicit(&t->cap, 1024, memory_order_release);
     return t;
@@ -159,7 +170,7 @@ uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {
     pthread_mutex_lock(&t->lock);
     id = probe(t, p, n, h);
     size_t cap = atomic_load_explicit(&t->cap, memory_order_relaxed);
-    if (id == UINT32_MAX && (size_t)t->count + 1 >= cap / 2 && cap * 2 > MAX_SLOTS) {
+    if (id == UINT32_MAX && (size_t)t->count + 1 >= cap / 2 && cap * 2 > t->reserved) {
         id = UINT32_MAX - 1;   /* the index is full: no more names */
     } else if (id == UINT32_MAX && (id = store(t, p, n)) != UINT32_MAX) {
         if ((size_t)(id + 1) * 2 > cap) {

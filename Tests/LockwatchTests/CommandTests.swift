@@ -120,6 +120,16 @@ func summaryExit(_ ndjson: String) -> Int32? {
     /// last timed line's time, or with none before it is set aside and counted; only a pipe
     /// that never carried a time uses the moment of reading. Regression: a traceback's lock
     /// line once opened an episode dated the day of the run.
+    /// Under a tight address-space limit (`ulimit -v`), the table of names reserves what it
+    /// may instead of failing at start-up.
+    @Test func runsUnderATightAddressSpaceLimit() throws {
+        let line = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=S owner_token=w1\n"
+        let r = try runLockwatch(["-c", #"ulimit -v 800000 && exec "$0" --format json"#, lockwatchBinary.path],
+                                 stdin: Array(line.utf8), executable: URL(fileURLWithPath: "/bin/sh"))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#""type":"contention_started""#), "\(r.stdout)")
+    }
+
     @Test func aLineWithoutATimeNeverTakesTheClockInAFile() throws {
         let dir = try ScratchDirectory("untimed")
         defer { dir.remove() }
