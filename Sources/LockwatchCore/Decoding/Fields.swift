@@ -214,11 +214,16 @@ enum KeyValueScanner {
             // Every field has its slot in `FieldSet.Spans` and its number in the C table.
             precondition(Field.allCases.count <= FieldSet.Spans.capacity,
                          "\(Field.allCases.count) fields, but FieldSet.Spans and lw_keytable hold \(FieldSet.Spans.capacity)")
+            self.init(numbered: keys.map { ($0.0, $0.1.rawValue) })
+        }
+
+        /// A table of any names, each with its number (below 256).
+        init(numbered keys: [(String, Int)]) {
             table = .allocate(capacity: 1)
             table.initialize(to: lw_keytable())
-            for (key, field) in keys {
+            for (key, number) in keys {
                 var k = key
-                _ = k.withUTF8 { lw_keytable_add(table, $0.baseAddress, $0.count, Int32(field.rawValue)) }
+                _ = k.withUTF8 { lw_keytable_add(table, $0.baseAddress, $0.count, Int32(number)) }
             }
         }
 
@@ -226,18 +231,22 @@ enum KeyValueScanner {
         static let aliases = Keys(Field.allCases.flatMap { f in f.aliases.map { ($0, f) } })
 
         /// The field of a key given as bytes; nil for keys lockwatch ignores.
-        func lookup(_ key: UnsafeRawBufferPointer) -> Field? {
+        func lookup(_ key: UnsafeRawBufferPointer) -> Field? { number(key).flatMap(Field.init(rawValue:)) }
+
+        /// The number of a key given as bytes; nil for a key not in the table.
+        func number(_ key: UnsafeRawBufferPointer) -> Int? {
             guard let base = key.baseAddress else { return nil }
-            guard key.count < 8 else {
-                return Field(rawValue: Int(lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)))
+            let n: Int32
+            if key.count >= 8 {
+                n = lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)
+            } else {
+                // The C lookup reads a short key's first word whole where the page allows: a
+                // key that ends its own small allocation (an unescaped JSON key) is copied first.
+                var word: UInt64 = 0
+                withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: key) }
+                n = withUnsafeBytes(of: word) { lw_keytable_lookup(table, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count) }
             }
-            // The C lookup reads a short key's first word whole where the page allows: a key
-            // that ends its own small allocation (an unescaped JSON key) is copied first.
-            var word: UInt64 = 0
-            withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: key) }
-            return withUnsafeBytes(of: word) {
-                Field(rawValue: Int(lw_keytable_lookup(table, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)))
-            }
+            return n < 0 ? nil : Int(n)
         }
     }
 

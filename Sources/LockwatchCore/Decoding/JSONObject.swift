@@ -78,20 +78,10 @@ enum JSONObjectReader {
     }
 
     /// Appends the member's value as log text (as `withValueText` gives it) to `out`; false,
-    /// appending nothing, for null and nested values. An escaped string is decoded straight
-    /// into `out`.
+    /// appending nothing, for null and nested values. A string is decoded straight into `out`.
     static func appendValueText(_ m: JSONMember, of b: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
-        guard m.kind == .string, m.valueEscaped else {
-            return withValueText(m, of: b) { out.append(contentsOf: $0) } != nil
-        }
-        let start = out.count
-        unescape(UnsafeRawBufferPointer(rebasing: b[m.value]), appendingTo: &out)
-        let isText = out.withUnsafeBytes { isASCII(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-        if !isText {
-            let text = String(decoding: out[start...], as: UTF8.self)
-            out.removeSubrange(start...)
-            out.append(contentsOf: text.utf8)
-        }
+        guard m.kind == .string else { return withValueText(m, of: b) { out.append(contentsOf: $0) } != nil }
+        appendText(UnsafeRawBufferPointer(rebasing: b[m.value]), escaped: m.valueEscaped, to: &out)
         return true
     }
 
@@ -101,24 +91,26 @@ enum JSONObjectReader {
         return readByteArray(raw, &i, keep: true)
     }
 
-    /// Text bytes as a String would hold them: escapes decoded, and bytes that are not valid
-    /// UTF-8 replaced (U+FFFD). ASCII without escapes, the common case, is passed as it is.
+    /// Calls `body` with text bytes as a String would hold them (`appendText`); ASCII without
+    /// escapes, the common case, is passed as it lies.
     @inline(__always)
     private static func withText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         if !escaped, isASCII(raw) { return body(raw) }
-        return withDecodedText(raw, escaped: escaped, body)
+        var text: [UInt8] = []
+        appendText(raw, escaped: escaped, to: &text)
+        return text.withUnsafeBytes(body)
     }
 
-    private static func withDecodedText<R>(_ raw: UnsafeRawBufferPointer, escaped: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        guard escaped else {
-            var text = String(decoding: raw, as: UTF8.self)
-            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-        }
-        return unescape(raw).withUnsafeBytes { u in
-            if isASCII(u) { return body(u) }
-            var text = String(decoding: u, as: UTF8.self)
-            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-        }
+    /// Appends a string's bytes as a String would hold them: escapes decoded (`\u` pairs
+    /// joined into one scalar), and bytes that are not valid UTF-8 replaced (U+FFFD). The one
+    /// definition of a JSON string's text.
+    private static func appendText(_ raw: UnsafeRawBufferPointer, escaped: Bool, to out: inout [UInt8]) {
+        let start = out.count
+        if escaped { unescape(raw, appendingTo: &out) } else { out.append(contentsOf: raw) }
+        guard !out.withUnsafeBytes({ isASCII(UnsafeRawBufferPointer(rebasing: $0[start...])) }) else { return }
+        let text = String(decoding: out[start...], as: UTF8.self)
+        out.removeSubrange(start...)
+        out.append(contentsOf: text.utf8)
     }
 
     @inline(__always) private static func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
@@ -239,14 +231,7 @@ enum JSONObjectReader {
         return i + lw_quote_or_backslash(base.assumingMemoryBound(to: UInt8.self) + i, b.count - i)
     }
 
-    /// A string's bytes with its escapes decoded (`\u` pairs joined into one scalar).
-    private static func unescape(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        unescape(raw, appendingTo: &out)
-        return out
-    }
-
-    /// `unescape`, appending to `out`.
+    /// Appends a string's bytes with its escapes decoded (`\u` pairs joined into one scalar).
     private static func unescape(_ raw: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) {
         out.reserveCapacity(out.count + raw.count)
         var i = 0

@@ -245,33 +245,11 @@ public struct RecordDecoder: Sendable {
             }
         }
 
-        /// Each key's word as its length and first eight bytes (zero-padded): most keys are
-        /// ruled out by these alone. Kept at a fixed address for the process's life, so that
-        /// reading it retains nothing; written once, before any read, and never again.
-        private nonisolated(unsafe) static let heads: UnsafeBufferPointer<(length: Int, head: UInt64, key: EnvelopeKey)> = {
-            let table = UnsafeMutableBufferPointer<(length: Int, head: UInt64, key: EnvelopeKey)>.allocate(capacity: allCases.count)
-            for (i, k) in allCases.enumerated() {
-                let w = UnsafeRawBufferPointer(start: k.word.utf8Start, count: k.word.utf8CodeUnitCount)
-                table[i] = (w.count, head(w), k)
-            }
-            return UnsafeBufferPointer(table)
-        }()
-
-        private static func head(_ b: UnsafeRawBufferPointer) -> UInt64 {
-            var h: UInt64 = 0
-            for i in 0..<min(8, b.count) { h |= UInt64(b[i]) << (8 * UInt64(i)) }
-            return h
-        }
+        /// The words in the table the key=value scan uses for field names.
+        private static let table = KeyValueScanner.Keys(numbered: allCases.map { ("\($0.word)", $0.rawValue) })
 
         /// The envelope key that `key` (a key's text) is, if any.
-        static func of(_ key: UnsafeRawBufferPointer) -> EnvelopeKey? {
-            let h = head(key)
-            for e in heads where e.length == key.count && e.head == h {
-                let w = e.key.word
-                if key.count <= 8 || (8..<key.count).allSatisfy({ key[$0] == w.utf8Start[$0] }) { return e.key }
-            }
-            return nil
-        }
+        static func of(_ key: UnsafeRawBufferPointer) -> EnvelopeKey? { table.number(key).flatMap(EnvelopeKey.init(rawValue:)) }
     }
 
     private func decodeJSONLine(_ line: UnsafeRawBufferPointer, into rec: inout LogRecord, gate: Matcher?) -> DecodeFailure? {
@@ -334,7 +312,6 @@ public struct RecordDecoder: Sendable {
         let app = rec.fields.bytes
         app.withUnsafeBytes { decodeApp($0, at: 0, envelope: envelope, into: &rec, gate: gate) }
     }
-
 
     /// A text envelope found at the start of a line: which, its host column, where the app
     /// line starts, and the envelope's time.

@@ -69,9 +69,10 @@ public final class Matcher {
         var requires: (Int, Int)
     }
 
-    /// The distinct literals the rules' shortcuts require (most rules share them: `false`,
-    /// `true`, `fn=`), each searched for at most once per record; the plans name them by number.
-    private let required: [Prefilter]
+    /// The search tables of the distinct literals the rules' shortcuts require (most rules
+    /// share them: `false`, `true`, `fn=`), each searched for at most once per record; the plans
+    /// name them by number. Read without retaining anything (`shortcutTables` keeps them alive).
+    private let required: UnsafeMutableBufferPointer<UnsafeMutablePointer<lw_literals>?>
 
     /// With `shortcuts` off, every rule's pattern runs (tests compare the two).
     public init(rules: [Rule], timestamps: TimestampParser, shortcuts: Bool = true) {
@@ -94,10 +95,10 @@ public final class Matcher {
             kept.append(p)
             return p.rawTables
         }
-        var required: [Prefilter] = []
+        var required: [Literal] = []
         func number(_ l: Literal) -> Int {
-            if let n = required.firstIndex(where: { $0.literals == [l] }) { return n }
-            required.append(Prefilter(literals: [l]))
+            if let n = required.firstIndex(of: l) { return n }
+            required.append(l)
             return required.count - 1
         }
         for (k, rule) in rules.enumerated() {
@@ -112,15 +113,19 @@ public final class Matcher {
                                   wordBefore: cut?.proof?.wordBefore == true ? 1 : 0, after: cut?.proof?.after ?? 0,
                                   requires: (requires.first ?? -1, requires.dropFirst().first ?? -1))
         }
+        self.required = .allocate(capacity: required.count)
+        _ = self.required.initialize(from: required.map(tables))
         shortcutTables = kept
-        self.required = required
         skipProof = shortcuts ? Shortcut.Proof(text: Self.skipText, wordBefore: true, after: 1) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
         self.timestamps = timestamps
     }
 
-    deinit { plan.deallocate() }
+    deinit {
+        plan.deallocate()
+        required.deallocate()
+    }
 
     /// Whether a gate's literals occur in `subject` (a gate without tables admits all).
     @inline(__always)
@@ -229,10 +234,10 @@ public final class Matcher {
         }
         func occurs(_ n: Int) -> Bool {
             guard n >= 0 else { return true }
-            guard n < 64 else { return Self.admits(required[n].rawTables, subject) }
+            guard n < 64 else { return Self.admits(required[n], subject) }
             if t.searched & (1 << n) == 0 {
                 t.searched |= 1 << n
-                if Self.admits(required[n].rawTables, subject) { t.found |= 1 << n }
+                if Self.admits(required[n], subject) { t.found |= 1 << n }
             }
             return t.found & (1 << n) != 0
         }
