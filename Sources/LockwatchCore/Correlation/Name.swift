@@ -43,8 +43,8 @@ public struct Name: Hashable, Sendable, CustomStringConvertible, ExpressibleBySt
 
 /// The process's intern table: append-only, safe from any thread, in C (`lw_intern`). A name
 /// already in it is found without a lock, so workers intern each record's names themselves;
-/// every distinct profile, symbol, holder and host ever seen stays in it, some 12 to 20 bytes a
-/// name beyond its text (its length, its place, its index slots). Only its address is held:
+/// every distinct profile, symbol, holder and host ever seen stays in it, some 16 to 24 bytes a
+/// name beyond its text (its length and id, its place, its index slots). Only its address is held:
 /// copying it touches no reference count.
 struct NameTable: @unchecked Sendable {
     // The C table guards itself.
