@@ -61,6 +61,22 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+extension TextEvents: ExpressibleByArgument {}
+
+/// `--summary`: how many profiles (and escalations, holders, hosts) the text summary lists in full.
+enum SummaryLength: ExpressibleByArgument, CustomStringConvertible {
+    case first(Int)
+    case full
+
+    init?(argument: String) {
+        if argument == "full" { self = .full } else if let n = Int(argument), n > 0 { self = .first(n) } else { return nil }
+    }
+
+    var limit: Int? { if case .first(let n) = self { n } else { nil } }
+    var description: String { limit.map(String.init) ?? "full" }
+    static var allValueStrings: [String] { ["N", "full"] }
+}
+
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 }
@@ -79,6 +95,12 @@ struct Scan: ParsableCommand {
     var format: OutputFormat = .text
 
     @OptionGroup var colour: ColorOptions
+
+    @Option(help: "Text output: the events printed as lines, all or notable (escalations, stuck owners, unhealthy loops, and recoveries of episodes that escalated or lasted longer than one TTL; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
+    var events: TextEvents?
+
+    @Option(help: ArgumentHelp("Text summary: the profiles listed in full, escalated first, then still open, then by longest contention (and at most as many escalations, holders and hosts); the rest as one line of totals. A number, or full.", valueName: "N|full"))
+    var summary: SummaryLength = .first(TextPrinter.defaultLimit)
 
     @Option(help: "Write the Prometheus metrics to this file, atomically, every --metrics-interval and at the end (for node_exporter's textfile collector).")
     var metricsFile: String?
@@ -224,12 +246,29 @@ struct Scan: ParsableCommand {
 
     private var useColor: Bool { colour.enabled }
 
+    /// The text printer of `--events` and `--summary`; without `--events`, a batch run (every
+    /// input a file) prints the notable events and a live one all of them.
+    func textPrinter(_ out: ByteSink, color: Bool, ttl: TimeSpan, batch: Bool) -> TextPrinter {
+        TextPrinter(out: out, color: color, ttl: ttl, events: events ?? (batch ? .notable : .all), limit: summary.limit)
+    }
+
+    /// Whether every input is a regular file (a batch run), not a pipe, terminal or socket
+    /// (a live one). An input that cannot be examined counts as a file: opening it reports it.
+    static func allFiles(_ inputs: [String]) -> Bool {
+        inputs.allSatisfy { name in
+            var st = stat()
+            let ok = name == "-" ? fstat(0, &st) == 0 : stat(name, &st) == 0
+            return !ok || (st.st_mode & S_IFMT) == S_IFREG
+        }
+    }
+
     /// Where the run's results go: the printer in the chosen format — or the live view, which
     /// prints only the summary, at the end — and the reports asked for.
     private func sinks(_ out: FileDescriptorWriter, inputs: [String], ttl: TimeSpan) -> (Sink, LiveView?, ReportSink?) {
         let color = useColor
-        let makePrinter: (ByteSink) -> Sink = { [format] sink in
-            format == .json ? JSONPrinter(out: sink) as Sink : TextPrinter(out: sink, color: color)
+        let batch = Self.allFiles(inputs)
+        let makePrinter: (ByteSink) -> Sink = { [self] sink in
+            format == .json ? JSONPrinter(out: sink) as Sink : textPrinter(sink, color: color, ttl: ttl, batch: batch)
         }
         let showLive = live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && inputs == ["-"] && format == .text)
         let liveView = showLive ? LiveView(out: out, color: color, ttl: ttl, size: LiveKeys.size, makePrinter: makePrinter) : nil

@@ -91,9 +91,10 @@ struct TestCommand: ParsableCommand {
     /// Runs the pipeline in-process with the flags of a case, from the case's directory.
     static func output(args: [String], in directory: String, sources: () throws -> [ByteSource], text: Bool = false) throws -> String {
         _ = FileManager.default.changeCurrentDirectoryPath(directory)
-        let configuration = try Scan.parse(args).makeConfiguration()
+        let scan = try Scan.parse(args)
+        let configuration = try scan.makeConfiguration()
         let out = MemorySink()
-        let sink: Sink = text ? TextPrinter(out: out, color: false) : JSONPrinter(out: out)
+        let sink: Sink = text ? scan.textPrinter(out, color: false, ttl: configuration.thresholds.ttl, batch: true) : JSONPrinter(out: out)
         _ = Pipeline(configuration: configuration, sink: sink).run(sources: try sources())
         return out.text
     }

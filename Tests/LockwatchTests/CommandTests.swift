@@ -116,6 +116,24 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(text.stdout == fixture.expected("expected.txt"))
     }
 
+    /// Text events: a batch run over files prints the notable ones and counts the rest; a live
+    /// pipe prints every event, as `--events all` does for a file; `--summary 1` bounds the keys.
+    @Test func textEventsFollowTheKindOfInput() throws {
+        let file = fixturesRoot.appendingPathComponent("incident/input.log").path
+        let log = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let batch = try runLockwatch([file]), piped = try runLockwatch(["-"], stdin: log, chunk: 333)
+        let all = try runLockwatch(["--events", "all", file])
+        #expect(!batch.stdout.contains("contention started"))
+        #expect(batch.stdout.contains("not printed above: 2 contention starts and 0 transient recoveries (--events all prints them)"))
+        #expect(piped.stdout.components(separatedBy: "contention started").count == 3)
+        #expect(piped.stdout == all.stdout)
+        #expect(batch.status == 1 && piped.status == 1)
+        let one = try runLockwatch(["--summary", "1", file])
+        #expect(one.stdout.contains("    1 more key (1 profile) with contention (1 escalated, 0 still open): 1 failure, the longest 8s (--summary full lists them)"))
+        let bad = try runLockwatch(["--summary", "0", file])
+        #expect(bad.status == 2 && bad.stderr.contains("--summary"))
+    }
+
     /// A lock line with no time of its own never takes the wall clock in a file: it takes the
     /// last timed line's time, or with none before it is set aside and counted; only a pipe
     /// that never carried a time uses the moment of reading. Regression: a traceback's lock

@@ -155,9 +155,11 @@ public func runJSON(_ configuration: Configuration, sources: [ByteSource], idleM
     return json.text
 }
 
-/// Runs the pipeline in-process over `sources` and returns its text output.
+/// Runs the pipeline in-process over `sources` and returns its text output, as a batch run
+/// over files prints it.
 public func runText(_ configuration: Configuration, sources: [ByteSource]) throws -> String {
     let text = MemorySink()
-    _ = Pipeline(configuration: configuration, sink: TextPrinter(out: text, color: false)).run(sources: sources)
+    let printer = TextPrinter.batch(out: text, color: false, ttl: configuration.thresholds.ttl)
+    _ = Pipeline(configuration: configuration, sink: printer).run(sources: sources)
     return text.text
 }

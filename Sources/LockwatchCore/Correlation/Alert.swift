@@ -60,7 +60,7 @@ public struct Escalation: Equatable, Sendable {
 }
 
 /// Which trading-worker loop a health record reported unhealthy.
-public enum Loop: String, Sendable {
+public enum Loop: String, CaseIterable, Sendable {
     case trading, reconciliation
 }
 

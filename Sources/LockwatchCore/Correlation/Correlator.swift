@@ -53,6 +53,25 @@ public struct OwnerStats: Equatable, Sendable {
     public var failures = 0
     /// Whether a failure reported this owner as the caller itself.
     public var selfHeld = false
+    /// The first and the last failure that named this owner as the holder (0 when restored
+    /// from a state saved before they were kept).
+    public var first = EventTime(micros: 0)
+    public var last = EventTime(micros: 0)
+}
+
+/// A time a host's loop reported unhealthy: from the first report that said so to the first
+/// that said it was healthy again (nil while it has not).
+public struct UnhealthyPeriod: Equatable, Sendable {
+    public var loop: Loop
+    public var start: EventTime
+    public var end: EventTime?
+}
+
+/// A host's unhealthy periods: how many there were, and the latest `kept` of them.
+struct HostSpells: Sendable {
+    static let kept = 1_000
+    var count = 0
+    var periods: [UnhealthyPeriod] = []
 }
 
 /// Everything kept per key: counters for the summary and the open episode, if any.
@@ -93,6 +112,8 @@ public struct Correlator: Sendable {
     /// Whether a multi_profile incident is going on.
     var incident = false
     var hosts: [Name: HealthReport] = [:]
+    /// Per host that reported a loop unhealthy: its unhealthy periods.
+    var spells: [Name: HostSpells] = [:]
     /// Escalations fired, all reasons.
     public private(set) var escalations = 0
     /// With `keepsClosedEpisodes`: the episodes closed since the caller last emptied this.
@@ -213,10 +234,12 @@ public struct Correlator: Sendable {
         if a.skipped { ks.skipped += 1 }
         if let owner = a.owner {
             let k = ks.owners.firstIndex { $0.name == owner } ?? {
-                ks.owners.append((owner, OwnerStats()))
+                ks.owners.append((owner, OwnerStats(first: t, last: t)))
                 return ks.owners.count - 1
             }()
             ks.owners[k].stats.failures += 1
+            ks.owners[k].stats.first = min(ks.owners[k].stats.first, t)
+            ks.owners[k].stats.last = max(ks.owners[k].stats.last, t)
             if owner == a.caller { ks.owners[k].stats.selfHeld = true }
         }
         var fired = 0
@@ -386,15 +409,33 @@ public struct Correlator: Sendable {
             if !v && h.tradingLoopHealthy != false {
                 alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .trading))
             }
+            if v != h.tradingLoopHealthy { spell(host, .trading, healthy: v, at: r.time) }
             h.tradingLoopHealthy = v
         }
         if let v = report.reconciliationLoopHealthy {
             if !v && h.reconciliationLoopHealthy != false {
                 alerts.append(.loopUnhealthy(at: r.time, host: host, loop: .reconciliation))
             }
+            if v != h.reconciliationLoopHealthy { spell(host, .reconciliation, healthy: v, at: r.time) }
             h.reconciliationLoopHealthy = v
         }
         hosts[host] = h
+    }
+
+    /// Opens an unhealthy period of the host's loop, or closes its open one.
+    private mutating func spell(_ host: Name, _ loop: Loop, healthy: Bool, at t: EventTime) {
+        if healthy {
+            guard var s = spells[host] else { return }
+            guard let i = s.periods.lastIndex(where: { $0.loop == loop && $0.end == nil }) else { return }
+            s.periods[i].end = t
+            spells[host] = s
+        } else {
+            var s = spells[host] ?? HostSpells()
+            s.count += 1
+            if s.periods.count == HostSpells.kept { _ = s.periods.removeFirst() }
+            s.periods.append(UnhealthyPeriod(loop: loop, start: t, end: nil))
+            spells[host] = s
+        }
     }
 
     /// The texts of names, sorted, for output.
@@ -431,7 +472,8 @@ extension Correlator {
             SavedKey(profile: key.profile, symbol: key.symbol, failures: ks.failures, skipped: ks.skipped,
                      episodes: ks.episodes, escalations: ks.escalations, escalated: ks.escalated,
                      longest: ks.longest.micros,
-                     owners: ks.owners.map { SavedOwner(name: $0.name.string, failures: $0.stats.failures, selfHeld: $0.stats.selfHeld) },
+                     owners: ks.owners.map { SavedOwner(name: $0.name.string, failures: $0.stats.failures, selfHeld: $0.stats.selfHeld,
+                                                        first: $0.stats.first.micros, last: $0.stats.last.micros) },
                      state: ks.state, lastSeen: ks.lastSeen.micros,
                      episode: ks.episode.map { ep in
                          SavedEpisode(start: ep.start.micros, lastFailure: ep.lastFailure.micros, failures: ep.failures,
@@ -451,7 +493,11 @@ extension Correlator {
                     slots[LockKey(profile: e.profile, symbol: s).packed].map { states[$0].episode?.lastFailure == e.time } ?? false
                 }
             }.map { SavedActivity(profile: $0.profile.string, time: $0.time.micros) },
-            hosts: hosts.map { SavedHost(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host })
+            hosts: hosts.map { host, health in
+                let s = spells[host]
+                return SavedHost(host: host.string, health: health, spells: s?.count,
+                                 periods: s?.periods.map { SavedPeriod(loop: $0.loop, start: $0.start.micros, end: $0.end?.micros) })
+            }.sorted { $0.host < $1.host })
     }
 
     /// A correlator that continues from a saved one. The open symbols of each profile are
@@ -468,7 +514,10 @@ extension Correlator {
             var ks = KeyState()
             ks.failures = k.failures; ks.skipped = k.skipped; ks.episodes = k.episodes
             ks.escalations = k.escalations; ks.escalated = k.escalated; ks.longest = TimeSpan(micros: k.longest)
-            ks.owners = k.owners.map { (Name($0.name), OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld)) }
+            ks.owners = k.owners.map {
+                (Name($0.name), OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld,
+                                           first: EventTime(micros: $0.first ?? 0), last: EventTime(micros: $0.last ?? 0)))
+            }
             ks.state = k.state
             ks.lastSeen = EventTime(micros: k.lastSeen)
             if let e = k.episode {
@@ -484,7 +533,14 @@ extension Correlator {
         }
         for a in saved.activity { activity[Name(a.profile).key] = EventTime(micros: a.time) }
         activityQueue = Ring(saved.activityQueue.map { (EventTime(micros: $0.time), Name($0.profile)) })
-        for h in saved.hosts { hosts[Name(h.host)] = h.health }
+        for h in saved.hosts {
+            hosts[Name(h.host)] = h.health
+            if let n = h.spells, n > 0 {
+                spells[Name(h.host)] = HostSpells(count: n, periods: (h.periods ?? []).map {
+                    UnhealthyPeriod(loop: $0.loop, start: EventTime(micros: $0.start), end: $0.end.map { EventTime(micros: $0) })
+                })
+            }
+        }
     }
 }
 

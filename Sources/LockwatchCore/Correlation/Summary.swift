@@ -4,6 +4,9 @@ public struct Summary: Equatable, Sendable {
         public var owner: String
         public var failures: Int
         public var selfHeld: Bool
+        /// The first and the last failure that named it as the holder of this key.
+        public var first = EventTime(micros: 0)
+        public var last = EventTime(micros: 0)
     }
 
     public struct Symbol: Equatable, Sendable {
@@ -15,6 +18,8 @@ public struct Summary: Equatable, Sendable {
         public var maxContention: TimeSpan
         public var owners: [Owner]
         public var state: EpisodeState
+        /// Whether an escalation named this key (a multi_profile one names every key of its profiles).
+        public var escalated = false
     }
 
     public struct Profile: Equatable, Sendable {
@@ -29,6 +34,10 @@ public struct Summary: Equatable, Sendable {
     public struct Host: Equatable, Sendable {
         public var host: String
         public var health: HealthReport
+        /// How many times a loop of the host reported unhealthy, and the latest of those
+        /// periods (at most `HostSpells.kept`), in order.
+        public var unhealthySpells = 0
+        public var unhealthy: [UnhealthyPeriod] = []
     }
 
     /// What was read, and what was set aside and why (never silently).
@@ -130,11 +139,12 @@ extension Correlator {
                 var longest = ks.longest
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
                 let owners = ks.owners.map { name, stats in
-                    Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld)
+                    Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld,
+                                  first: stats.first, last: stats.last)
                 }.sorted { $0.owner < $1.owner }
                 return Summary.Symbol(symbol: texts[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
-                                      owners: owners, state: ks.state)
+                                      owners: owners, state: ks.state, escalated: ks.escalated)
             }
             profiles.append(Summary.Profile(profileID: texts[order[start]].profile, failures: symbols.reduce(0) { $0 + $1.failures },
                                             skippedSignals: symbols.reduce(0) { $0 + $1.skippedSignals },
@@ -142,8 +152,88 @@ extension Correlator {
                                             escalated: group.contains { states[$0].escalated }, symbols: symbols))
             start = end
         }
-        let hostList = hosts.map { Summary.Host(host: $0.key.string, health: $0.value) }.sorted { $0.host < $1.host }
+        let hostList = hosts.map { host, health in
+            Summary.Host(host: host.string, health: health, unhealthySpells: spells[host]?.count ?? 0,
+                         unhealthy: spells[host]?.periods ?? [])
+        }.sorted { $0.host < $1.host }
         return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,
                        profiles: profiles, hosts: hostList)
+    }
+}
+
+// MARK: What mattered first (docs/semantics.md, "Output": the human outputs' order)
+
+extension Summary {
+    /// A lock key's part of the summary: its profile's id and its symbol's counts.
+    public struct Key: Equatable, Sendable {
+        public var profileID: String
+        public var symbol: Symbol
+
+        /// Transient: it never escalated, its episode is not open, and no contention of it
+        /// lasted longer than one TTL.
+        public func isTransient(ttl: TimeSpan) -> Bool {
+            !symbol.escalated && symbol.state != .open && symbol.maxContention <= ttl
+        }
+
+        /// Whether it comes before `other` in the order the human outputs list keys: escalated
+        /// first, then still open, then by longest contention, then by failures; equal ones by
+        /// profile id and symbol.
+        public func precedes(_ other: Key) -> Bool {
+            let (a, b) = (symbol, other.symbol)
+            if a.escalated != b.escalated { return a.escalated }
+            if (a.state == .open) != (b.state == .open) { return a.state == .open }
+            if a.maxContention != b.maxContention { return a.maxContention > b.maxContention }
+            if a.failures != b.failures { return a.failures > b.failures }
+            return (profileID, a.symbol) < (other.profileID, b.symbol)
+        }
+    }
+
+    /// Every key with a failure, in the order the human outputs list them (`Key.precedes`).
+    public var keysBySeverity: [Key] {
+        profiles.flatMap { p in p.symbols.map { Key(profileID: p.profileID, symbol: $0) } }.sorted { $0.precedes($1) }
+    }
+}
+
+extension Summary {
+
+    /// One holder's part in the run: the keys whose failures named it, and over what time.
+    public struct Holder: Equatable, Sendable {
+        public var owner: String
+        /// Keys whose failed attempts named it as the holder.
+        public var keys: Int
+        public var failures: Int
+        /// Its first and last such failure, over all keys.
+        public var first: EventTime
+        public var last: EventTime
+        /// The longest it was seen holding one key: first to last failure that named it there.
+        public var longest: TimeSpan
+        /// Whether a failure named it as the caller itself.
+        public var selfHeld: Bool
+    }
+
+    /// The holders that blocked the most keys, then the most failures; equal ones by name.
+    public var holders: [Holder] {
+        var byOwner: [String: Holder] = [:]
+        for p in profiles {
+            for s in p.symbols {
+                for o in s.owners {
+                    let known = o.first.micros != 0
+                    var h = byOwner[o.owner] ?? Holder(owner: o.owner, keys: 0, failures: 0, first: o.first, last: o.last,
+                                                       longest: .zero, selfHeld: false)
+                    h.keys += 1
+                    h.failures += o.failures
+                    if known {
+                        h.first = h.first.micros == 0 ? o.first : min(h.first, o.first)
+                        h.last = max(h.last, o.last)
+                        h.longest = max(h.longest, o.last - o.first)
+                    }
+                    h.selfHeld = h.selfHeld || o.selfHeld
+                    byOwner[o.owner] = h
+                }
+            }
+        }
+        return byOwner.values.sorted {
+            $0.keys != $1.keys ? $0.keys > $1.keys : $0.failures != $1.failures ? $0.failures > $1.failures : $0.owner < $1.owner
+        }
     }
 }

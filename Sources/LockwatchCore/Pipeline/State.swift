@@ -168,6 +168,9 @@ struct SavedOwner: Codable {
     var name: String
     var failures: Int
     var selfHeld: Bool
+    /// Absent from states saved before they were kept.
+    var first: Int64?
+    var last: Int64?
 }
 
 struct SavedEpisode: Codable {
@@ -192,11 +195,21 @@ struct SavedActivity: Codable {
 struct SavedHost: Codable {
     var host: String
     var health: HealthReport
+    /// Absent from states saved before they were kept.
+    var spells: Int?
+    var periods: [SavedPeriod]?
+}
+
+struct SavedPeriod: Codable {
+    var loop: Loop
+    var start: Int64
+    var end: Int64?
 }
 
 extension RecordKind: Codable {}
 extension EpisodeState: Codable {}
 extension EscalationReason: Codable {}
+extension Loop: Codable {}
 
 /// Why the state file could not be used.
 public struct StateError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,15 @@
-/// Writes one readable line per event, and a readable summary at the end (docs/semantics.md, "Output").
+/// Which events the text output prints as lines of their own (docs/semantics.md, "Text output").
+public enum TextEvents: String, Sendable, CaseIterable {
+    /// Every event.
+    case all
+    /// Escalations, stuck owners, unhealthy loops, and the recoveries of episodes that escalated
+    /// or lasted longer than one TTL. A contention start, and the recovery of a transient
+    /// episode, are left to the summary (which counts them).
+    case notable
+}
+
+/// Writes one readable line per event, and a readable summary at the end, what mattered most
+/// first (docs/semantics.md, "Text output").
 ///
 /// Colour only when asked (the command layer decides from the terminal, `--color` and
 /// `NO_COLOR`). Text that came from a log line is escaped: no control character or terminal
@@ -11,10 +22,29 @@ public final class TextPrinter: Sink {
     private let bytes = ByteBuffer()
     private var day = RFC3339Day()
     private let names = EncodedNames { s, out in out.append(string: TextPrinter.escaped(s)) }
+    /// One TTL: an episode that recovered within it, without escalating, was transient.
+    let ttl: TimeSpan
+    let events: TextEvents
+    /// The profiles, escalations, holders and hosts the summary lists in full; nil: all of them.
+    let limit: Int?
+    /// Lines `events` left out: contention starts, and recoveries of transient episodes.
+    private var hiddenStarts = 0, hiddenRecoveries = 0
 
-    public init(out: ByteSink, color: Bool) {
+    /// How many profiles' keys (and escalations, holders, hosts) the summary lists in full,
+    /// unless told otherwise: about one screen.
+    public static let defaultLimit = 10
+
+    /// A batch run's printer (every input a file): notable events, the summary bounded.
+    public static func batch(out: ByteSink, color: Bool, ttl: TimeSpan) -> TextPrinter {
+        TextPrinter(out: out, color: color, ttl: ttl, events: .notable, limit: defaultLimit)
+    }
+
+    public init(out: ByteSink, color: Bool, ttl: TimeSpan = Thresholds().ttl, events: TextEvents = .all, limit: Int? = nil) {
         self.out = out
         self.color = color
+        self.ttl = ttl
+        self.events = events
+        self.limit = limit.map { max(1, $0) }
     }
 
     public var isClosed: Bool { out.isClosed }
@@ -53,6 +83,17 @@ public final class TextPrinter: Sink {
     }
 
     public func emit(_ alert: Alert) {
+        if events == .notable {
+            switch alert {
+            case .contentionStarted:
+                hiddenStarts += 1
+                return
+            case let .recovered(_, _, _, duration, _, escalated) where !escalated && duration <= ttl:
+                hiddenRecoveries += 1
+                return
+            default: break
+            }
+        }
         bytes.removeAll()
         write(alert, into: bytes)
         bytes.withUnsafeBytes { out.write($0) }
@@ -91,7 +132,10 @@ public final class TextPrinter: Sink {
             text(" owners=")
             if e.owners.isEmpty { text("-") } else { b.append(string: e.owners.map(Self.escaped).joined(separator: ",")) }
             text("\n")
-            for advice in runbookAdvice { text("    - "); b.append(string: advice); text("\n") }
+            // Notable lines are read as a list: the advice once, at the first escalation.
+            if events == .all || escalations.count == 1 {
+                for advice in runbookAdvice { text("    - "); b.append(string: advice); text("\n") }
+            }
             return
         case let .ownerStuck(_, k, owner, held):
             painted("35") { text("owner stuck") }; key(k)
@@ -117,6 +161,18 @@ public final class TextPrinter: Sink {
 
     private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
+    /// The first `limit` of `items` (all without a limit), and how many are left out.
+    private func bounded<T>(_ items: [T], _ limit: Int?) -> (shown: ArraySlice<T>, more: Int) {
+        let shown = items.prefix(limit ?? items.count)
+        return (shown, items.count - shown.count)
+    }
+
+    private var fullHint: String { "--summary full lists them" }
+
+    /// The summary, what mattered first: what was read, the escalations and the runbook's
+    /// advice, the profiles by severity (escalated, still open, longest, most failures) with
+    /// the rest as one line of totals, the holders that blocked the most keys, the hosts whose
+    /// loops reported unhealthy, and what the event lines left out.
     public func finish(_ s: Summary) {
         var t = "\n" + paint("Summary", "1") + "\n"
         t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
@@ -129,33 +185,36 @@ public final class TextPrinter: Sink {
         if s.counts.evictedKeys > 0 {
             t += "  \(count(s.counts.evictedKeys, "lock key")) evicted (--max-keys): their counts are not in this summary\n"
         }
-        if s.profiles.isEmpty { t += "  no entry lock contention\n" }
-        for p in s.profiles {
-            t += "  profile \(Self.escaped(p.profileID)): \(count(p.failures, "failure")), "
-            t += "\(count(p.skippedSignals, "skipped signal")), \(count(p.episodes, "episode"))"
-            t += "\(p.escalated ? ", " + paint("escalated", "1;31") : "")\n"
-            for sym in p.symbols {
-                t += "    symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): \(count(sym.failures, "failure")), "
-                t += "\(sym.skippedSignals) skipped, \(count(sym.episodes, "episode")), \(count(sym.escalations, "escalation")), "
-                t += "longest \(sym.maxContention.description)s, state \(sym.state.rawValue)\n"
-                for o in sym.owners {
-                    t += "      holder \(Self.escaped(o.owner)): \(count(o.failures, "failure"))\(o.selfHeld ? " (the caller itself)" : "")\n"
-                }
+        t += escalationsText(s)
+        t += profilesText(s)
+        t += holdersText(s)
+        t += hostsText(s)
+        if hiddenStarts + hiddenRecoveries > 0 {
+            t += "  not printed above: \(count(hiddenStarts, "contention start")) and \(count(hiddenRecoveries, "transient recovery", plural: "transient recoveries")) (--events all prints them)\n"
+        }
+        out.write(t)
+        out.flush()
+    }
+
+    private func count(_ n: Int, _ noun: String, plural: String) -> String { "\(n) \(n == 1 ? noun : plural)" }
+
+    private func escalationsText(_ s: Summary) -> String {
+        var t = "  escalations: \(s.escalations)"
+        if !escalations.isEmpty {
+            let byReason = EscalationReason.allCases.compactMap { r -> String? in
+                let n = escalations.count { $0.reason == r }
+                return n == 0 ? nil : "\(r.rawValue) \(n)"
             }
+            t += " (" + byReason.joined(separator: ", ") + ")"
         }
-        let reporting = s.hosts.filter { $0.health != HealthReport() }
-        if !reporting.isEmpty {
-            t += "  hosts (last /internal/health values)\n"
-            for h in reporting {
-                t += "    \(Self.escaped(h.host)): lockContentionCount=\(h.health.lockContentionCount.map(String.init) ?? "-")"
-                t += " tradingLoopHealthy=\(h.health.tradingLoopHealthy.map { "\($0)" } ?? "-")"
-                t += " reconciliationLoopHealthy=\(h.health.reconciliationLoopHealthy.map { "\($0)" } ?? "-")\n"
-            }
+        t += "\n"
+        let (shown, more) = bounded(escalations, limit)
+        for e in shown {
+            t += "    \(e.at.rfc3339) \(paint(e.reason.rawValue, "1;31")) \(escalationSubject(e)) since \(e.since.rfc3339), \(count(e.failures, "failure"))"
+            if !e.owners.isEmpty { t += ", holders \(e.owners.map(Self.escaped).joined(separator: ","))" }
+            t += "\n"
         }
-        t += "  escalations: \(s.escalations)\n"
-        for e in escalations {
-            t += "    \(e.at.rfc3339) \(e.reason.rawValue) \(escalationSubject(e))\n"
-        }
+        if more > 0 { t += "    and \(more) more (\(fullHint))\n" }
         if s.escalations > escalations.count {
             t += "    and \(s.escalations - escalations.count) printed by the run this one continues (--state)\n"
         }
@@ -163,7 +222,106 @@ public final class TextPrinter: Sink {
             t += "  runbook advice:\n"
             for advice in runbookAdvice { t += "    - \(advice)\n" }
         }
-        out.write(t)
-        out.flush()
+        return t
+    }
+
+    private func profilesText(_ s: Summary) -> String {
+        if s.profiles.isEmpty { return "  no entry lock contention\n" }
+        let ranked = s.keysBySeverity
+        let escalated = ranked.count { $0.symbol.escalated }, open = ranked.count { $0.symbol.state == .open }
+        var t = "  keys with contention: \(ranked.count) of \(count(s.profiles.count, "profile")) (\(escalated) escalated, \(open) still open)"
+        let (shown, more) = bounded(ranked, limit)
+        t += more > 0 ? "; the \(shown.count) that mattered most:\n" : "; by severity:\n"
+        for k in shown {
+            let sym = k.symbol
+            t += "    profile \(Self.escaped(k.profileID)) symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): "
+            t += "\(count(sym.failures, "failure")), \(sym.skippedSignals) skipped, \(count(sym.episodes, "episode")), "
+            t += "longest \(sym.maxContention.description)s, \(sym.state == .open ? paint("still open", "33") : sym.state.rawValue)"
+            if sym.escalated { t += ", " + paint("escalated", "1;31") + (sym.escalations > 0 ? " \(sym.escalations)×" : " (multi_profile)") }
+            t += "\n"
+            let owners = sym.owners.sorted { $0.failures != $1.failures ? $0.failures > $1.failures : $0.owner < $1.owner }
+            let (held, others) = bounded(owners, limit.map { min($0, 3) })
+            for o in held {
+                t += "      holder \(Self.escaped(o.owner)): \(count(o.failures, "failure"))\(o.selfHeld ? " (the caller itself)" : "")"
+                t += span(o.first, o.last) + "\n"
+            }
+            if others > 0 { t += "      and \(count(others, "more holder"))\n" }
+        }
+        if more > 0 {
+            let rest = ranked.dropFirst(shown.count)
+            let failures = rest.reduce(0) { $0 + $1.symbol.failures }
+            let longest = rest.map(\.symbol.maxContention).max() ?? .zero
+            let profiles = Set(rest.map(\.profileID)).count
+            let (e, o) = (rest.count { $0.symbol.escalated }, rest.count { $0.symbol.state == .open })
+            t += "    \(more) more \(more == 1 ? "key" : "keys") (\(count(profiles, "profile"))) with "
+            if rest.allSatisfy({ $0.isTransient(ttl: ttl) }) {
+                t += "transient contention: \(count(failures, "failure")), none longer than \(longest.description)s (\(fullHint))\n"
+            } else {
+                t += "contention (\(e) escalated, \(o) still open): \(count(failures, "failure")), the longest \(longest.description)s (\(fullHint))\n"
+            }
+        }
+        return t
+    }
+
+    /// When the failures that named a holder were: nothing when not known (a state saved
+    /// before it was kept).
+    private func span(_ first: EventTime, _ last: EventTime) -> String {
+        first.micros == 0 ? "" : first == last ? ", at \(first.rfc3339)" : ", \(first.rfc3339) to \(last.rfc3339) (\((last - first).description)s)"
+    }
+
+    private func holdersText(_ s: Summary) -> String {
+        let all = s.holders
+        guard !all.isEmpty else { return "" }
+        // A holder named by one failure of one key says nothing the key's line does not.
+        let notable = limit == nil ? all : all.filter { $0.keys > 1 || $0.failures > 1 }
+        guard !notable.isEmpty else {
+            return "  holders: \(all.count), each named by one failed attempt only\n"
+        }
+        let (shown, more) = bounded(notable, limit.map { min($0, 5) })
+        var t = "  holders that blocked the most keys (of \(all.count)):\n"
+        for h in shown {
+            t += "    \(Self.escaped(h.owner)): \(count(h.keys, "key")), \(count(h.failures, "failure"))"
+            t += span(h.first, h.last)
+            if h.keys > 1 && h.first.micros != 0 { t += ", at most \(h.longest.description)s on one key" }
+            if h.selfHeld { t += " (also as the caller itself)" }
+            t += "\n"
+        }
+        if more > 0 { t += "    and \(count(more, "more holder")) (\(fullHint))\n" }
+        return t
+    }
+
+    private func hostsText(_ s: Summary) -> String {
+        var t = ""
+        let unhealthy = s.hosts.filter { $0.unhealthySpells > 0 }
+            .sorted { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }
+        if !unhealthy.isEmpty {
+            let (shown, more) = bounded(unhealthy, limit)
+            t += "  hosts whose loops reported unhealthy:\n"
+            for h in shown {
+                let loops = Loop.allCases.compactMap { loop -> String? in
+                    let n = h.unhealthy.count { $0.loop == loop }
+                    return n == 0 ? nil : "\(loop.rawValue) \(n)"
+                }
+                t += "    \(Self.escaped(h.host)): \(count(h.unhealthySpells, "time"))"
+                if !loops.isEmpty { t += " (" + loops.joined(separator: ", ") + ")" }
+                if let last = h.unhealthy.last {
+                    t += ", last from \(last.start.rfc3339)" + (last.end.map { " to \($0.rfc3339)" } ?? ", " + paint("still unhealthy", "31"))
+                }
+                t += "\n"
+            }
+            if more > 0 { t += "    and \(count(more, "more host")) (\(fullHint))\n" }
+        }
+        let reporting = s.hosts.filter { $0.health != HealthReport() }
+        if !reporting.isEmpty {
+            let (shown, more) = bounded(reporting, limit)
+            t += "  hosts (last /internal/health values)\n"
+            for h in shown {
+                t += "    \(Self.escaped(h.host)): lockContentionCount=\(h.health.lockContentionCount.map(String.init) ?? "-")"
+                t += " tradingLoopHealthy=\(h.health.tradingLoopHealthy.map { "\($0)" } ?? "-")"
+                t += " reconciliationLoopHealthy=\(h.health.reconciliationLoopHealthy.map { "\($0)" } ?? "-")\n"
+            }
+            if more > 0 { t += "    and \(count(more, "more host")) (\(fullHint))\n" }
+        }
+        return t
     }
 }

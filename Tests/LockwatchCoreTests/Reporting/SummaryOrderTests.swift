@@ -1,0 +1,64 @@
+import LockwatchTestSupport
+import Testing
+@testable import LockwatchCore
+
+/// The text output of a batch run leads with what mattered (docs/semantics.md, "Text output").
+@Suite struct SummaryOrderTests {
+    static func fail(_ second: Int, _ profile: String, owner: String = "w1:aa") -> String {
+        String(format: "2026-11-26 14:%02d:%02d,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false ", second / 60, second % 60)
+            + "profile_id=\(profile) symbol=ETH-USD owner_token=\(owner) caller_token=w9:zz\n"
+    }
+
+    static func taken(_ second: Int, _ profile: String) -> String {
+        String(format: "2026-11-26 14:%02d:%02d,000 INFO entry_lock: fn_try_acquire_entry_lock_row returned true ", second / 60, second % 60)
+            + "profile_id=\(profile) symbol=ETH-USD owner_token=w9:zz caller_token=w9:zz\n"
+    }
+
+    /// `long` blocked 100 s (persistent), `open` still failing at the end, `mid` recovered
+    /// after 40 s (longer than the 30 s TTL), and twenty transient profiles that recovered
+    /// within a second, all held by one owner.
+    static let log: String = {
+        var lines: [(Int, String)] = []
+        for s in stride(from: 0, through: 100, by: 10) { lines.append((s, fail(s, "long", owner: "w1:held"))) }
+        lines.append((105, taken(105, "long")))
+        for s in stride(from: 300, through: 330, by: 10) { lines.append((s, fail(s, "open"))) }
+        lines.append((120, fail(120, "mid"))); lines.append((160, fail(160, "mid"))); lines.append((161, taken(161, "mid")))
+        for k in 0..<20 {
+            let s = 200 + k * 4
+            lines.append((s, fail(s, "t\(k)", owner: "w1:held")))
+            lines.append((s + 1, taken(s + 1, "t\(k)")))
+        }
+        return lines.sorted { $0.0 < $1.0 }.map(\.1).joined()
+    }()
+
+    func text(events: TextEvents, limit: Int?) -> String {
+        let out = MemorySink()
+        let printer = TextPrinter(out: out, color: false, ttl: .seconds(30), events: events, limit: limit)
+        _ = Pipeline(configuration: Configuration(), sink: printer).run(sources: [MemorySource(Array(Self.log.utf8), name: "log")])
+        return out.text
+    }
+
+    @Test func keysComeEscalatedThenOpenThenLongestAndTheRestAsTotals() {
+        let t = text(events: .notable, limit: 3)
+        let keys = t.split(separator: "\n").filter { $0.hasPrefix("    profile ") }.map { $0.split(separator: " ")[1] }
+        #expect(keys == ["long", "open", "mid"])
+        #expect(t.contains("    20 more keys (20 profiles) with transient contention: 20 failures, none longer than 1s (--summary full lists them)"))
+        // Escalations and the advice come before the keys.
+        let escalations = t.range(of: "  escalations: 1 (persistent 1)")!, keysAt = t.range(of: "  keys with contention: 23 of 23 profiles")!
+        #expect(escalations.lowerBound < keysAt.lowerBound && t.range(of: "  runbook advice:")!.lowerBound < keysAt.lowerBound)
+        #expect(t.contains("    w1:held: 21 keys, 31 failures, 2026-11-26T14:00:00.000Z to 2026-11-26T14:04:36.000Z (276s), at most 100s on one key"))
+    }
+
+    @Test func notableEventsLeaveTransientOnesToTheSummary() {
+        let all = text(events: .all, limit: nil), notable = text(events: .notable, limit: nil)
+        #expect(all.components(separatedBy: "contention started").count - 1 == 23)
+        #expect(!notable.contains("contention started"))
+        // Of the recoveries, only the persistent key's and the one longer than a TTL are lines.
+        let recovered = notable.split(separator: "\n").filter { $0.contains(" recovered profile=") }
+        #expect(recovered.map { $0.split(separator: " ")[2] } == ["profile=long", "profile=mid"])
+        #expect(notable.contains("not printed above: 23 contention starts and 20 transient recoveries (--events all prints them)"))
+        #expect(!all.contains("not printed above"))
+        // The full summary lists every key.
+        #expect(notable.split(separator: "\n").filter { $0.hasPrefix("    profile ") }.count == 23)
+    }
+}
