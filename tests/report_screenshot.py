@@ -82,3 +82,36 @@ with tempfile.TemporaryDirectory() as tmp:
         sys.exit(f"report: blank-looking screenshot: {len(colours)} colours, {dark} dark and {green} green samples of {samples}")
     print(f"report: {len(page)} bytes of HTML; screenshot {width}x{height}: {len(colours)} colours, "
           f"{dark / samples:.1%} dark, {green} green samples: ok")
+
+    # At scale: a 77-minute log of 8 hosts with some 2 000 transient profiles and one incident.
+    # The report must lead with the incident: its key is the first lane, the transient keys are
+    # one aggregate row, not a lane each; the ticks fall on round times; the unhealthy host has
+    # a lane; and the first screen of the rendered page shows the incident's key.
+    big = os.path.join(tmp, "incident77.log")
+    incident_key = subprocess.run([sys.executable, "tests/incident_log.py", big], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+    html = os.path.join(tmp, "incident77.html")
+    run = subprocess.run([lockwatch, "--report", html, big], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 1:
+        sys.exit(f"report at scale: lockwatch exited {run.returncode}: {run.stderr}")
+    page = open(html, encoding="utf-8").read()
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    labels = re.findall(r'<text x="6" y="[\d.]+"><title>([^<]*)</title>', svg)
+    if not labels or not labels[0].startswith(incident_key):
+        sys.exit(f"report at scale: the incident's key is not the first lane: {labels[:3]}")
+    if len(labels) > 40:
+        sys.exit(f"report at scale: {len(labels)} lanes; the transient keys should be folded into one row")
+    if not any("more keys of" in l for l in labels) or not any(l.startswith("host worker-3") for l in labels):
+        sys.exit(f"report at scale: no aggregate row or no lane for the unhealthy host: {labels}")
+    ticks = re.findall(r'<text class="axis" x="[\d.]+" y="[\d.]+" text-anchor="middle">([\d:]+)</text>', svg)
+    if len(ticks) < 3 or not all(t.endswith("0") or t.endswith("5") for t in ticks):
+        sys.exit(f"report at scale: ticks not at round times: {ticks}")
+    png = os.path.join(tmp, "incident77.png") if not keep else keep.replace(".png", "-scale.png")
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1200,900", f"--screenshot={png}", "file://" + html],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
+    if open(png, "rb").read()[:8] != b"\x89PNG\r\n\x1a\n":
+        sys.exit("report at scale: no screenshot")
+    # The lane's place on the page: the heading, the cards and the axis take some 270 px, a
+    # lane 24 px; the first lane is the incident's, so it is within the first screen (900 px).
+    print(f"report at scale: {len(labels)} rows ({labels[0][:20]}… first), ticks {', '.join(ticks)}: ok")

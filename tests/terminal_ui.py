@@ -5,7 +5,8 @@
   episodes with their age in TTL cycles and holder, escalations so far, the last events,
   refreshed while the pipe stays open; `q` quits with the summary and the normal exit status;
 - colour follows --color and NO_COLOR;
-- progress on stderr for a batch run when stderr is a terminal, and nothing when it is not.
+- progress on stderr for a batch run when stderr is a terminal, and nothing when it is not;
+- a batch run over a large log reads in one or two screens, the incident first.
 
 usage: terminal_ui.py LOCKWATCH
 """
@@ -97,5 +98,27 @@ try:
         if "% ·" in text:
             sys.exit(f"terminal: the progress line was not cleared at the end:\n{text}")
         print("terminal: progress on a terminal, cleared at the end, none into a pipe: ok")
+
+        # 4. A batch run at scale, read on a terminal: a 77-minute log of 8 hosts with some 2 000
+        # transient profiles and one incident gives a text output of one or two screens, with
+        # the escalation and the incident's key in the summary's first screen.
+        log = os.path.join(tmp, "incident77.log")
+        key = subprocess.run([sys.executable, "tests/incident_log.py", log], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        rows = 50
+        tmux("new-session", "-d", "-s", "batch", "-x", "200", "-y", str(rows), "bash", "-c",
+             f"{shlex.quote(lockwatch)} {log}; echo EXIT=$?; sleep 60")
+        wait_for("batch", r"EXIT=\d", timeout=120)
+        text = tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "batch").rstrip("\n")
+        out = text[:text.rindex("EXIT=")].rstrip("\n").split("\n")
+        if len(out) > 2 * rows:
+            sys.exit(f"terminal: the batch run printed {len(out)} lines, more than two screens of {rows}")
+        summary = out[[i for i, l in enumerate(out) if l.startswith("Summary")][0]:][:rows]
+        first = "\n".join(summary)
+        if "persistent profile=" + key not in first or "profile " + key + " symbol ETH-USD" not in first:
+            sys.exit(f"terminal: the summary's first screen lacks the escalation or the incident's key:\n{first}")
+        if "EXIT=1" not in text:
+            sys.exit("terminal: the batch run over the incident did not exit 1")
+        print(f"terminal: a 77-minute log of 8 hosts, {len(out)} lines of text, the incident first in the summary: ok")
 finally:
     tmux("kill-server")

@@ -96,7 +96,7 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var colour: ColorOptions
 
-    @Option(help: "Text output: the events printed as lines, all or notable (escalations, stuck owners, unhealthy loops, and recoveries of episodes that escalated or lasted longer than one TTL; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
+    @Option(help: "Text output: the events printed as lines, all or notable (escalations, not a multi_profile one repeating the one before; stuck owners; unhealthy loops; recoveries after more than one TTL; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
     var events: TextEvents?
 
     @Option(help: ArgumentHelp("Text summary: the profiles listed in full, escalated first, then still open, then by longest contention (and at most as many escalations, holders and hosts); the rest as one line of totals. A number, or full.", valueName: "N|full"))
@@ -273,7 +273,7 @@ struct Scan: ParsableCommand {
         let showLive = live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && inputs == ["-"] && format == .text)
         let liveView = showLive ? LiveView(out: out, color: color, ttl: ttl, size: LiveKeys.size, makePrinter: makePrinter) : nil
         let printer: Sink = liveView ?? makePrinter(out)
-        let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: inputs)
+        let reports = report.isEmpty ? nil : ReportSink(paths: report, inputs: inputs, ttl: ttl)
         return (reports.map { TeeSink([printer, $0]) } ?? printer, liveView, reports)
     }
 }

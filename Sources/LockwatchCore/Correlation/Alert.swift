@@ -57,6 +57,31 @@ public struct Escalation: Equatable, Sendable {
     public var failures: Int
     /// The lock holders seen, sorted.
     public var owners: [String]
+
+    /// Whether this multi_profile escalation repeats `previous`, the multi_profile escalation
+    /// before it: within one TTL of it, with a profile in common — the same incident, with
+    /// another profile passing through contention (docs/semantics.md, "Text output").
+    public func repeats(_ previous: Escalation?, ttl: TimeSpan) -> Bool {
+        guard key == nil, let previous, previous.key == nil else { return false }
+        return at - previous.at <= ttl && profiles.contains(where: previous.profiles.contains)
+    }
+
+    /// Which of `escalations` (in the order they fired) are multi_profile ones that repeat the
+    /// one before.
+    public static func repeated(_ escalations: [Escalation], ttl: TimeSpan) -> [Bool] {
+        var last: Escalation? = nil
+        return escalations.map { e in
+            guard e.key == nil else { return false }
+            defer { last = e }
+            return e.repeats(last, ttl: ttl)
+        }
+    }
+
+    /// The escalations a bounded list shows: persistent and stale_lock ones first, then the
+    /// multi_profile ones that do not repeat the one before, each in the order they fired.
+    public static func listed(_ escalations: [Escalation], ttl: TimeSpan) -> [Escalation] {
+        escalations.filter { $0.key != nil } + zip(escalations, repeated(escalations, ttl: ttl)).filter { $0.0.key == nil && !$0.1 }.map(\.0)
+    }
 }
 
 /// Which trading-worker loop a health record reported unhealthy.

@@ -175,13 +175,18 @@ extension Summary {
             !symbol.escalated && symbol.state != .open && symbol.maxContention <= ttl
         }
 
+        /// Still open, and contended for longer than one TTL so far. (An open episode younger
+        /// than that may yet prove transient: it ranks by its length like a closed one.)
+        public func isLongOpen(ttl: TimeSpan) -> Bool { symbol.state == .open && symbol.maxContention > ttl }
+
         /// Whether it comes before `other` in the order the human outputs list keys: escalated
-        /// first, then still open, then by longest contention, then by failures; equal ones by
-        /// profile id and symbol.
-        public func precedes(_ other: Key) -> Bool {
+        /// first, then open for longer than one TTL, then by longest contention, then by
+        /// failures; equal ones by profile id and symbol.
+        public func precedes(_ other: Key, ttl: TimeSpan) -> Bool {
             let (a, b) = (symbol, other.symbol)
             if a.escalated != b.escalated { return a.escalated }
-            if (a.state == .open) != (b.state == .open) { return a.state == .open }
+            let (o, p) = (isLongOpen(ttl: ttl), other.isLongOpen(ttl: ttl))
+            if o != p { return o }
             if a.maxContention != b.maxContention { return a.maxContention > b.maxContention }
             if a.failures != b.failures { return a.failures > b.failures }
             return (profileID, a.symbol) < (other.profileID, b.symbol)
@@ -189,8 +194,8 @@ extension Summary {
     }
 
     /// Every key with a failure, in the order the human outputs list them (`Key.precedes`).
-    public var keysBySeverity: [Key] {
-        profiles.flatMap { p in p.symbols.map { Key(profileID: p.profileID, symbol: $0) } }.sorted { $0.precedes($1) }
+    public func keysBySeverity(ttl: TimeSpan) -> [Key] {
+        profiles.flatMap { p in p.symbols.map { Key(profileID: p.profileID, symbol: $0) } }.sorted { $0.precedes($1, ttl: ttl) }
     }
 }
 
@@ -209,6 +214,9 @@ extension Summary {
         public var longest: TimeSpan
         /// Whether a failure named it as the caller itself.
         public var selfHeld: Bool
+
+        /// Named by more than one failure: one failure of one key says nothing the key does not.
+        public var isNotable: Bool { keys > 1 || failures > 1 }
     }
 
     /// The holders that blocked the most keys, then the most failures; equal ones by name.

@@ -15,12 +15,21 @@ public final class ReportSink: Sink {
     public private(set) var episodes: [EpisodeRecord] = []
     private(set) var escalations: [Escalation] = []
     private(set) var stuck: [(at: EventTime, key: LockKey, owner: String, held: TimeSpan)] = []
-    private(set) var unhealthy: [(at: EventTime, host: String, loop: Loop)] = []
     /// Episodes beyond `maxEpisodes` are counted, not drawn.
     private(set) var droppedEpisodes = 0
     let maxEpisodes = 200_000
 
-    public init(paths: [String], inputs: [String]) {
+    /// One TTL: a key whose contention never outlasted it, and that did not escalate, is drawn
+    /// in the aggregate row rather than a lane of its own.
+    let ttl: TimeSpan
+    /// Lanes drawn one by one at most, and rows of the keys' table at most.
+    let maxLanes = 30, maxRows = 100
+    /// Lanes at most for keys whose only escalation was a multi_profile one, and whose own
+    /// contention was transient.
+    let maxSweptLanes = 5
+
+    public init(paths: [String], inputs: [String], ttl: TimeSpan = Thresholds().ttl) {
+        self.ttl = ttl
         outputs = paths.map { p in
             let lower = p.lowercased()
             return (p, lower.hasSuffix(".md") || lower.hasSuffix(".markdown") ? .markdown : .html)
@@ -36,8 +45,7 @@ public final class ReportSink: Sink {
         switch alert {
         case .escalation(let e): escalations.append(e)
         case let .ownerStuck(at, key, owner, held): stuck.append((at, key, owner.string, held))
-        case let .loopUnhealthy(at, host, loop): unhealthy.append((at, host.string, loop))
-        case .contentionStarted, .recovered: break
+        case .contentionStarted, .recovered, .loopUnhealthy: break
         }
     }
 
@@ -62,22 +70,41 @@ public final class ReportSink: Sink {
 
     // MARK: The account both formats give
 
-    /// Lanes of the timeline: one per key with an episode, escalated keys first, then by
-    /// failures; at most `maxLanes`.
-    func lanes(maxLanes: Int = 60) -> (keys: [LockKey], more: Int) {
-        var failures: [LockKey: Int] = [:], escalated: Set<LockKey> = []
-        for e in episodes {
-            failures[e.key, default: 0] += e.failures
-            if !e.escalations.isEmpty { escalated.insert(e.key) }
+    /// Lanes of the timeline: the keys in the order of `Summary.keysBySeverity` that escalated
+    /// or were contended longer than one TTL, at most `maxLanes`; every other key is drawn in
+    /// the aggregate row.
+    func lanes(_ s: Summary) -> (keys: [LockKey], folded: Set<LockKey>) {
+        var keys: [LockKey] = [], folded = Set<LockKey>(), swept = 0
+        for k in s.keysBySeverity(ttl: ttl) {
+            let key = LockKey(profile: k.profileID, symbol: k.symbol.symbol)
+            // A lane for what escalated by its own rule or was contended longer than one TTL
+            // (open or not); of the keys a multi_profile escalation swept in with their
+            // transient contention, the first few.
+            let own = k.symbol.escalations > 0 || k.symbol.maxContention > ttl
+            let sweptIn = !own && k.symbol.escalated && swept < maxSweptLanes
+            if keys.count < maxLanes && (own || sweptIn) {
+                keys.append(key)
+                if sweptIn { swept += 1 }
+            } else {
+                folded.insert(key)
+            }
         }
-        let sorted = failures.keys.sorted {
-            let (a, b) = (escalated.contains($0), escalated.contains($1))
-            if a != b { return a }
-            if failures[$0]! != failures[$1]! { return failures[$0]! > failures[$1]! }
-            return $0 < $1
-        }
-        let shown = Array(sorted.prefix(maxLanes)).sorted()
-        return (shown, sorted.count - shown.count)
+        return (keys, folded)
+    }
+
+    /// Round steps for time ticks and the aggregate row's buckets, in seconds.
+    static let steps: [Int64] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+
+    /// A round step in words: "15 s", "5 min", "1 h".
+    static func roundSpan(_ micros: Int64) -> String {
+        let s = micros / 1_000_000
+        return s % 3600 == 0 ? "\(s / 3600) h" : s % 60 == 0 ? "\(s / 60) min" : "\(s) s"
+    }
+
+    /// The smallest round step that cuts `span` into at most `count` parts.
+    static func step(for span: TimeSpan, atMost count: Int64) -> Int64 {
+        let seconds = max(1, span.micros / 1_000_000)
+        return steps.first { seconds / $0 < count } ?? (seconds / count + 1)
     }
 
     static let reasonMeaning: [EscalationReason: String] = [
@@ -92,6 +119,15 @@ public final class ReportSink: Sink {
         "Wait for TTL expiry (default 30 s) before retrying if the owner appears stuck.",
         "Avoid forcing a lock release unless the owner is confirmed dead: manual deletion risks concurrent exchange submission.",
     ]
+
+    /// The keys not listed one by one, as one line of totals.
+    private func restLine(_ rest: ArraySlice<Summary.Key>) -> String {
+        let failures = rest.reduce(0) { $0 + $1.symbol.failures }
+        let longest = rest.map(\.symbol.maxContention).max() ?? .zero
+        let transient = rest.allSatisfy { $0.isTransient(ttl: ttl) }
+        return "\(rest.count) more keys of \(Set(rest.map(\.profileID)).count) profiles" + (transient ? " with transient contention" : "")
+            + ": \(failures) failures, the longest \(longest.spoken) (the NDJSON output lists every key)"
+    }
 
     private func period(_ s: Summary) -> String {
         guard let a = s.firstAt, let b = s.lastAt else { return "no records" }
@@ -135,29 +171,53 @@ public final class ReportSink: Sink {
             """
         h += "<h2>Timeline</h2>\n" + timeline(s)
         if !escalations.isEmpty {
+            let listed = Escalation.listed(escalations, ttl: ttl)
             h += "<h2>Escalations</h2>\n<table><tr><th>at</th><th>reason</th><th>profile / symbol</th><th>since</th><th>failures</th><th>holders</th></tr>\n"
-            for e in escalations {
+            for e in listed.prefix(maxRows) {
                 h += "<tr><td class=\"t\">\(e.at.rfc3339)</td><td class=\"esc\">\(e.reason.rawValue)</td><td>\(esc(subject(e)))</td><td class=\"t\">\(e.since.rfc3339)</td><td class=\"n\">\(e.failures)</td><td>\(esc(e.owners.joined(separator: ", ")))</td></tr>\n"
             }
             h += "</table>\n"
-        }
-        h += "<h2>Profiles and symbols</h2>\n<table><tr><th>profile</th><th>symbol</th><th>failures</th><th>skipped signals</th><th>episodes</th><th>escalations</th><th>longest</th><th>state</th><th>holders</th></tr>\n"
-        for p in s.profiles {
-            for sym in p.symbols {
-                let owners = sym.owners.map { "\($0.owner) (\($0.failures)\($0.selfHeld ? ", the caller itself" : ""))" }.joined(separator: ", ")
-                h += "<tr><td>\(esc(p.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)</td><td class=\"n t\">\(sym.maxContention.spoken)</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
+            if escalations.count > min(maxRows, listed.count) {
+                let repeats = escalations.count - listed.count, more = max(0, listed.count - maxRows)
+                h += "<p class=\"meta\">Persistent and stale_lock first, then multi_profile; not listed: "
+                    + [more > 0 ? "\(more) more" : nil, repeats > 0 ? "\(repeats) multi_profile escalations repeating the one before (within one TTL, a profile in common)" : nil]
+                    .compactMap { $0 }.joined(separator: ", ") + ". The NDJSON output has every one.</p>\n"
             }
         }
-        h += "</table>\n"
-        let reporting = s.hosts.filter { $0.health != HealthReport() }
-        if !reporting.isEmpty || !unhealthy.isEmpty {
-            h += "<h2>Hosts</h2>\n<table><tr><th>host</th><th>lockContentionCount</th><th>tradingLoopHealthy</th><th>reconciliationLoopHealthy</th></tr>\n"
-            for host in reporting {
-                let v = host.health
-                h += "<tr><td>\(esc(host.host))</td><td class=\"n\">\(v.lockContentionCount.map(String.init) ?? "-")</td><td>\(v.tradingLoopHealthy.map { "\($0)" } ?? "-")</td><td>\(v.reconciliationLoopHealthy.map { "\($0)" } ?? "-")</td></tr>\n"
+        let holders = s.holders.filter(\.isNotable), everyHolder = s.holders.count
+        if everyHolder > 0 && holders.isEmpty {
+            h += "<h2>Holders</h2>\n<p>\(everyHolder) holders, each named by one failed attempt only.</p>\n"
+        }
+        if !holders.isEmpty {
+            h += "<h2>Holders</h2>\n<p class=\"meta\">Who held the keys that failed: is it a worker that legitimately holds the lock, and is it alive? Most keys blocked first.</p>\n"
+            h += "<table><tr><th>holder</th><th>keys</th><th>failures</th><th>first failure</th><th>last failure</th><th>longest on one key</th></tr>\n"
+            for o in holders.prefix(20) {
+                let known = o.first.micros != 0
+                h += "<tr><td>\(esc(o.owner))\(o.selfHeld ? " (also the caller itself)" : "")</td><td class=\"n\">\(o.keys)</td><td class=\"n\">\(o.failures)</td><td class=\"t\">\(known ? o.first.rfc3339 : "-")</td><td class=\"t\">\(known ? o.last.rfc3339 : "-")</td><td class=\"n t\">\(known ? o.longest.spoken : "-")</td></tr>\n"
             }
             h += "</table>\n"
-            for u in unhealthy { h += "<p>\(u.at.rfc3339): the \(u.loop.rawValue) loop of \(esc(u.host)) reported unhealthy.</p>\n" }
+            if holders.count > 20 { h += "<p class=\"meta\">\(holders.count - 20) more holders, none blocking more keys than those above.</p>\n" }
+        }
+        let ranked = s.keysBySeverity(ttl: ttl)
+        h += "<h2>Lock keys, most severe first</h2>\n<table><tr><th>profile</th><th>symbol</th><th>failures</th><th>skipped signals</th><th>episodes</th><th>escalations</th><th>longest</th><th>state</th><th>holders</th></tr>\n"
+        for k in ranked.prefix(maxRows) {
+            let sym = k.symbol
+            let owners = sym.owners.map { "\($0.owner) (\($0.failures)\($0.selfHeld ? ", the caller itself" : ""))" }.joined(separator: ", ")
+            h += "<tr><td>\(esc(k.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)\(sym.escalated && sym.escalations == 0 ? " (multi_profile)" : "")</td><td class=\"n t\">\(sym.maxContention.spoken)</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
+        }
+        if ranked.count > maxRows {
+            let rest = ranked.dropFirst(maxRows)
+            h += "<tr><td colspan=\"9\" class=\"meta\">\(esc(restLine(rest)))</td></tr>\n"
+        }
+        h += "</table>\n"
+        let reporting = s.hosts.filter { $0.health != HealthReport() || $0.unhealthySpells > 0 }
+        if !reporting.isEmpty {
+            h += "<h2>Hosts</h2>\n<table><tr><th>host</th><th>times a loop reported unhealthy</th><th>lockContentionCount</th><th>tradingLoopHealthy</th><th>reconciliationLoopHealthy</th></tr>\n"
+            for host in reporting.sorted(by: { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }) {
+                let v = host.health
+                h += "<tr><td>\(esc(host.host))</td><td class=\"n\">\(host.unhealthySpells)</td><td class=\"n\">\(v.lockContentionCount.map(String.init) ?? "-")</td><td>\(v.tradingLoopHealthy.map { "\($0)" } ?? "-")</td><td>\(v.reconciliationLoopHealthy.map { "\($0)" } ?? "-")</td></tr>\n"
+            }
+            h += "</table>\n"
         }
         let reasons = Set(escalations.map(\.reason)).sorted()
         if !reasons.isEmpty {
@@ -171,55 +231,106 @@ public final class ReportSink: Sink {
     }
 
     private func timeline(_ s: Summary) -> String {
-        let (keys, more) = lanes()
-        guard let t0 = s.firstAt, let t1 = s.lastAt, !keys.isEmpty else { return "<p>No contention episodes.</p>\n" }
+        let (keys, folded) = lanes(s)
+        let sick = s.hosts.filter { !$0.unhealthy.isEmpty }
+        guard let t0 = s.firstAt, let t1 = s.lastAt, !(keys.isEmpty && folded.isEmpty && sick.isEmpty) else {
+            return "<p>No contention episodes.</p>\n"
+        }
         let span = max(1, Double(t1.micros - t0.micros))
         let labelWidth = 300.0, plotWidth = 820.0, laneHeight = 24.0, top = 28.0
-        let height = top + Double(keys.count) * laneHeight + 30
+        // Rows: one lane per key, then the aggregate row of the folded keys, then one per host
+        // whose loops reported unhealthy.
+        let strip = folded.isEmpty ? 0 : 1
+        let rows = keys.count + strip + sick.count
+        let height = top + Double(rows) * laneHeight + 30
         let lane = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
         func x(_ t: EventTime) -> Double { labelWidth + plotWidth * Double(t.micros - t0.micros) / span }
         func y(_ k: Int) -> Double { top + Double(k) * laneHeight }
         func f(_ v: Double) -> String { String(Int((v * 10).rounded())).withDecimal }
         var g = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 20))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"timeline of contention episodes\">\n"
-        // Axis: ticks at round times.
-        let ticks = 6
-        for i in 0...ticks {
-            let t = EventTime(micros: t0.micros + Int64(Double(t1.micros - t0.micros) * Double(i) / Double(ticks)))
-            let tx = x(t)
+        // Axis: ticks at round times (10 s, 1 min, 10 min, 1 h, …) within the log's span.
+        let step = Self.step(for: t1 - t0, atMost: 8) * 1_000_000
+        var tick = (t0.micros + step - 1) / step * step
+        while tick <= t1.micros {
+            let tx = x(EventTime(micros: tick))
             g += "<line x1=\"\(f(tx))\" y1=\"\(f(top - 6))\" x2=\"\(f(tx))\" y2=\"\(f(height - 26))\" stroke=\"#eaeef2\"/>"
-            let label = String(t.rfc3339.dropFirst(11).prefix(8))
-            let anchor = i == 0 ? "start" : i == ticks ? "end" : "middle"
-            g += "<text class=\"axis\" x=\"\(f(tx))\" y=\"\(f(top - 10))\" text-anchor=\"\(anchor)\">\(label)</text>\n"
+            let label = String(EventTime(micros: tick).rfc3339.dropFirst(11).prefix(step >= 60_000_000 ? 5 : 8))
+            g += "<text class=\"axis\" x=\"\(f(tx))\" y=\"\(f(top - 10))\" text-anchor=\"middle\">\(label)</text>\n"
+            tick += step
+        }
+        for k in 0..<rows where k % 2 == 1 {
+            g += "<rect x=\"0\" y=\"\(f(y(k)))\" width=\"\(Int(labelWidth + plotWidth))\" height=\"\(f(laneHeight))\" fill=\"#f6f8fa\"/>"
         }
         for (k, key) in keys.enumerated() {
-            if k % 2 == 1 { g += "<rect x=\"0\" y=\"\(f(y(k)))\" width=\"\(Int(labelWidth + plotWidth))\" height=\"\(f(laneHeight))\" fill=\"#f6f8fa\"/>" }
             g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc(key.label))</title>\(esc(key.label.elided(to: 40)))</text>\n"
         }
         let colours: [EpisodeState: String] = [.recovered: "#2da44e", .quiet: "#8c959f", .open: "#cf222e"]
+        // The aggregate row: per bucket of round time, how many folded profiles were contended.
+        let bucket = Self.step(for: t1 - t0, atMost: 120) * 1_000_000
+        var contended: [Int64: Set<Name>] = [:]
         for e in episodes {
-            guard let k = lane[e.key] else { continue }
-            let x0 = x(e.start), w = max(3, x(e.end) - x0)
-            let tip = "\(e.key.label)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\((e.end - e.start).spoken))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
-            g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" rx=\"3\" fill=\"\(colours[e.state]!)\"><title>\(esc(tip))</title></rect>\n"
+            if let k = lane[e.key] {
+                let x0 = x(e.start), w = max(3, x(e.end) - x0)
+                let tip = "\(e.key.label)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\((e.end - e.start).spoken))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
+                g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" rx=\"3\" fill=\"\(colours[e.state]!)\"><title>\(esc(tip))</title></rect>\n"
+            } else if folded.contains(e.key) {
+                for b in stride(from: e.start.micros / bucket, through: e.end.micros / bucket, by: 1) {
+                    contended[b, default: []].insert(e.key.profileName)
+                }
+            }
+        }
+        if strip == 1 {
+            let k = keys.count
+            let profiles = Set(folded.map(\.profileName)).count
+            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc("\(folded.count) more keys of \(profiles) profiles, drawn together: each cell is the profiles contended in those \(Self.roundSpan(bucket))"))</title>\(esc("\(profiles) more profiles, per \(Self.roundSpan(bucket))"))</text>\n"
+            let most = Double(contended.values.map(\.count).max() ?? 1)
+            for (b, set) in contended.sorted(by: { $0.key < $1.key }) {
+                let from = EventTime(micros: max(b * bucket, t0.micros)), to = EventTime(micros: min((b + 1) * bucket, t1.micros))
+                let x0 = x(from), w = max(1, x(to) - x0)
+                let tip = "\(from.rfc3339) → \(to.rfc3339)\n\(set.count) profiles contended"
+                g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" fill=\"#bc4c00\" fill-opacity=\"\(f(0.15 + 0.85 * Double(set.count) / most))\"><title>\(esc(tip))</title></rect>\n"
+            }
+        }
+        // A lane per host whose loops reported unhealthy: its unhealthy periods.
+        for (n, host) in sick.enumerated() {
+            let k = keys.count + strip + n
+            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc("host \(host.host): loops reported unhealthy \(host.unhealthySpells) times"))</title>\(esc("host \(host.host.elided(to: 28)) health"))</text>\n"
+            for p in host.unhealthy {
+                let end = p.end ?? t1
+                let x0 = x(p.start), w = max(3, x(end) - x0)
+                let tip = "\(p.loop.rawValue) loop unhealthy\n\(p.start.rfc3339) → \(p.end.map(\.rfc3339) ?? "still unhealthy at the end")"
+                let dy = p.loop == .trading ? 4.0 : laneHeight / 2
+                g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + dy))\" width=\"\(f(w))\" height=\"\(f(laneHeight / 2 - 4))\" fill=\"\(p.loop == .trading ? "#cf222e" : "#8250df")\"><title>\(esc(tip))</title></rect>\n"
+            }
         }
         for st in stuck {
             guard let k = lane[st.key] else { continue }
             let sx = x(st.at)
             g += "<line x1=\"\(f(sx))\" y1=\"\(f(y(k) + 2))\" x2=\"\(f(sx))\" y2=\"\(f(y(k) + laneHeight - 2))\" stroke=\"#1d232a\" stroke-width=\"2\"><title>\(esc("owner stuck at \(st.at.rfc3339): \(st.owner) held \(st.held.spoken)"))</title></line>\n"
         }
-        for e in escalations {
+        // Markers: multi_profile ones first, so that a key's own escalation is drawn over them;
+        // one marker of a reason in a lane stands for the others within a few pixels of it.
+        var lastMarker: [Int: [EscalationReason: Double]] = [:]
+        for e in escalations.filter({ $0.key == nil }) + escalations.filter({ $0.key != nil }) {
             let targets = e.key.map { [$0] } ?? keys.filter { e.profiles.contains($0.profile) }
             for key in targets {
                 guard let k = lane[key] else { continue }
                 let ex = x(e.at), ey = y(k) + laneHeight / 2
+                if let last = lastMarker[k]?[e.reason], abs(ex - last) < 8 { continue }
+                lastMarker[k, default: [:]][e.reason] = ex
                 let tip = "\(e.reason.rawValue) at \(e.at.rfc3339)\nsince \(e.since.rfc3339), \(e.failures) failures\nholders: \(e.owners.joined(separator: ", "))"
                 g += "<g><title>\(esc(tip))</title>" + Self.marker(e.reason, ex, ey, f) + "</g>\n"
             }
         }
-        g += "<text class=\"axis\" x=\"\(f(labelWidth))\" y=\"\(f(height - 8))\">event time (UTC), \(t0.rfc3339.prefix(10))</text>\n</svg>\n"
+        g += "<text class=\"axis\" x=\"\(f(labelWidth))\" y=\"\(f(height - 8))\">event time (UTC), \(t0.rfc3339.prefix(10)), a tick every \(Self.roundSpan(step))</text>\n</svg>\n"
         var legend = "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#2da44e\"></i>recovered</span><span><i class=\"sw\" style=\"background:#8c959f\"></i>quiet</span><span><i class=\"sw\" style=\"background:#cf222e\"></i>open at the end</span>"
-        legend += "<span><b style=\"color:#b42318\">◆</b> persistent</span><span><b style=\"color:#8250df\">■</b> stale_lock</span><span><b style=\"color:#bc4c00\">▲</b> multi_profile</span><span><b>|</b> owner stuck beyond a TTL</span></div>\n"
-        if more > 0 { legend += "<p class=\"meta\">\(more) more keys with episodes are not drawn (the tables list every key).</p>\n" }
+        legend += "<span><b style=\"color:#b42318\">◆</b> persistent</span><span><b style=\"color:#8250df\">■</b> stale_lock</span><span><b style=\"color:#bc4c00\">▲</b> multi_profile</span><span><b>|</b> owner stuck beyond a TTL</span>"
+        if strip == 1 { legend += "<span><i class=\"sw\" style=\"background:#bc4c00\"></i>profiles contended, darker is more</span>" }
+        if !sick.isEmpty { legend += "<span><i class=\"sw\" style=\"background:#cf222e\"></i>trading loop unhealthy</span><span><i class=\"sw\" style=\"background:#8250df\"></i>reconciliation loop unhealthy</span>" }
+        legend += "</div>\n"
+        if !folded.isEmpty {
+            legend += "<p class=\"meta\">Lanes: the keys that escalated by their own rule or were contended longer than one TTL, and the first \(maxSweptLanes) that a multi_profile escalation swept in, most severe first (at most \(maxLanes)); the \(folded.count) others are drawn together in one row.</p>\n"
+        }
         if droppedEpisodes > 0 { legend += "<p class=\"meta\">\(droppedEpisodes) episodes beyond \(maxEpisodes) are not drawn.</p>\n" }
         return g + legend
     }
@@ -244,17 +355,24 @@ public final class ReportSink: Sink {
         m += "- **\(s.escalations) escalations**, \(s.profiles.count) profiles contended, \(s.profiles.reduce(0) { $0 + $1.failures }) failed attempts\n\n"
         if !escalations.isEmpty {
             m += "## Escalations\n\n| at | reason | profile / symbol | since | failures | holders |\n|---|---|---|---|---:|---|\n"
-            for e in escalations {
+            let listed = Escalation.listed(escalations, ttl: ttl)
+            for e in listed.prefix(maxRows) {
                 m += "| \(e.at.rfc3339) | **\(e.reason.rawValue)** | \(md(subject(e))) | \(e.since.rfc3339) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) |\n"
+            }
+            if escalations.count > min(maxRows, listed.count) {
+                m += "\nNot listed: \(escalations.count - min(maxRows, listed.count)) more (multi_profile ones repeating the one before, within one TTL with a profile in common, or beyond \(maxRows)); the NDJSON output has every one.\n"
             }
             m += "\n"
         }
-        if !episodes.isEmpty {
-            m += "## Episodes\n\n| profile / symbol | from | to | duration | state | failures | holders | escalated |\n|---|---|---|---:|---|---:|---|---|\n"
-            for e in episodes.sorted(by: { ($0.start, $0.key) < ($1.start, $1.key) }).prefix(500) {
+        // The episodes of the keys the timeline draws as lanes (the severe ones).
+        let drawn = Set(lanes(s).keys)
+        let severe = episodes.filter { drawn.contains($0.key) }
+        if !severe.isEmpty {
+            m += "## Episodes of the most severe keys\n\n| profile / symbol | from | to | duration | state | failures | holders | escalated |\n|---|---|---|---:|---|---:|---|---|\n"
+            for e in severe.sorted(by: { ($0.start, $0.key) < ($1.start, $1.key) }).prefix(500) {
                 m += "| \(md(e.key.label)) | \(e.start.rfc3339) | \(e.end.rfc3339) | \((e.end - e.start).spoken) | \(e.state.rawValue) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) | \(e.escalations.map(\.rawValue).joined(separator: ", ")) |\n"
             }
-            if episodes.count > 500 { m += "\n\(episodes.count - 500) more episodes are in the HTML report and the NDJSON output.\n" }
+            if episodes.count > min(500, severe.count) { m += "\n\(episodes.count - min(500, severe.count)) more episodes are in the HTML report's timeline and the NDJSON output.\n" }
             m += "\n"
         }
         if !stuck.isEmpty {
@@ -262,12 +380,33 @@ public final class ReportSink: Sink {
             for st in stuck { m += "- \(st.at.rfc3339): `\(md(st.owner))` held \(md(st.key.label)) for \(st.held.spoken)\n" }
             m += "\n"
         }
-        m += "## Profiles and symbols\n\n| profile | symbol | failures | skipped signals | episodes | escalations | longest | state | holders |\n|---|---|---:|---:|---:|---:|---:|---|---|\n"
-        for p in s.profiles {
-            for sym in p.symbols {
-                m += "| \(md(p.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations) | \(sym.maxContention.spoken) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
+        let holders = s.holders.filter(\.isNotable)
+        if holders.isEmpty && !s.holders.isEmpty { m += "## Holders\n\n\(s.holders.count) holders, each named by one failed attempt only.\n\n" }
+        if !holders.isEmpty {
+            m += "## Holders, most keys blocked first\n\n| holder | keys | failures | first failure | last failure | longest on one key |\n|---|---:|---:|---|---|---:|\n"
+            for o in holders.prefix(20) {
+                let known = o.first.micros != 0
+                m += "| \(md(o.owner)) | \(o.keys) | \(o.failures) | \(known ? o.first.rfc3339 : "-") | \(known ? o.last.rfc3339 : "-") | \(known ? o.longest.spoken : "-") |\n"
             }
+            if holders.count > 20 { m += "\n\(holders.count - 20) more holders.\n" }
+            m += "\n"
         }
+        let sick = s.hosts.filter { $0.unhealthySpells > 0 }
+        if !sick.isEmpty {
+            m += "## Hosts whose loops reported unhealthy\n\n"
+            for h in sick.sorted(by: { $0.unhealthySpells > $1.unhealthySpells }) {
+                let last = h.unhealthy.last
+                m += "- `\(md(h.host))`: \(h.unhealthySpells) \(h.unhealthySpells == 1 ? "time" : "times")" + (last.map { ", last the \($0.loop.rawValue) loop from \($0.start.rfc3339)" + ($0.end.map { " to \($0.rfc3339)" } ?? ", still unhealthy at the end") } ?? "") + "\n"
+            }
+            m += "\n"
+        }
+        let ranked = s.keysBySeverity(ttl: ttl)
+        m += "## Lock keys, most severe first\n\n| profile | symbol | failures | skipped signals | episodes | escalations | longest | state | holders |\n|---|---|---:|---:|---:|---:|---:|---|---|\n"
+        for k in ranked.prefix(maxRows) {
+            let sym = k.symbol
+            m += "| \(md(k.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations) | \(sym.maxContention.spoken) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
+        }
+        if ranked.count > maxRows { m += "\n\(restLine(ranked.dropFirst(maxRows))).\n" }
         let reasons = Set(escalations.map(\.reason)).sorted()
         if !reasons.isEmpty {
             m += "\n## What the runbook says\n\n"

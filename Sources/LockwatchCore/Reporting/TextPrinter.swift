@@ -2,9 +2,9 @@
 public enum TextEvents: String, Sendable, CaseIterable {
     /// Every event.
     case all
-    /// Escalations, stuck owners, unhealthy loops, and the recoveries of episodes that escalated
-    /// or lasted longer than one TTL. A contention start, and the recovery of a transient
-    /// episode, are left to the summary (which counts them).
+    /// Escalations (not a multi_profile one repeating the one before), stuck owners, unhealthy
+    /// loops, and recoveries after more than one TTL or of a key that escalated by its own rule;
+    /// the rest is left to the summary, which counts it (docs/semantics.md, "Text output").
     case notable
 }
 
@@ -18,6 +18,8 @@ public final class TextPrinter: Sink {
     let out: ByteSink
     let color: Bool
     private var escalations: [Escalation] = []
+    /// Which of `escalations` repeat the multi_profile escalation before (`Escalation.repeats`).
+    private var repeated: [Bool] = []
     /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
     private let bytes = ByteBuffer()
     private var day = RFC3339Day()
@@ -27,8 +29,15 @@ public final class TextPrinter: Sink {
     let events: TextEvents
     /// The profiles, escalations, holders and hosts the summary lists in full; nil: all of them.
     let limit: Int?
-    /// Lines `events` left out: contention starts, and recoveries of transient episodes.
-    private var hiddenStarts = 0, hiddenRecoveries = 0
+    /// Lines `events` left out: contention starts, recoveries within one TTL, and
+    /// multi_profile escalations that repeat the one before.
+    private var hiddenStarts = 0, hiddenRecoveries = 0, hiddenRepeats = 0
+    /// Under `notable`: the keys with a persistent or stale_lock escalation whose episode has
+    /// not recovered yet, and the last multi_profile escalation.
+    private var keyEscalated = Set<LockKey>()
+    private var lastMultiProfile: Escalation?
+
+
 
     /// How many profiles' keys (and escalations, holders, hosts) the summary lists in full,
     /// unless told otherwise: about one screen.
@@ -83,20 +92,36 @@ public final class TextPrinter: Sink {
     }
 
     public func emit(_ alert: Alert) {
-        if events == .notable {
-            switch alert {
-            case .contentionStarted:
-                hiddenStarts += 1
-                return
-            case let .recovered(_, _, _, duration, _, escalated) where !escalated && duration <= ttl:
-                hiddenRecoveries += 1
-                return
-            default: break
-            }
+        if case .escalation(let e) = alert {
+            escalations.append(e)
+            repeated.append(e.repeats(lastMultiProfile, ttl: ttl))
+            if e.key == nil { lastMultiProfile = e }
         }
+        if events == .notable && !isNotable(alert) { return }
         bytes.removeAll()
         write(alert, into: bytes)
         bytes.withUnsafeBytes { out.write($0) }
+    }
+
+    /// Under `notable`, whether the event is a line; counts it where it is not. A recovery
+    /// within one TTL is not, unless its key escalated by its own rule (persistent,
+    /// stale_lock); nor is a multi_profile escalation within one TTL of the one before that
+    /// shares a profile with it (the same incident, with another passing profile): it is still
+    /// listed in the summary.
+    private func isNotable(_ alert: Alert) -> Bool {
+        switch alert {
+        case .contentionStarted:
+            hiddenStarts += 1
+            return false
+        case let .recovered(_, key, _, duration, _, _):
+            let own = keyEscalated.remove(key) != nil
+            if duration <= ttl && !own { hiddenRecoveries += 1; return false }
+        case .escalation(let e):
+            if let key = e.key { keyEscalated.insert(key); return true }
+            if repeated.last == true { hiddenRepeats += 1; return false }
+        case .ownerStuck, .loopUnhealthy: break
+        }
+        return true
     }
 
     /// The line of an event (an escalation's followed by the runbook's advice), built from
@@ -124,7 +149,6 @@ public final class TextPrinter: Sink {
             painted("33") { text("contention started") }; key(k)
             text(" owner="); name(owner); text(" caller="); name(caller); text(" host="); name(host)
         case let .escalation(e):
-            escalations.append(e)
             painted("1;31") { text("ESCALATION "); b.append(string: e.reason.rawValue) }
             text(" "); b.append(string: escalationSubject(e))
             text(" since="); e.since.appendRFC3339(to: b, day: &day)
@@ -189,8 +213,10 @@ public final class TextPrinter: Sink {
         t += profilesText(s)
         t += holdersText(s)
         t += hostsText(s)
-        if hiddenStarts + hiddenRecoveries > 0 {
-            t += "  not printed above: \(count(hiddenStarts, "contention start")) and \(count(hiddenRecoveries, "transient recovery", plural: "transient recoveries")) (--events all prints them)\n"
+        if hiddenStarts + hiddenRecoveries + hiddenRepeats > 0 {
+            t += "  not printed above: \(count(hiddenStarts, "contention start")), \(count(hiddenRecoveries, "recovery within one TTL", plural: "recoveries within one TTL"))"
+            if hiddenRepeats > 0 { t += ", \(count(hiddenRepeats, "repeated multi_profile escalation"))" }
+            t += " (--events all prints them)\n"
         }
         out.write(t)
         out.flush()
@@ -198,6 +224,9 @@ public final class TextPrinter: Sink {
 
     private func count(_ n: Int, _ noun: String, plural: String) -> String { "\(n) \(n == 1 ? noun : plural)" }
 
+    /// The escalations: counted by reason; listed, when bounded, those of a key's own rule
+    /// (persistent, stale_lock) first, then the multi_profile ones that do not repeat the one
+    /// before, each in time order; then the runbook's advice.
     private func escalationsText(_ s: Summary) -> String {
         var t = "  escalations: \(s.escalations)"
         if !escalations.isEmpty {
@@ -208,13 +237,18 @@ public final class TextPrinter: Sink {
             t += " (" + byReason.joined(separator: ", ") + ")"
         }
         t += "\n"
-        let (shown, more) = bounded(escalations, limit)
+        let listed = limit == nil ? escalations : Escalation.listed(escalations, ttl: ttl)
+        let (shown, more) = bounded(listed, limit)
         for e in shown {
             t += "    \(e.at.rfc3339) \(paint(e.reason.rawValue, "1;31")) \(escalationSubject(e)) since \(e.since.rfc3339), \(count(e.failures, "failure"))"
             if !e.owners.isEmpty { t += ", holders \(e.owners.map(Self.escaped).joined(separator: ","))" }
             t += "\n"
         }
         if more > 0 { t += "    and \(more) more (\(fullHint))\n" }
+        let repeats = escalations.count - listed.count
+        if repeats > 0 {
+            t += "    and \(count(repeats, "multi_profile escalation")) repeating the one before (within one TTL, a profile in common) (\(fullHint))\n"
+        }
         if s.escalations > escalations.count {
             t += "    and \(s.escalations - escalations.count) printed by the run this one continues (--state)\n"
         }
@@ -227,7 +261,7 @@ public final class TextPrinter: Sink {
 
     private func profilesText(_ s: Summary) -> String {
         if s.profiles.isEmpty { return "  no entry lock contention\n" }
-        let ranked = s.keysBySeverity
+        let ranked = s.keysBySeverity(ttl: ttl)
         let escalated = ranked.count { $0.symbol.escalated }, open = ranked.count { $0.symbol.state == .open }
         var t = "  keys with contention: \(ranked.count) of \(count(s.profiles.count, "profile")) (\(escalated) escalated, \(open) still open)"
         let (shown, more) = bounded(ranked, limit)
@@ -272,8 +306,7 @@ public final class TextPrinter: Sink {
     private func holdersText(_ s: Summary) -> String {
         let all = s.holders
         guard !all.isEmpty else { return "" }
-        // A holder named by one failure of one key says nothing the key's line does not.
-        let notable = limit == nil ? all : all.filter { $0.keys > 1 || $0.failures > 1 }
+        let notable = limit == nil ? all : all.filter(\.isNotable)
         guard !notable.isEmpty else {
             return "  holders: \(all.count), each named by one failed attempt only\n"
         }
