@@ -12,7 +12,7 @@
 //
 // A writer, under the lock, stores the entry and its place first, then the slot with release
 // order: a reader that sees a slot (acquire) sees its entry. To grow, the writer doubles `cap`,
-// empties the slots and puts every id back, all in place: a reader probing meanwhile may find
+// empties the slots and puts every entry's place back, all in place: a reader probing meanwhile may find
 // nothing where a name is (never a wrong name: the text is compared), and then looks again
 // under the lock, which the writer holds until the index is whole. So the index takes 4 to 8
 // bytes a name, with no second copy while it grows.
@@ -78,6 +78,8 @@ struct lw_intern {
 
 /* An entry: the length, the id, then the bytes. */
 typedef struct { uint32_t len; uint32_t id; uint8_t bytes[]; } entry_t;
+/* No entry starts at a block's last 4-byte place, so a slot's place + 1 never wraps to 0. */
+_Static_assert(sizeof(entry_t) > 4, "an entry takes more than one place");
 
 /* Empties slots [from, to) by writing them, so that no probe maps the zero page that a first
    insert must then copy (a copy-on-write fault whose TLB flush stops every other thread). */

@@ -74,7 +74,7 @@ enum SummaryLength: ExpressibleByArgument, CustomStringConvertible {
 
     var limit: Int? { if case .first(let n) = self { n } else { nil } }
     var description: String { limit.map(String.init) ?? "full" }
-    static var allValueStrings: [String] { ["N", "full"] }
+    static var allValueStrings: [String] { [] }
 }
 
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -96,10 +96,10 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var colour: ColorOptions
 
-    @Option(help: "Text output: the events printed as lines, all or notable (escalations, not a multi_profile one repeating the one before; stuck owners; unhealthy loops; recoveries after more than one TTL; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
+    @Option(help: "Text output: the events printed as lines, all or notable (escalations, not a multi_profile one repeating an earlier one; stuck owners; unhealthy loops; recoveries after more than one TTL or of a key that escalated by its own rule; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
     var events: TextEvents?
 
-    @Option(help: ArgumentHelp("Text summary: the profiles listed in full, escalated first, then still open, then by longest contention (and at most as many escalations, holders and hosts); the rest as one line of totals. A number, or full.", valueName: "N|full"))
+    @Option(help: ArgumentHelp("Text summary: the lock keys listed in full, escalated first, then open beyond one TTL, then by longest contention (and at most as many escalations and hosts, and 5 holders); the rest as one line of totals. A number, or full.", valueName: "N|full"))
     var summary: SummaryLength = .first(TextPrinter.defaultLimit)
 
     @Option(help: "Write the Prometheus metrics to this file, atomically, every --metrics-interval and at the end (for node_exporter's textfile collector).")
@@ -249,7 +249,7 @@ struct Scan: ParsableCommand {
     /// The text printer of `--events` and `--summary`; without `--events`, a batch run (every
     /// input a file) prints the notable events and a live one all of them.
     func textPrinter(_ out: ByteSink, color: Bool, ttl: TimeSpan, batch: Bool) -> TextPrinter {
-        TextPrinter(out: out, color: color, ttl: ttl, events: events ?? (batch ? .notable : .all), limit: summary.limit)
+        TextPrinter(out: out, color: color, ttl: ttl, events: events ?? TextPrinter.defaultEvents(batch: batch), limit: summary.limit)
     }
 
     /// Whether every input is a regular file (a batch run), not a pipe, terminal or socket

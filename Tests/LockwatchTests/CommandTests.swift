@@ -129,7 +129,7 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(piped.stdout == all.stdout)
         #expect(batch.status == 1 && piped.status == 1)
         let one = try runLockwatch(["--summary", "1", file])
-        #expect(one.stdout.contains("    1 more key (1 profile) with contention (1 escalated, 0 still open): 1 failure, the longest 8s (--summary full lists them)"))
+        #expect(one.stdout.contains("    1 more key in 1 profile with contention (1 escalated, 0 still open): 1 failure, the longest 8s (--summary full lists them)"))
         let bad = try runLockwatch(["--summary", "0", file])
         #expect(bad.status == 2 && bad.stderr.contains("--summary"))
     }

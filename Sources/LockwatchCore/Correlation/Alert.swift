@@ -58,29 +58,48 @@ public struct Escalation: Equatable, Sendable {
     /// The lock holders seen, sorted.
     public var owners: [String]
 
-    /// Whether this multi_profile escalation repeats `previous`, the multi_profile escalation
-    /// before it: within one TTL of it, with a profile in common — the same incident, with
-    /// another profile passing through contention (docs/semantics.md, "Text output").
-    public func repeats(_ previous: Escalation?, ttl: TimeSpan) -> Bool {
-        guard key == nil, let previous, previous.key == nil else { return false }
-        return at - previous.at <= ttl && profiles.contains(where: previous.profiles.contains)
-    }
-
-    /// Which of `escalations` (in the order they fired) are multi_profile ones that repeat the
-    /// one before.
+    /// Which of `escalations` (in the order they fired) are multi_profile ones that repeat an
+    /// earlier one (`MultiProfileRun`).
     public static func repeated(_ escalations: [Escalation], ttl: TimeSpan) -> [Bool] {
-        var last: Escalation? = nil
-        return escalations.map { e in
-            guard e.key == nil else { return false }
-            defer { last = e }
-            return e.repeats(last, ttl: ttl)
-        }
+        var run = MultiProfileRun(ttl: ttl)
+        return escalations.map { run.repeats($0) }
     }
 
     /// The escalations a bounded list shows: persistent and stale_lock ones first, then the
-    /// multi_profile ones that do not repeat the one before, each in the order they fired.
-    public static func listed(_ escalations: [Escalation], ttl: TimeSpan) -> [Escalation] {
-        escalations.filter { $0.key != nil } + zip(escalations, repeated(escalations, ttl: ttl)).filter { $0.0.key == nil && !$0.1 }.map(\.0)
+    /// multi_profile ones that do not repeat an earlier one — those naming one of the `lasting`
+    /// profiles (`Summary.lastingProfiles`) before those among brief contention only — each in
+    /// the order they fired.
+    public static func listed(_ escalations: [Escalation], ttl: TimeSpan, lasting: Set<String>) -> [Escalation] {
+        let multi = zip(escalations, repeated(escalations, ttl: ttl)).filter { $0.0.key == nil && !$0.1 }.map(\.0)
+        let (long, brief) = (multi.filter { $0.profiles.contains(where: lasting.contains) },
+                             multi.filter { !$0.profiles.contains(where: lasting.contains) })
+        return escalations.filter { $0.key != nil } + long + brief
+    }
+}
+
+/// Tells, of the multi_profile escalations in the order they fired, those that repeat one
+/// already listed: one profile blocked while others pass through contention fires one each
+/// time (docs/semantics.md, "Text output"). An escalation repeats when it comes within one TTL
+/// of the multi_profile escalation before it (either way: a late record may fire one with an
+/// earlier time) and has a profile in common with the last one listed; otherwise it is listed.
+public struct MultiProfileRun: Sendable {
+    let ttl: TimeSpan
+    private var listed: Escalation?
+    private var previous: Escalation?
+
+    public init(ttl: TimeSpan) { self.ttl = ttl }
+
+    /// Whether `e` repeats; a persistent or stale_lock escalation never does, and leaves the
+    /// run as it is.
+    public mutating func repeats(_ e: Escalation) -> Bool {
+        guard e.key == nil else { return false }
+        defer { previous = e }
+        if let previous, let listed, abs((e.at - previous.at).micros) <= ttl.micros,
+           e.profiles.contains(where: listed.profiles.contains) {
+            return true
+        }
+        listed = e
+        return false
     }
 }
 

@@ -57,6 +57,9 @@ public struct OwnerStats: Equatable, Sendable {
     /// from a state saved before they were kept).
     public var first = EventTime(micros: 0)
     public var last = EventTime(micros: 0)
+    /// The longest it was seen holding the key within one episode: from the first failure of
+    /// the episode that named it to a later one.
+    public var longest = TimeSpan.zero
 }
 
 /// A time a host's loop reported unhealthy: from the first report that said so to the first
@@ -232,6 +235,7 @@ public struct Correlator: Sendable {
         }
         ks.failures += 1
         if a.skipped { ks.skipped += 1 }
+        var ownerIndex: Int? = nil
         if let owner = a.owner {
             let k = ks.owners.firstIndex { $0.name == owner } ?? {
                 ks.owners.append((owner, OwnerStats(first: t, last: t)))
@@ -241,6 +245,7 @@ public struct Correlator: Sendable {
             ks.owners[k].stats.first = min(ks.owners[k].stats.first, t)
             ks.owners[k].stats.last = max(ks.owners[k].stats.last, t)
             if owner == a.caller { ks.owners[k].stats.selfHeld = true }
+            ownerIndex = k
         }
         var fired = 0
         var stuck: EpisodeOwner? = nil
@@ -253,6 +258,10 @@ public struct Correlator: Sendable {
             if holder == nil {
                 ks.episode!.owners.append(EpisodeOwner(name: owner, since: t))
                 holder = ks.episode!.owners.count - 1
+            }
+            if let k = ownerIndex, let h = holder {
+                let held = t - ks.episode!.owners[h].since
+                if held > ks.owners[k].stats.longest { ks.owners[k].stats.longest = held }
             }
         }
         let start = ks.episode!.start
@@ -432,7 +441,8 @@ public struct Correlator: Sendable {
         } else {
             var s = spells[host] ?? HostSpells()
             s.count += 1
-            if s.periods.count == HostSpells.kept { _ = s.periods.removeFirst() }
+            // Full: the oldest closed period goes (an open one is kept, to be closed).
+            if s.periods.count == HostSpells.kept { s.periods.remove(at: s.periods.firstIndex { $0.end != nil } ?? 0) }
             s.periods.append(UnhealthyPeriod(loop: loop, start: t, end: nil))
             spells[host] = s
         }
@@ -473,7 +483,8 @@ extension Correlator {
                      episodes: ks.episodes, escalations: ks.escalations, escalated: ks.escalated,
                      longest: ks.longest.micros,
                      owners: ks.owners.map { SavedOwner(name: $0.name.string, failures: $0.stats.failures, selfHeld: $0.stats.selfHeld,
-                                                        first: $0.stats.first.micros, last: $0.stats.last.micros) },
+                                                        first: $0.stats.first.micros, last: $0.stats.last.micros,
+                                                        longest: $0.stats.longest.micros) },
                      state: ks.state, lastSeen: ks.lastSeen.micros,
                      episode: ks.episode.map { ep in
                          SavedEpisode(start: ep.start.micros, lastFailure: ep.lastFailure.micros, failures: ep.failures,
@@ -496,7 +507,7 @@ extension Correlator {
             hosts: hosts.map { host, health in
                 let s = spells[host]
                 return SavedHost(host: host.string, health: health, spells: s?.count,
-                                 periods: s?.periods.map { SavedPeriod(loop: $0.loop, start: $0.start.micros, end: $0.end?.micros) })
+                                 periods: s?.periods.map { SavedPeriod(loop: $0.loop.rawValue, start: $0.start.micros, end: $0.end?.micros) })
             }.sorted { $0.host < $1.host })
     }
 
@@ -516,7 +527,8 @@ extension Correlator {
             ks.escalations = k.escalations; ks.escalated = k.escalated; ks.longest = TimeSpan(micros: k.longest)
             ks.owners = k.owners.map {
                 (Name($0.name), OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld,
-                                           first: EventTime(micros: $0.first ?? 0), last: EventTime(micros: $0.last ?? 0)))
+                                           first: EventTime(micros: $0.first ?? 0), last: EventTime(micros: $0.last ?? 0),
+                                           longest: TimeSpan(micros: $0.longest ?? 0)))
             }
             ks.state = k.state
             ks.lastSeen = EventTime(micros: k.lastSeen)
@@ -536,8 +548,9 @@ extension Correlator {
         for h in saved.hosts {
             hosts[Name(h.host)] = h.health
             if let n = h.spells, n > 0 {
-                spells[Name(h.host)] = HostSpells(count: n, periods: (h.periods ?? []).map {
-                    UnhealthyPeriod(loop: $0.loop, start: EventTime(micros: $0.start), end: $0.end.map { EventTime(micros: $0) })
+                // A loop this version does not know (saved by a newer one) is left out.
+                spells[Name(h.host)] = HostSpells(count: n, periods: (h.periods ?? []).compactMap { p in
+                    Loop(rawValue: p.loop).map { UnhealthyPeriod(loop: $0, start: EventTime(micros: p.start), end: p.end.map { EventTime(micros: $0) }) }
                 })
             }
         }

@@ -7,6 +7,8 @@ public struct Summary: Equatable, Sendable {
         /// The first and the last failure that named it as the holder of this key.
         public var first = EventTime(micros: 0)
         public var last = EventTime(micros: 0)
+        /// The longest it held this key within one episode (`OwnerStats.longest`).
+        public var longest = TimeSpan.zero
     }
 
     public struct Symbol: Equatable, Sendable {
@@ -18,7 +20,8 @@ public struct Summary: Equatable, Sendable {
         public var maxContention: TimeSpan
         public var owners: [Owner]
         public var state: EpisodeState
-        /// Whether an escalation named this key (a multi_profile one names every key of its profiles).
+        /// Whether an escalation named this key: its own (persistent, stale_lock), or a
+        /// multi_profile one while the key's episode was active.
         public var escalated = false
     }
 
@@ -140,7 +143,7 @@ extension Correlator {
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
                 let owners = ks.owners.map { name, stats in
                     Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld,
-                                  first: stats.first, last: stats.last)
+                                  first: stats.first, last: stats.last, longest: stats.longest)
                 }.sorted { $0.owner < $1.owner }
                 return Summary.Symbol(symbol: texts[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
@@ -172,25 +175,66 @@ extension Summary {
         /// Transient: it never escalated, its episode is not open, and no contention of it
         /// lasted longer than one TTL.
         public func isTransient(ttl: TimeSpan) -> Bool {
-            !symbol.escalated && symbol.state != .open && symbol.maxContention <= ttl
+            !symbol.escalated && symbol.state != .open && !outlasts(ttl)
         }
+
+        /// Escalated by its own rule (persistent, stale_lock).
+        public var escalatedByOwnRule: Bool { symbol.escalations > 0 }
+
+        /// Escalated only because a multi_profile escalation swept it in.
+        public var sweptIn: Bool { symbol.escalated && symbol.escalations == 0 }
+
+        /// Contended for longer than one TTL (open or not).
+        public func outlasts(_ ttl: TimeSpan) -> Bool { symbol.maxContention > ttl }
 
         /// Still open, and contended for longer than one TTL so far. (An open episode younger
         /// than that may yet prove transient: it ranks by its length like a closed one.)
-        public func isLongOpen(ttl: TimeSpan) -> Bool { symbol.state == .open && symbol.maxContention > ttl }
+        public func isLongOpen(ttl: TimeSpan) -> Bool { symbol.state == .open && outlasts(ttl) }
 
-        /// Whether it comes before `other` in the order the human outputs list keys: escalated
-        /// first, then open for longer than one TTL, then by longest contention, then by
-        /// failures; equal ones by profile id and symbol.
+        /// Its rank in the order the human outputs list keys (lower first): escalated by its own
+        /// rule, open for longer than one TTL, contended longer than one TTL, swept into a
+        /// multi_profile escalation (its own contention within one TTL), the rest.
+        func tier(_ ttl: TimeSpan) -> Int {
+            escalatedByOwnRule ? 0 : isLongOpen(ttl: ttl) ? 1 : outlasts(ttl) ? 2 : sweptIn ? 3 : 4
+        }
+
+        /// Whether it comes before `other` in the order the human outputs list keys: by `tier`,
+        /// then by longest contention, then by failures; equal ones by profile id and symbol.
         public func precedes(_ other: Key, ttl: TimeSpan) -> Bool {
             let (a, b) = (symbol, other.symbol)
-            if a.escalated != b.escalated { return a.escalated }
-            let (o, p) = (isLongOpen(ttl: ttl), other.isLongOpen(ttl: ttl))
-            if o != p { return o }
+            let (x, y) = (tier(ttl), other.tier(ttl))
+            if x != y { return x < y }
             if a.maxContention != b.maxContention { return a.maxContention > b.maxContention }
             if a.failures != b.failures { return a.failures > b.failures }
             return (profileID, a.symbol) < (other.profileID, b.symbol)
         }
+    }
+
+    /// The keys a bounded list leaves out, as one line of totals: how many, in how many
+    /// profiles, their failures and longest contention, and whether all were transient.
+    public static func totals(of rest: ArraySlice<Key>, ttl: TimeSpan) -> String {
+        let failures = rest.reduce(0) { $0 + $1.symbol.failures }
+        let longest = rest.map(\.symbol.maxContention).max() ?? .zero
+        let profiles = Set(rest.map(\.profileID)).count
+        let head = "\(rest.count) more \(rest.count == 1 ? "key" : "keys") in \(profiles) \(profiles == 1 ? "profile" : "profiles")"
+        let failed = "\(failures) \(failures == 1 ? "failure" : "failures")"
+        if rest.allSatisfy({ $0.isTransient(ttl: ttl) }) {
+            return head + " with transient contention: \(failed), none longer than \(longest.description)s"
+        }
+        let (e, o) = (rest.count { $0.symbol.escalated }, rest.count { $0.symbol.state == .open })
+        return head + " with contention (\(e) escalated, \(o) still open): \(failed), the longest \(longest.description)s"
+    }
+
+    /// The profiles with a key that escalated by its own rule or was contended longer than one
+    /// TTL: a multi_profile escalation among none of them was an overlap of brief contention.
+    public func lastingProfiles(ttl: TimeSpan) -> Set<String> {
+        Set(profiles.filter { p in p.symbols.contains { $0.escalations > 0 || $0.maxContention > ttl } }.map(\.profileID))
+    }
+
+    /// The hosts whose loops reported unhealthy, most often first; equal ones by name.
+    public var unhealthyHosts: [Host] {
+        hosts.filter { $0.unhealthySpells > 0 }
+            .sorted { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }
     }
 
     /// Every key with a failure, in the order the human outputs list them (`Key.precedes`).
@@ -210,7 +254,7 @@ extension Summary {
         /// Its first and last such failure, over all keys.
         public var first: EventTime
         public var last: EventTime
-        /// The longest it was seen holding one key: first to last failure that named it there.
+        /// The longest it was seen holding one key within one episode (`OwnerStats.longest`).
         public var longest: TimeSpan
         /// Whether a failure named it as the caller itself.
         public var selfHeld: Bool
@@ -219,8 +263,9 @@ extension Summary {
         public var isNotable: Bool { keys > 1 || failures > 1 }
     }
 
-    /// The holders that blocked the most keys, then the most failures; equal ones by name.
-    public var holders: [Holder] {
+    /// The holders, those that held a key longer than one TTL first (longest first), then
+    /// those that blocked the most keys, then the most failures; equal ones by name.
+    public func holders(ttl: TimeSpan) -> [Holder] {
         var byOwner: [String: Holder] = [:]
         for p in profiles {
             for s in p.symbols {
@@ -233,15 +278,18 @@ extension Summary {
                     if known {
                         h.first = h.first.micros == 0 ? o.first : min(h.first, o.first)
                         h.last = max(h.last, o.last)
-                        h.longest = max(h.longest, o.last - o.first)
+                        h.longest = max(h.longest, o.longest)
                     }
                     h.selfHeld = h.selfHeld || o.selfHeld
                     byOwner[o.owner] = h
                 }
             }
         }
-        return byOwner.values.sorted {
-            $0.keys != $1.keys ? $0.keys > $1.keys : $0.failures != $1.failures ? $0.failures > $1.failures : $0.owner < $1.owner
+        return byOwner.values.sorted { a, b in
+            let (x, y) = (a.longest > ttl, b.longest > ttl)
+            if x != y { return x }
+            if x && a.longest != b.longest { return a.longest > b.longest }
+            return a.keys != b.keys ? a.keys > b.keys : a.failures != b.failures ? a.failures > b.failures : a.owner < b.owner
         }
     }
 }

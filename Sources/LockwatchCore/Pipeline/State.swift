@@ -171,6 +171,7 @@ struct SavedOwner: Codable {
     /// Absent from states saved before they were kept.
     var first: Int64?
     var last: Int64?
+    var longest: Int64?
 }
 
 struct SavedEpisode: Codable {
@@ -201,7 +202,8 @@ struct SavedHost: Codable {
 }
 
 struct SavedPeriod: Codable {
-    var loop: Loop
+    /// A `Loop`'s raw value (a string, so that a loop added later does not make the file unreadable).
+    var loop: String
     var start: Int64
     var end: Int64?
 }
@@ -209,7 +211,6 @@ struct SavedPeriod: Codable {
 extension RecordKind: Codable {}
 extension EpisodeState: Codable {}
 extension EscalationReason: Codable {}
-extension Loop: Codable {}
 
 /// Why the state file could not be used.
 public struct StateError: Error, CustomStringConvertible, Sendable {

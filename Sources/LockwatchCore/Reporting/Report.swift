@@ -27,6 +27,8 @@ public final class ReportSink: Sink {
     /// Lanes at most for keys whose only escalation was a multi_profile one, and whose own
     /// contention was transient.
     let maxSweptLanes = 5
+    /// Lanes at most for hosts whose loops reported unhealthy (most often first).
+    let maxHostLanes = 10
 
     public init(paths: [String], inputs: [String], ttl: TimeSpan = Thresholds().ttl) {
         self.ttl = ttl
@@ -80,8 +82,8 @@ public final class ReportSink: Sink {
             // A lane for what escalated by its own rule or was contended longer than one TTL
             // (open or not); of the keys a multi_profile escalation swept in with their
             // transient contention, the first few.
-            let own = k.symbol.escalations > 0 || k.symbol.maxContention > ttl
-            let sweptIn = !own && k.symbol.escalated && swept < maxSweptLanes
+            let own = k.escalatedByOwnRule || k.outlasts(ttl)
+            let sweptIn = !own && k.sweptIn && swept < maxSweptLanes
             if keys.count < maxLanes && (own || sweptIn) {
                 keys.append(key)
                 if sweptIn { swept += 1 }
@@ -93,7 +95,8 @@ public final class ReportSink: Sink {
     }
 
     /// Round steps for time ticks and the aggregate row's buckets, in seconds.
-    static let steps: [Int64] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+    static let steps: [Int64] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+                                 2 * 86400, 7 * 86400]
 
     /// A round step in words: "15 s", "5 min", "1 h".
     static func roundSpan(_ micros: Int64) -> String {
@@ -104,8 +107,13 @@ public final class ReportSink: Sink {
     /// The smallest round step that cuts `span` into at most `count` parts.
     static func step(for span: TimeSpan, atMost count: Int64) -> Int64 {
         let seconds = max(1, span.micros / 1_000_000)
-        return steps.first { seconds / $0 < count } ?? (seconds / count + 1)
+        if let step = steps.first(where: { seconds / $0 < count }) { return step }
+        let weeks = seconds / (7 * 86400) / count + 1
+        return weeks * 7 * 86400
     }
+
+    /// `a` divided by `b` (> 0), rounded down: the bucket or tick of a time before 1970 too.
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
     static let reasonMeaning: [EscalationReason: String] = [
         .persistent: "Contention persists beyond three TTL cycles (90 s by default).",
@@ -119,15 +127,6 @@ public final class ReportSink: Sink {
         "Wait for TTL expiry (default 30 s) before retrying if the owner appears stuck.",
         "Avoid forcing a lock release unless the owner is confirmed dead: manual deletion risks concurrent exchange submission.",
     ]
-
-    /// The keys not listed one by one, as one line of totals.
-    private func restLine(_ rest: ArraySlice<Summary.Key>) -> String {
-        let failures = rest.reduce(0) { $0 + $1.symbol.failures }
-        let longest = rest.map(\.symbol.maxContention).max() ?? .zero
-        let transient = rest.allSatisfy { $0.isTransient(ttl: ttl) }
-        return "\(rest.count) more keys of \(Set(rest.map(\.profileID)).count) profiles" + (transient ? " with transient contention" : "")
-            + ": \(failures) failures, the longest \(longest.spoken) (the NDJSON output lists every key)"
-    }
 
     private func period(_ s: Summary) -> String {
         guard let a = s.firstAt, let b = s.lastAt else { return "no records" }
@@ -171,7 +170,7 @@ public final class ReportSink: Sink {
             """
         h += "<h2>Timeline</h2>\n" + timeline(s)
         if !escalations.isEmpty {
-            let listed = Escalation.listed(escalations, ttl: ttl)
+            let listed = Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
             h += "<h2>Escalations</h2>\n<table><tr><th>at</th><th>reason</th><th>profile / symbol</th><th>since</th><th>failures</th><th>holders</th></tr>\n"
             for e in listed.prefix(maxRows) {
                 h += "<tr><td class=\"t\">\(e.at.rfc3339)</td><td class=\"esc\">\(e.reason.rawValue)</td><td>\(esc(subject(e)))</td><td class=\"t\">\(e.since.rfc3339)</td><td class=\"n\">\(e.failures)</td><td>\(esc(e.owners.joined(separator: ", ")))</td></tr>\n"
@@ -180,17 +179,18 @@ public final class ReportSink: Sink {
             if escalations.count > min(maxRows, listed.count) {
                 let repeats = escalations.count - listed.count, more = max(0, listed.count - maxRows)
                 h += "<p class=\"meta\">Persistent and stale_lock first, then multi_profile; not listed: "
-                    + [more > 0 ? "\(more) more" : nil, repeats > 0 ? "\(repeats) multi_profile escalations repeating the one before (within one TTL, a profile in common)" : nil]
+                    + [more > 0 ? "\(more) more" : nil, repeats > 0 ? "\(repeats) multi_profile escalations repeating an earlier one (docs/semantics.md, \"Text output\")" : nil]
                     .compactMap { $0 }.joined(separator: ", ") + ". The NDJSON output has every one.</p>\n"
             }
         }
-        let holders = s.holders.filter(\.isNotable), everyHolder = s.holders.count
+        let all = s.holders(ttl: ttl)
+        let holders = all.filter(\.isNotable), everyHolder = all.count
         if everyHolder > 0 && holders.isEmpty {
             h += "<h2>Holders</h2>\n<p>\(everyHolder) holders, each named by one failed attempt only.</p>\n"
         }
         if !holders.isEmpty {
-            h += "<h2>Holders</h2>\n<p class=\"meta\">Who held the keys that failed: is it a worker that legitimately holds the lock, and is it alive? Most keys blocked first.</p>\n"
-            h += "<table><tr><th>holder</th><th>keys</th><th>failures</th><th>first failure</th><th>last failure</th><th>longest on one key</th></tr>\n"
+            h += "<h2>Holders</h2>\n<p class=\"meta\">Who held the keys that failed: is it a worker that legitimately holds the lock, and is it alive? Those that held a key longer than one TTL first, the longest first; then by keys blocked.</p>\n"
+            h += "<table><tr><th>holder</th><th>keys</th><th>failures</th><th>first failure</th><th>last failure</th><th>longest hold of a key</th></tr>\n"
             for o in holders.prefix(20) {
                 let known = o.first.micros != 0
                 h += "<tr><td>\(esc(o.owner))\(o.selfHeld ? " (also the caller itself)" : "")</td><td class=\"n\">\(o.keys)</td><td class=\"n\">\(o.failures)</td><td class=\"t\">\(known ? o.first.rfc3339 : "-")</td><td class=\"t\">\(known ? o.last.rfc3339 : "-")</td><td class=\"n t\">\(known ? o.longest.spoken : "-")</td></tr>\n"
@@ -203,17 +203,18 @@ public final class ReportSink: Sink {
         for k in ranked.prefix(maxRows) {
             let sym = k.symbol
             let owners = sym.owners.map { "\($0.owner) (\($0.failures)\($0.selfHeld ? ", the caller itself" : ""))" }.joined(separator: ", ")
-            h += "<tr><td>\(esc(k.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)\(sym.escalated && sym.escalations == 0 ? " (multi_profile)" : "")</td><td class=\"n t\">\(sym.maxContention.spoken)</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
+            h += "<tr><td>\(esc(k.profileID))</td><td class=\"t\">\(esc(sym.symbol.isEmpty ? "-" : sym.symbol))</td><td class=\"n\">\(sym.failures)</td><td class=\"n\">\(sym.skippedSignals)</td><td class=\"n\">\(sym.episodes)</td><td class=\"n\">\(sym.escalations)\(k.sweptIn ? " (multi_profile)" : "")</td><td class=\"n t\">\(sym.maxContention.spoken)</td><td>\(sym.state.rawValue)</td><td>\(esc(owners))</td></tr>\n"
         }
         if ranked.count > maxRows {
             let rest = ranked.dropFirst(maxRows)
-            h += "<tr><td colspan=\"9\" class=\"meta\">\(esc(restLine(rest)))</td></tr>\n"
+            h += "<tr><td colspan=\"9\" class=\"meta\">\(esc(Summary.totals(of: rest, ttl: ttl))) (the NDJSON output lists every key)</td></tr>\n"
         }
         h += "</table>\n"
-        let reporting = s.hosts.filter { $0.health != HealthReport() || $0.unhealthySpells > 0 }
+        let unhealthy = s.unhealthyHosts
+        let reporting = unhealthy + s.hosts.filter { $0.health != HealthReport() && $0.unhealthySpells == 0 }
         if !reporting.isEmpty {
             h += "<h2>Hosts</h2>\n<table><tr><th>host</th><th>times a loop reported unhealthy</th><th>lockContentionCount</th><th>tradingLoopHealthy</th><th>reconciliationLoopHealthy</th></tr>\n"
-            for host in reporting.sorted(by: { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }) {
+            for host in reporting {
                 let v = host.health
                 h += "<tr><td>\(esc(host.host))</td><td class=\"n\">\(host.unhealthySpells)</td><td class=\"n\">\(v.lockContentionCount.map(String.init) ?? "-")</td><td>\(v.tradingLoopHealthy.map { "\($0)" } ?? "-")</td><td>\(v.reconciliationLoopHealthy.map { "\($0)" } ?? "-")</td></tr>\n"
             }
@@ -232,7 +233,7 @@ public final class ReportSink: Sink {
 
     private func timeline(_ s: Summary) -> String {
         let (keys, folded) = lanes(s)
-        let sick = s.hosts.filter { !$0.unhealthy.isEmpty }
+        let sick = Array(s.unhealthyHosts.prefix(maxHostLanes))
         guard let t0 = s.firstAt, let t1 = s.lastAt, !(keys.isEmpty && folded.isEmpty && sick.isEmpty) else {
             return "<p>No contention episodes.</p>\n"
         }
@@ -250,11 +251,13 @@ public final class ReportSink: Sink {
         var g = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 20))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"timeline of contention episodes\">\n"
         // Axis: ticks at round times (10 s, 1 min, 10 min, 1 h, …) within the log's span.
         let step = Self.step(for: t1 - t0, atMost: 8) * 1_000_000
-        var tick = (t0.micros + step - 1) / step * step
+        var tick = (Self.floorDiv(t0.micros - 1, step) + 1) * step
         while tick <= t1.micros {
             let tx = x(EventTime(micros: tick))
             g += "<line x1=\"\(f(tx))\" y1=\"\(f(top - 6))\" x2=\"\(f(tx))\" y2=\"\(f(height - 26))\" stroke=\"#eaeef2\"/>"
-            let label = String(EventTime(micros: tick).rfc3339.dropFirst(11).prefix(step >= 60_000_000 ? 5 : 8))
+            let stamp = EventTime(micros: tick).rfc3339
+            let label = step >= 86_400_000_000 ? String(stamp.dropFirst(5).prefix(5))
+                : String(stamp.dropFirst(11).prefix(step >= 60_000_000 ? 5 : 8))
             g += "<text class=\"axis\" x=\"\(f(tx))\" y=\"\(f(top - 10))\" text-anchor=\"middle\">\(label)</text>\n"
             tick += step
         }
@@ -274,7 +277,7 @@ public final class ReportSink: Sink {
                 let tip = "\(e.key.label)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\((e.end - e.start).spoken))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
                 g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" rx=\"3\" fill=\"\(colours[e.state]!)\"><title>\(esc(tip))</title></rect>\n"
             } else if folded.contains(e.key) {
-                for b in stride(from: e.start.micros / bucket, through: e.end.micros / bucket, by: 1) {
+                for b in stride(from: Self.floorDiv(e.start.micros, bucket), through: Self.floorDiv(e.end.micros, bucket), by: 1) {
                     contended[b, default: []].insert(e.key.profileName)
                 }
             }
@@ -300,7 +303,7 @@ public final class ReportSink: Sink {
                 let x0 = x(p.start), w = max(3, x(end) - x0)
                 let tip = "\(p.loop.rawValue) loop unhealthy\n\(p.start.rfc3339) → \(p.end.map(\.rfc3339) ?? "still unhealthy at the end")"
                 let dy = p.loop == .trading ? 4.0 : laneHeight / 2
-                g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + dy))\" width=\"\(f(w))\" height=\"\(f(laneHeight / 2 - 4))\" fill=\"\(p.loop == .trading ? "#cf222e" : "#8250df")\"><title>\(esc(tip))</title></rect>\n"
+                g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + dy))\" width=\"\(f(w))\" height=\"\(f(laneHeight / 2 - 4))\" fill=\"\(p.loop == .trading ? "#cf222e" : "#9a6700")\"><title>\(esc(tip))</title></rect>\n"
             }
         }
         for st in stuck {
@@ -326,12 +329,15 @@ public final class ReportSink: Sink {
         var legend = "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#2da44e\"></i>recovered</span><span><i class=\"sw\" style=\"background:#8c959f\"></i>quiet</span><span><i class=\"sw\" style=\"background:#cf222e\"></i>open at the end</span>"
         legend += "<span><b style=\"color:#b42318\">◆</b> persistent</span><span><b style=\"color:#8250df\">■</b> stale_lock</span><span><b style=\"color:#bc4c00\">▲</b> multi_profile</span><span><b>|</b> owner stuck beyond a TTL</span>"
         if strip == 1 { legend += "<span><i class=\"sw\" style=\"background:#bc4c00\"></i>profiles contended, darker is more</span>" }
-        if !sick.isEmpty { legend += "<span><i class=\"sw\" style=\"background:#cf222e\"></i>trading loop unhealthy</span><span><i class=\"sw\" style=\"background:#8250df\"></i>reconciliation loop unhealthy</span>" }
+        if !sick.isEmpty { legend += "<span><i class=\"sw\" style=\"background:#cf222e\"></i>trading loop unhealthy</span><span><i class=\"sw\" style=\"background:#9a6700\"></i>reconciliation loop unhealthy</span>" }
         legend += "</div>\n"
         if !folded.isEmpty {
-            legend += "<p class=\"meta\">Lanes: the keys that escalated by their own rule or were contended longer than one TTL, and the first \(maxSweptLanes) that a multi_profile escalation swept in, most severe first (at most \(maxLanes)); the \(folded.count) others are drawn together in one row.</p>\n"
+            legend += "<p class=\"meta\">Lanes: the keys that escalated by their own rule or were contended longer than one TTL, and the first \(maxSweptLanes) that a multi_profile escalation swept in, most severe first (at most \(maxLanes)); the \(folded.count) other keys (of \(Set(folded.map(\.profileName)).count) profiles) are drawn together in one row.</p>\n"
         }
         if droppedEpisodes > 0 { legend += "<p class=\"meta\">\(droppedEpisodes) episodes beyond \(maxEpisodes) are not drawn.</p>\n" }
+        if s.unhealthyHosts.count > sick.count {
+            legend += "<p class=\"meta\">\(s.unhealthyHosts.count - sick.count) more hosts whose loops reported unhealthy are in the Hosts table.</p>\n"
+        }
         return g + legend
     }
 
@@ -355,12 +361,12 @@ public final class ReportSink: Sink {
         m += "- **\(s.escalations) escalations**, \(s.profiles.count) profiles contended, \(s.profiles.reduce(0) { $0 + $1.failures }) failed attempts\n\n"
         if !escalations.isEmpty {
             m += "## Escalations\n\n| at | reason | profile / symbol | since | failures | holders |\n|---|---|---|---|---:|---|\n"
-            let listed = Escalation.listed(escalations, ttl: ttl)
+            let listed = Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
             for e in listed.prefix(maxRows) {
                 m += "| \(e.at.rfc3339) | **\(e.reason.rawValue)** | \(md(subject(e))) | \(e.since.rfc3339) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) |\n"
             }
             if escalations.count > min(maxRows, listed.count) {
-                m += "\nNot listed: \(escalations.count - min(maxRows, listed.count)) more (multi_profile ones repeating the one before, within one TTL with a profile in common, or beyond \(maxRows)); the NDJSON output has every one.\n"
+                m += "\nNot listed: \(escalations.count - min(maxRows, listed.count)) more (multi_profile ones repeating an earlier one, within one TTL with a profile in common, or beyond \(maxRows)); the NDJSON output has every one.\n"
             }
             m += "\n"
         }
@@ -372,18 +378,22 @@ public final class ReportSink: Sink {
             for e in severe.sorted(by: { ($0.start, $0.key) < ($1.start, $1.key) }).prefix(500) {
                 m += "| \(md(e.key.label)) | \(e.start.rfc3339) | \(e.end.rfc3339) | \((e.end - e.start).spoken) | \(e.state.rawValue) | \(e.failures) | \(md(e.owners.joined(separator: ", "))) | \(e.escalations.map(\.rawValue).joined(separator: ", ")) |\n"
             }
-            if episodes.count > min(500, severe.count) { m += "\n\(episodes.count - min(500, severe.count)) more episodes are in the HTML report's timeline and the NDJSON output.\n" }
             m += "\n"
+        }
+        let untabled = episodes.count - min(500, severe.count) + droppedEpisodes
+        if untabled > 0 {
+            m += "\(untabled) more episodes (of keys with transient contention, or beyond these) are not listed here: the HTML report draws them (those of the folded keys in one row), the NDJSON output has every one.\n\n"
         }
         if !stuck.isEmpty {
             m += "## Holders stuck beyond one TTL\n\n"
-            for st in stuck { m += "- \(st.at.rfc3339): `\(md(st.owner))` held \(md(st.key.label)) for \(st.held.spoken)\n" }
+            for st in stuck { m += "- \(st.at.rfc3339): `\(md(st.owner))` had held \(md(st.key.label)) for \(st.held.spoken), more than one TTL (the holders table gives how long it went on)\n" }
             m += "\n"
         }
-        let holders = s.holders.filter(\.isNotable)
-        if holders.isEmpty && !s.holders.isEmpty { m += "## Holders\n\n\(s.holders.count) holders, each named by one failed attempt only.\n\n" }
+        let all = s.holders(ttl: ttl)
+        let holders = all.filter(\.isNotable)
+        if holders.isEmpty && !all.isEmpty { m += "## Holders\n\n\(all.count) holders, each named by one failed attempt only.\n\n" }
         if !holders.isEmpty {
-            m += "## Holders, most keys blocked first\n\n| holder | keys | failures | first failure | last failure | longest on one key |\n|---|---:|---:|---|---|---:|\n"
+            m += "## Holders, the longest holds first\n\n| holder | keys | failures | first failure | last failure | longest hold of a key |\n|---|---:|---:|---|---|---:|\n"
             for o in holders.prefix(20) {
                 let known = o.first.micros != 0
                 m += "| \(md(o.owner)) | \(o.keys) | \(o.failures) | \(known ? o.first.rfc3339 : "-") | \(known ? o.last.rfc3339 : "-") | \(known ? o.longest.spoken : "-") |\n"
@@ -391,10 +401,10 @@ public final class ReportSink: Sink {
             if holders.count > 20 { m += "\n\(holders.count - 20) more holders.\n" }
             m += "\n"
         }
-        let sick = s.hosts.filter { $0.unhealthySpells > 0 }
+        let sick = s.unhealthyHosts
         if !sick.isEmpty {
             m += "## Hosts whose loops reported unhealthy\n\n"
-            for h in sick.sorted(by: { $0.unhealthySpells > $1.unhealthySpells }) {
+            for h in sick {
                 let last = h.unhealthy.last
                 m += "- `\(md(h.host))`: \(h.unhealthySpells) \(h.unhealthySpells == 1 ? "time" : "times")" + (last.map { ", last the \($0.loop.rawValue) loop from \($0.start.rfc3339)" + ($0.end.map { " to \($0.rfc3339)" } ?? ", still unhealthy at the end") } ?? "") + "\n"
             }
@@ -404,9 +414,9 @@ public final class ReportSink: Sink {
         m += "## Lock keys, most severe first\n\n| profile | symbol | failures | skipped signals | episodes | escalations | longest | state | holders |\n|---|---|---:|---:|---:|---:|---:|---|---|\n"
         for k in ranked.prefix(maxRows) {
             let sym = k.symbol
-            m += "| \(md(k.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations) | \(sym.maxContention.spoken) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
+            m += "| \(md(k.profileID)) | \(md(sym.symbol.isEmpty ? "-" : sym.symbol)) | \(sym.failures) | \(sym.skippedSignals) | \(sym.episodes) | \(sym.escalations)\(k.sweptIn ? " (multi_profile)" : "") | \(sym.maxContention.spoken) | \(sym.state.rawValue) | \(md(sym.owners.map(\.owner).joined(separator: ", "))) |\n"
         }
-        if ranked.count > maxRows { m += "\n\(restLine(ranked.dropFirst(maxRows))).\n" }
+        if ranked.count > maxRows { m += "\n\(Summary.totals(of: ranked.dropFirst(maxRows), ttl: ttl)) (the NDJSON output lists every key).\n" }
         let reasons = Set(escalations.map(\.reason)).sorted()
         if !reasons.isEmpty {
             m += "\n## What the runbook says\n\n"

@@ -2,7 +2,7 @@
 public enum TextEvents: String, Sendable, CaseIterable {
     /// Every event.
     case all
-    /// Escalations (not a multi_profile one repeating the one before), stuck owners, unhealthy
+    /// Escalations (not a multi_profile one repeating an earlier one), stuck owners, unhealthy
     /// loops, and recoveries after more than one TTL or of a key that escalated by its own rule;
     /// the rest is left to the summary, which counts it (docs/semantics.md, "Text output").
     case notable
@@ -18,8 +18,6 @@ public final class TextPrinter: Sink {
     let out: ByteSink
     let color: Bool
     private var escalations: [Escalation] = []
-    /// Which of `escalations` repeat the multi_profile escalation before (`Escalation.repeats`).
-    private var repeated: [Bool] = []
     /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
     private let bytes = ByteBuffer()
     private var day = RFC3339Day()
@@ -27,25 +25,32 @@ public final class TextPrinter: Sink {
     /// One TTL: an episode that recovered within it, without escalating, was transient.
     let ttl: TimeSpan
     let events: TextEvents
-    /// The profiles, escalations, holders and hosts the summary lists in full; nil: all of them.
+    /// The keys, escalations and hosts the summary lists in full (holders: at most 5, and 3 a
+    /// key); nil: all of them.
     let limit: Int?
     /// Lines `events` left out: contention starts, recoveries within one TTL, and
-    /// multi_profile escalations that repeat the one before.
+    /// multi_profile escalations that repeat an earlier one.
     private var hiddenStarts = 0, hiddenRecoveries = 0, hiddenRepeats = 0
-    /// Under `notable`: the keys with a persistent or stale_lock escalation whose episode has
-    /// not recovered yet, and the last multi_profile escalation.
+    /// Under `notable`: the keys with a persistent or stale_lock escalation in their current
+    /// episode, and the multi_profile escalations so far.
     private var keyEscalated = Set<LockKey>()
-    private var lastMultiProfile: Escalation?
+    private var multiProfile: MultiProfileRun
+    /// Whether the last escalation repeated an earlier multi_profile one.
+    private var lastRepeated = false
 
 
 
-    /// How many profiles' keys (and escalations, holders, hosts) the summary lists in full,
-    /// unless told otherwise: about one screen.
+    /// How many keys (and escalations, hosts) the summary lists in full unless told otherwise:
+    /// about one screen.
     public static let defaultLimit = 10
 
-    /// A batch run's printer (every input a file): notable events, the summary bounded.
+    /// The events printed unless told otherwise: notable ones in a batch run (every input a
+    /// file), all of them in a live one.
+    public static func defaultEvents(batch: Bool) -> TextEvents { batch ? .notable : .all }
+
+    /// A batch run's printer, as the command makes it without `--events` and `--summary`.
     public static func batch(out: ByteSink, color: Bool, ttl: TimeSpan) -> TextPrinter {
-        TextPrinter(out: out, color: color, ttl: ttl, events: .notable, limit: defaultLimit)
+        TextPrinter(out: out, color: color, ttl: ttl, events: defaultEvents(batch: true), limit: defaultLimit)
     }
 
     public init(out: ByteSink, color: Bool, ttl: TimeSpan = Thresholds().ttl, events: TextEvents = .all, limit: Int? = nil) {
@@ -54,6 +59,7 @@ public final class TextPrinter: Sink {
         self.ttl = ttl
         self.events = events
         self.limit = limit.map { max(1, $0) }
+        multiProfile = MultiProfileRun(ttl: ttl)
     }
 
     public var isClosed: Bool { out.isClosed }
@@ -94,8 +100,7 @@ public final class TextPrinter: Sink {
     public func emit(_ alert: Alert) {
         if case .escalation(let e) = alert {
             escalations.append(e)
-            repeated.append(e.repeats(lastMultiProfile, ttl: ttl))
-            if e.key == nil { lastMultiProfile = e }
+            lastRepeated = multiProfile.repeats(e)
         }
         if events == .notable && !isNotable(alert) { return }
         bytes.removeAll()
@@ -105,12 +110,12 @@ public final class TextPrinter: Sink {
 
     /// Under `notable`, whether the event is a line; counts it where it is not. A recovery
     /// within one TTL is not, unless its key escalated by its own rule (persistent,
-    /// stale_lock); nor is a multi_profile escalation within one TTL of the one before that
-    /// shares a profile with it (the same incident, with another passing profile): it is still
-    /// listed in the summary.
+    /// stale_lock); nor is a multi_profile escalation that repeats an earlier one
+    /// (`MultiProfileRun`), which the summary still counts.
     private func isNotable(_ alert: Alert) -> Bool {
         switch alert {
-        case .contentionStarted:
+        case .contentionStarted(_, let key, _, _, _):
+            keyEscalated.remove(key)   // a new episode: an earlier one may have gone quiet
             hiddenStarts += 1
             return false
         case let .recovered(_, key, _, duration, _, _):
@@ -118,7 +123,7 @@ public final class TextPrinter: Sink {
             if duration <= ttl && !own { hiddenRecoveries += 1; return false }
         case .escalation(let e):
             if let key = e.key { keyEscalated.insert(key); return true }
-            if repeated.last == true { hiddenRepeats += 1; return false }
+            if lastRepeated { hiddenRepeats += 1; return false }
         case .ownerStuck, .loopUnhealthy: break
         }
         return true
@@ -230,14 +235,16 @@ public final class TextPrinter: Sink {
     private func escalationsText(_ s: Summary) -> String {
         var t = "  escalations: \(s.escalations)"
         if !escalations.isEmpty {
+            let lasting = s.lastingProfiles(ttl: ttl)
+            let brief = escalations.count { $0.key == nil && !$0.profiles.contains(where: lasting.contains) }
             let byReason = EscalationReason.allCases.compactMap { r -> String? in
                 let n = escalations.count { $0.reason == r }
-                return n == 0 ? nil : "\(r.rawValue) \(n)"
+                return n == 0 ? nil : "\(r.rawValue) \(n)" + (r == .multiProfile && brief > 0 ? ", \(brief) of them among brief contention only" : "")
             }
             t += " (" + byReason.joined(separator: ", ") + ")"
         }
         t += "\n"
-        let listed = limit == nil ? escalations : Escalation.listed(escalations, ttl: ttl)
+        let listed = limit == nil ? escalations : Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
         let (shown, more) = bounded(listed, limit)
         for e in shown {
             t += "    \(e.at.rfc3339) \(paint(e.reason.rawValue, "1;31")) \(escalationSubject(e)) since \(e.since.rfc3339), \(count(e.failures, "failure"))"
@@ -247,7 +254,7 @@ public final class TextPrinter: Sink {
         if more > 0 { t += "    and \(more) more (\(fullHint))\n" }
         let repeats = escalations.count - listed.count
         if repeats > 0 {
-            t += "    and \(count(repeats, "multi_profile escalation")) repeating the one before (within one TTL, a profile in common) (\(fullHint))\n"
+            t += "    and \(count(repeats, "multi_profile escalation")) repeating an earlier one (within one TTL, a profile in common) (\(fullHint))\n"
         }
         if s.escalations > escalations.count {
             t += "    and \(s.escalations - escalations.count) printed by the run this one continues (--state)\n"
@@ -263,7 +270,7 @@ public final class TextPrinter: Sink {
         if s.profiles.isEmpty { return "  no entry lock contention\n" }
         let ranked = s.keysBySeverity(ttl: ttl)
         let escalated = ranked.count { $0.symbol.escalated }, open = ranked.count { $0.symbol.state == .open }
-        var t = "  keys with contention: \(ranked.count) of \(count(s.profiles.count, "profile")) (\(escalated) escalated, \(open) still open)"
+        var t = "  keys with contention: \(ranked.count) in \(count(s.profiles.count, "profile")) (\(escalated) escalated, \(open) still open)"
         let (shown, more) = bounded(ranked, limit)
         t += more > 0 ? "; the \(shown.count) that mattered most:\n" : "; by severity:\n"
         for k in shown {
@@ -271,51 +278,41 @@ public final class TextPrinter: Sink {
             t += "    profile \(Self.escaped(k.profileID)) symbol \(sym.symbol.isEmpty ? "-" : Self.escaped(sym.symbol)): "
             t += "\(count(sym.failures, "failure")), \(sym.skippedSignals) skipped, \(count(sym.episodes, "episode")), "
             t += "longest \(sym.maxContention.description)s, \(sym.state == .open ? paint("still open", "33") : sym.state.rawValue)"
-            if sym.escalated { t += ", " + paint("escalated", "1;31") + (sym.escalations > 0 ? " \(sym.escalations)×" : " (multi_profile)") }
+            if sym.escalated { t += ", " + paint("escalated", "1;31") + (k.sweptIn ? " (multi_profile)" : " \(sym.escalations)×") }
             t += "\n"
             let owners = sym.owners.sorted { $0.failures != $1.failures ? $0.failures > $1.failures : $0.owner < $1.owner }
             let (held, others) = bounded(owners, limit.map { min($0, 3) })
             for o in held {
                 t += "      holder \(Self.escaped(o.owner)): \(count(o.failures, "failure"))\(o.selfHeld ? " (the caller itself)" : "")"
-                t += span(o.first, o.last) + "\n"
+                t += span(o.first, o.last)
+                if o.longest > .zero { t += ", held up to \(o.longest.description)s" }
+                t += "\n"
             }
             if others > 0 { t += "      and \(count(others, "more holder"))\n" }
         }
-        if more > 0 {
-            let rest = ranked.dropFirst(shown.count)
-            let failures = rest.reduce(0) { $0 + $1.symbol.failures }
-            let longest = rest.map(\.symbol.maxContention).max() ?? .zero
-            let profiles = Set(rest.map(\.profileID)).count
-            let (e, o) = (rest.count { $0.symbol.escalated }, rest.count { $0.symbol.state == .open })
-            t += "    \(more) more \(more == 1 ? "key" : "keys") (\(count(profiles, "profile"))) with "
-            if rest.allSatisfy({ $0.isTransient(ttl: ttl) }) {
-                t += "transient contention: \(count(failures, "failure")), none longer than \(longest.description)s (\(fullHint))\n"
-            } else {
-                t += "contention (\(e) escalated, \(o) still open): \(count(failures, "failure")), the longest \(longest.description)s (\(fullHint))\n"
-            }
-        }
+        if more > 0 { t += "    " + Summary.totals(of: ranked.dropFirst(shown.count), ttl: ttl) + " (\(fullHint))\n" }
         return t
     }
 
     /// When the failures that named a holder were: nothing when not known (a state saved
     /// before it was kept).
     private func span(_ first: EventTime, _ last: EventTime) -> String {
-        first.micros == 0 ? "" : first == last ? ", at \(first.rfc3339)" : ", \(first.rfc3339) to \(last.rfc3339) (\((last - first).description)s)"
+        first.micros == 0 ? "" : first == last ? ", at \(first.rfc3339)" : ", \(first.rfc3339) to \(last.rfc3339)"
     }
 
     private func holdersText(_ s: Summary) -> String {
-        let all = s.holders
+        let all = s.holders(ttl: ttl)
         guard !all.isEmpty else { return "" }
         let notable = limit == nil ? all : all.filter(\.isNotable)
         guard !notable.isEmpty else {
             return "  holders: \(all.count), each named by one failed attempt only\n"
         }
         let (shown, more) = bounded(notable, limit.map { min($0, 5) })
-        var t = "  holders that blocked the most keys (of \(all.count)):\n"
+        var t = "  holders, the longest holds first, then by keys blocked (of \(all.count)):\n"
         for h in shown {
             t += "    \(Self.escaped(h.owner)): \(count(h.keys, "key")), \(count(h.failures, "failure"))"
             t += span(h.first, h.last)
-            if h.keys > 1 && h.first.micros != 0 { t += ", at most \(h.longest.description)s on one key" }
+            if h.longest > .zero { t += ", held \(h.keys > 1 ? "a key" : "it") up to \(h.longest.description)s" }
             if h.selfHeld { t += " (also as the caller itself)" }
             t += "\n"
         }
@@ -325,8 +322,7 @@ public final class TextPrinter: Sink {
 
     private func hostsText(_ s: Summary) -> String {
         var t = ""
-        let unhealthy = s.hosts.filter { $0.unhealthySpells > 0 }
-            .sorted { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }
+        let unhealthy = s.unhealthyHosts
         if !unhealthy.isEmpty {
             let (shown, more) = bounded(unhealthy, limit)
             t += "  hosts whose loops reported unhealthy:\n"
@@ -336,7 +332,8 @@ public final class TextPrinter: Sink {
                     return n == 0 ? nil : "\(loop.rawValue) \(n)"
                 }
                 t += "    \(Self.escaped(h.host)): \(count(h.unhealthySpells, "time"))"
-                if !loops.isEmpty { t += " (" + loops.joined(separator: ", ") + ")" }
+                // By loop when every period is still kept.
+                if !loops.isEmpty && h.unhealthy.count == h.unhealthySpells { t += " (" + loops.joined(separator: ", ") + ")" }
                 if let last = h.unhealthy.last {
                     t += ", last from \(last.start.rfc3339)" + (last.end.map { " to \($0.rfc3339)" } ?? ", " + paint("still unhealthy", "31"))
                 }

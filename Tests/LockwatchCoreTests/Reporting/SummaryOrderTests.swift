@@ -42,11 +42,11 @@ import Testing
         let t = text(events: .notable, limit: 3)
         let keys = t.split(separator: "\n").filter { $0.hasPrefix("    profile ") }.map { $0.split(separator: " ")[1] }
         #expect(keys == ["long", "open", "mid"])
-        #expect(t.contains("    20 more keys (20 profiles) with transient contention: 20 failures, none longer than 1s (--summary full lists them)"))
+        #expect(t.contains("    20 more keys in 20 profiles with transient contention: 20 failures, none longer than 1s (--summary full lists them)"))
         // Escalations and the advice come before the keys.
-        let escalations = t.range(of: "  escalations: 1 (persistent 1)")!, keysAt = t.range(of: "  keys with contention: 23 of 23 profiles")!
+        let escalations = t.range(of: "  escalations: 1 (persistent 1)")!, keysAt = t.range(of: "  keys with contention: 23 in 23 profiles")!
         #expect(escalations.lowerBound < keysAt.lowerBound && t.range(of: "  runbook advice:")!.lowerBound < keysAt.lowerBound)
-        #expect(t.contains("    w1:held: 21 keys, 31 failures, 2026-11-26T14:00:00.000Z to 2026-11-26T14:04:36.000Z (276s), at most 100s on one key"))
+        #expect(t.contains("    w1:held: 21 keys, 31 failures, 2026-11-26T14:00:00.000Z to 2026-11-26T14:04:36.000Z, held a key up to 100s"))
     }
 
     @Test func notableEventsLeaveTransientOnesToTheSummary() {
@@ -60,5 +60,28 @@ import Testing
         #expect(!all.contains("not printed above"))
         // The full summary lists every key.
         #expect(notable.split(separator: "\n").filter { $0.hasPrefix("    profile ") }.count == 23)
+    }
+
+    /// A multi_profile escalation repeats only one that shares a profile with the last listed:
+    /// a chain (a,b) → (b,c) → (c,d) lists the first and the third.
+    @Test func repeatedEscalationsShareAProfileWithTheLastListed() {
+        func multi(_ second: Int64, _ profiles: [String]) -> Escalation {
+            Escalation(at: EventTime(micros: second * 1_000_000), reason: .multiProfile, key: nil, profiles: profiles,
+                       since: EventTime(micros: 0), failures: 2, owners: [])
+        }
+        let chain = [multi(10, ["a", "b"]), multi(12, ["b", "c"]), multi(14, ["c", "d"]), multi(13, ["c", "d"]), multi(100, ["c", "d"])]
+        #expect(Escalation.repeated(chain, ttl: .seconds(30)) == [false, true, false, true, false])
+        #expect(Escalation.listed(chain, ttl: .seconds(30), lasting: ["d"]).map(\.profiles) == [["c", "d"], ["c", "d"], ["a", "b"]])
+    }
+
+    /// A holder's longest hold is within one episode: the same owner named in two episodes an
+    /// hour apart held the key for seconds, not an hour.
+    @Test func aHoldIsMeasuredWithinOneEpisode() {
+        let log = Self.fail(0, "p", owner: "w1:x") + Self.fail(5, "p", owner: "w1:x") + Self.taken(6, "p")
+            + Self.fail(3000, "p", owner: "w1:x") + Self.taken(3001, "p")
+        let out = MemorySink()
+        let printer = TextPrinter(out: out, color: false, ttl: .seconds(30), events: .notable, limit: nil)
+        _ = Pipeline(configuration: Configuration(), sink: printer).run(sources: [MemorySource(Array(log.utf8), name: "log")])
+        #expect(out.text.contains("      holder w1:x: 3 failures, 2026-11-26T14:00:00.000Z to 2026-11-26T14:50:00.000Z, held up to 5s\n"))
     }
 }
