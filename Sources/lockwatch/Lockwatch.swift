@@ -307,22 +307,22 @@ enum Terminal {
 
     /// Reports what was set aside, so that nothing is lost silently.
     static func notes(for c: Summary.Counts) {
-        let items: [(Int, String)] = [
-            (c.unparsed, "lock-like lines could not be decoded (unparsed)"),
-            (c.noProfile, "lock lines carried no profile id and are not records"),
-            (c.truncated, "lines were longer than --max-line-bytes and were cut"),
-            (c.late, "records arrived later than --max-lateness allows within their host, or behind the other hosts from a host more than --host-lag behind, and were handled out of order"),
-            (c.laggingHosts, "hosts fell more than --host-lag behind the others or had records handled out of order"),
-            (c.otherShards, "records belong to profiles of other shards (--shard) and were not correlated here"),
-            (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them"),
-            (c.timeless, "records had no time of their own and no timed line before them on a live input, and were stamped with the moment they were read"),
-            (c.untimed, "records had no time of their own and no timed line before them, and were set aside"),
-            (c.limitExceeded, "lines hit the PCRE2 match limit"),
-            (c.duplicates, "journald entries were read again (the same __CURSOR) and counted once"),
-            (c.malformedTimes, "lock lines started with a date and time that is none (e.g. month 13), and took the last timed line's time"),
-            (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary"),
+        let items: [(Int, String, String)] = [
+            (c.unparsed, "lock-like lines could not be decoded (unparsed)", "lock-like line could not be decoded (unparsed)"),
+            (c.noProfile, "lock lines carried no profile id and are not records", "lock line carried no profile id and is not a record"),
+            (c.truncated, "lines were longer than --max-line-bytes and were cut", "line was longer than --max-line-bytes and was cut"),
+            (c.late, "records arrived later than --max-lateness allows within their host, or behind the other hosts from a host more than --host-lag behind, and were handled out of order", "record arrived later than --max-lateness allows within its host, or behind the other hosts from a host more than --host-lag behind, and was handled out of order"),
+            (c.laggingHosts, "hosts fell more than --host-lag behind the others or had records handled out of order", "host fell more than --host-lag behind the others or had records handled out of order"),
+            (c.otherShards, "records belong to profiles of other shards (--shard) and were not correlated here", "record belongs to a profile of another shard (--shard) and was not correlated here"),
+            (c.lateAfterFlush, "records arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); they were handled out of order — a longer --idle-flush waits for them", "record arrived out of order after the input had gone quiet and the later ones had gone on (--idle-flush); it was handled out of order — a longer --idle-flush waits for such records"),
+            (c.timeless, "records had no time of their own and no timed line before them on a live input, and were stamped with the moment they were read", "record had no time of its own and no timed line before it on a live input, and was stamped with the moment it was read"),
+            (c.untimed, "records had no time of their own and no timed line before them, and were set aside", "record had no time of its own and no timed line before it, and was set aside"),
+            (c.limitExceeded, "lines hit the PCRE2 match limit", "line hit the PCRE2 match limit"),
+            (c.duplicates, "journald entries were read again (the same __CURSOR) and counted once", "journald entry was read again (the same __CURSOR) and counted once"),
+            (c.malformedTimes, "lock lines started with a date and time that is none (e.g. month 13), and took the last timed line's time", "lock line started with a date and time that is none (e.g. month 13), and took the last timed line's time"),
+            (c.evictedKeys, "lock keys were evicted to stay within --max-keys; their counts are not in the summary", "lock key was evicted to stay within --max-keys; its counts are not in the summary"),
         ]
-        for (n, what) in items where n > 0 { warn("note: \(n) \(what)") }
+        for (n, many, one) in items where n > 0 { warn("note: \(n) \(n == 1 ? one : many)") }
     }
 }
 

@@ -161,7 +161,7 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(first.stdout.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z""#))
         #expect(first.stdout.components(separatedBy: "contention_started").count == 2)
         #expect(first.stderr.contains("worker.log:1: a lock record with no time, and no timed line before it; set aside"))
-        #expect(first.stderr.contains("note: 1 records had no time of their own"))
+        #expect(first.stderr.contains("note: 1 record had no time of its own"))
         let cat = try runLockwatch(["--format", "json"], stdin: Array(busy.utf8))
         #expect(cat.stdout.contains("contention_started"), "a timeless pipe still uses the moment it is read")
         #expect(cat.stderr.contains("stamped with the moment they were read"))
@@ -183,7 +183,7 @@ func summaryExit(_ ndjson: String) -> Int32? {
         let r = try runLockwatch(["--format", "json", log.path])
         #expect(r.stdout.contains(#""type":"contention_started","at":"2026-11-26T14:00:00.000Z""#))
         #expect(r.stderr.contains("worker.log:2: its time is not a valid date and time"))
-        #expect(r.stderr.contains("note: 1 lock lines started with a date and time that is none"))
+        #expect(r.stderr.contains("note: 1 lock line started with a date and time that is none"))
     }
 
     /// Syslog times crossing New Year keep counting forward, within one file (`--year` is the
