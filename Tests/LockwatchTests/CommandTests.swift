@@ -164,7 +164,7 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(first.stderr.contains("note: 1 record had no time of its own"))
         let cat = try runLockwatch(["--format", "json"], stdin: Array(busy.utf8))
         #expect(cat.stdout.contains("contention_started"), "a timeless pipe still uses the moment it is read")
-        #expect(cat.stderr.contains("stamped with the moment they were read"))
+        #expect(cat.stderr.contains("stamped with the moment it was read"))
         // A pipe that starts inside a traceback (`tail -n N | lockwatch`) and then carries times
         // gives the file's bytes: its first lock line waits, then is set aside.
         let piped = try runLockwatch(["--format", "json"], stdin: Array(try Data(contentsOf: log)), chunk: 7)
