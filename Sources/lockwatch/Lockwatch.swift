@@ -96,7 +96,7 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var colour: ColorOptions
 
-    @Option(help: "Text output: the events printed as lines, all or notable (escalations, not a multi_profile one repeating an earlier one; stuck owners; unhealthy loops; recoveries after more than one TTL or of a key that escalated by its own rule; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
+    @Option(help: "Text output: the events printed as lines, all or notable (escalations, a multi_profile one only once one of its profiles is seen to last and not when it repeats an earlier one; stuck owners; unhealthy loops; recoveries after more than one TTL or of a key that escalated by its own rule; the summary counts the rest). Default: all when an input is live (a pipe or terminal), notable when every input is a file.")
     var events: TextEvents?
 
     @Option(help: ArgumentHelp("Text summary: the lock keys listed in full, escalated first, then open beyond one TTL, then by longest contention (and at most as many escalations and hosts, and 5 holders); the rest as one line of totals. A number, or full.", valueName: "N|full"))

@@ -192,10 +192,10 @@ extension Summary {
         public func isLongOpen(ttl: TimeSpan) -> Bool { symbol.state == .open && outlasts(ttl) }
 
         /// Its rank in the order the human outputs list keys (lower first): escalated by its own
-        /// rule, open for longer than one TTL, contended longer than one TTL, swept into a
-        /// multi_profile escalation (its own contention within one TTL), the rest.
+        /// rule, open for longer than one TTL, contended longer than one TTL, the rest (a key
+        /// only swept into a multi_profile escalation among them: its own contention was brief).
         func tier(_ ttl: TimeSpan) -> Int {
-            escalatedByOwnRule ? 0 : isLongOpen(ttl: ttl) ? 1 : outlasts(ttl) ? 2 : sweptIn ? 3 : 4
+            escalatedByOwnRule ? 0 : isLongOpen(ttl: ttl) ? 1 : outlasts(ttl) ? 2 : 3
         }
 
         /// Whether it comes before `other` in the order the human outputs list keys: by `tier`,

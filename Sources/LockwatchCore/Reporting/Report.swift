@@ -24,8 +24,8 @@ public final class ReportSink: Sink {
     let ttl: TimeSpan
     /// Lanes drawn one by one at most, and rows of the keys' table at most.
     let maxLanes = 30, maxRows = 100
-    /// Lanes at most for keys whose only escalation was a multi_profile one, and whose own
-    /// contention was transient.
+    /// Lanes at most for keys whose only escalation was a multi_profile one that also named a
+    /// lasting profile (`Summary.lastingProfiles`), their own contention within one TTL.
     let maxSweptLanes = 5
     /// Lanes at most for hosts whose loops reported unhealthy (most often first).
     let maxHostLanes = 10
@@ -77,13 +77,16 @@ public final class ReportSink: Sink {
     /// the aggregate row.
     func lanes(_ s: Summary) -> (keys: [LockKey], folded: Set<LockKey>) {
         var keys: [LockKey] = [], folded = Set<LockKey>(), swept = 0
+        // The profiles a multi_profile escalation named together with a lasting one.
+        let lasting = s.lastingProfiles(ttl: ttl)
+        let withLasting = Set(escalations.filter { $0.key == nil && $0.profiles.contains(where: lasting.contains) }.flatMap(\.profiles))
         for k in s.keysBySeverity(ttl: ttl) {
             let key = LockKey(profile: k.profileID, symbol: k.symbol.symbol)
             // A lane for what escalated by its own rule or was contended longer than one TTL
-            // (open or not); of the keys a multi_profile escalation swept in with their
-            // transient contention, the first few.
+            // (open or not); of the keys a multi_profile escalation swept in together with such
+            // a profile, the first few.
             let own = k.escalatedByOwnRule || k.outlasts(ttl)
-            let sweptIn = !own && k.sweptIn && swept < maxSweptLanes
+            let sweptIn = !own && k.sweptIn && withLasting.contains(k.profileID) && swept < maxSweptLanes
             if keys.count < maxLanes && (own || sweptIn) {
                 keys.append(key)
                 if sweptIn { swept += 1 }
@@ -285,7 +288,7 @@ public final class ReportSink: Sink {
         if strip == 1 {
             let k = keys.count
             let profiles = Set(folded.map(\.profileName)).count
-            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc("\(folded.count) more keys of \(profiles) profiles, drawn together: each cell is the profiles contended in those \(Self.roundSpan(bucket))"))</title>\(esc("\(profiles) more profiles, per \(Self.roundSpan(bucket))"))</text>\n"
+            g += "<text x=\"6\" y=\"\(f(y(k) + 16))\"><title>\(esc("\(folded.count) more keys of \(profiles) profiles, drawn together: each cell is the profiles contended in those \(Self.roundSpan(bucket))"))</title>\(esc("other keys of \(profiles) profiles, per \(Self.roundSpan(bucket))"))</text>\n"
             let most = Double(contended.values.map(\.count).max() ?? 1)
             for (b, set) in contended.sorted(by: { $0.key < $1.key }) {
                 let from = EventTime(micros: max(b * bucket, t0.micros)), to = EventTime(micros: min((b + 1) * bucket, t1.micros))
@@ -332,7 +335,7 @@ public final class ReportSink: Sink {
         if !sick.isEmpty { legend += "<span><i class=\"sw\" style=\"background:#cf222e\"></i>trading loop unhealthy</span><span><i class=\"sw\" style=\"background:#9a6700\"></i>reconciliation loop unhealthy</span>" }
         legend += "</div>\n"
         if !folded.isEmpty {
-            legend += "<p class=\"meta\">Lanes: the keys that escalated by their own rule or were contended longer than one TTL, and the first \(maxSweptLanes) that a multi_profile escalation swept in, most severe first (at most \(maxLanes)); the \(folded.count) other keys (of \(Set(folded.map(\.profileName)).count) profiles) are drawn together in one row.</p>\n"
+            legend += "<p class=\"meta\">Lanes: the keys that escalated by their own rule or were contended longer than one TTL, and the first \(maxSweptLanes) that a multi_profile escalation swept in together with one of those, most severe first (at most \(maxLanes)); the \(folded.count) other keys (of \(Set(folded.map(\.profileName)).count) profiles) are drawn together in one row.</p>\n"
         }
         if droppedEpisodes > 0 { legend += "<p class=\"meta\">\(droppedEpisodes) episodes beyond \(maxEpisodes) are not drawn.</p>\n" }
         if s.unhealthyHosts.count > sick.count {

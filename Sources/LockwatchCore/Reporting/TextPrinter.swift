@@ -2,9 +2,10 @@
 public enum TextEvents: String, Sendable, CaseIterable {
     /// Every event.
     case all
-    /// Escalations (not a multi_profile one repeating an earlier one), stuck owners, unhealthy
-    /// loops, and recoveries after more than one TTL or of a key that escalated by its own rule;
-    /// the rest is left to the summary, which counts it (docs/semantics.md, "Text output").
+    /// Escalations (a multi_profile one only once one of its profiles is seen to last, and not
+    /// when it repeats an earlier one), stuck owners, unhealthy loops, and recoveries after more
+    /// than one TTL or of a key that escalated by its own rule; the rest is left to the summary,
+    /// which counts it (docs/semantics.md, "Text output").
     case notable
 }
 
@@ -31,6 +32,15 @@ public final class TextPrinter: Sink {
     /// Lines `events` left out: contention starts, recoveries within one TTL, and
     /// multi_profile escalations that repeat an earlier one.
     private var hiddenStarts = 0, hiddenRecoveries = 0, hiddenRepeats = 0
+    /// Under `notable`, multi_profile escalations not printed because every profile they named
+    /// recovered within one TTL, or because the input ended before any was seen to last.
+    private var hiddenBrief = 0, hiddenUndecided = 0
+    /// Under `notable`: multi_profile escalations waiting to be printed or left out, each with
+    /// the profiles it named that have not yet recovered within one TTL; and the keys seen to
+    /// last (a stuck owner, an escalation of their own) in their current episode.
+    private var pending: [(escalation: Escalation, open: Set<String>)] = []
+    private var lasting: [LockKey] = []
+    private var advicePrinted = false
     /// Under `notable`: the keys with a persistent or stale_lock escalation in their current
     /// episode, and the multi_profile escalations so far.
     private var keyEscalated = Set<LockKey>()
@@ -103,28 +113,65 @@ public final class TextPrinter: Sink {
             lastRepeated = multiProfile.repeats(e)
         }
         if events == .notable && !isNotable(alert) { return }
+        line(alert)
+    }
+
+    private func line(_ alert: Alert) {
         bytes.removeAll()
         write(alert, into: bytes)
         bytes.withUnsafeBytes { out.write($0) }
     }
 
-    /// Under `notable`, whether the event is a line; counts it where it is not. A recovery
+    /// Under `notable`: a profile of `key` is seen to last; the multi_profile escalations
+    /// waiting on it are printed now, before the line that showed it.
+    private func lasts(_ key: LockKey) {
+        if !lasting.contains(key) { lasting.append(key) }
+        let profile = key.profile
+        let ready = pending.filter { $0.escalation.profiles.contains(profile) }
+        guard !ready.isEmpty else { return }
+        pending.removeAll { $0.escalation.profiles.contains(profile) }
+        for p in ready { line(.escalation(p.escalation)) }
+    }
+
+    /// Under `notable`: an episode of `key` recovered within one TTL; a waiting multi_profile
+    /// escalation all of whose profiles did so is left out.
+    private func recoveredBriefly(_ key: LockKey) {
+        let profile = key.profile
+        for i in pending.indices.reversed() where pending[i].open.contains(profile) {
+            pending[i].open.remove(profile)
+            if pending[i].open.isEmpty { pending.remove(at: i); hiddenBrief += 1 }
+        }
+    }
+
+    /// Under `notable`, whether the event is a line now; counts it where it is not. A recovery
     /// within one TTL is not, unless its key escalated by its own rule (persistent,
-    /// stale_lock); nor is a multi_profile escalation that repeats an earlier one
-    /// (`MultiProfileRun`), which the summary still counts.
+    /// stale_lock). A multi_profile escalation that repeats an earlier one
+    /// (`MultiProfileRun`) is not; any other waits until one of its profiles is seen to last
+    /// (a stuck owner, an escalation of its own, a recovery after more than one TTL), and is
+    /// printed then, or is left out when all of them recover within one TTL or the input
+    /// ends first. The summary lists every escalation.
     private func isNotable(_ alert: Alert) -> Bool {
         switch alert {
         case .contentionStarted(_, let key, _, _, _):
-            keyEscalated.remove(key)   // a new episode: an earlier one may have gone quiet
+            // A new episode: an earlier one may have gone quiet.
+            keyEscalated.remove(key)
+            lasting.removeAll { $0 == key }
             hiddenStarts += 1
             return false
         case let .recovered(_, key, _, duration, _, _):
             let own = keyEscalated.remove(key) != nil
+            lasting.removeAll { $0 == key }
+            if duration > ttl { lasts(key) } else { recoveredBriefly(key) }
             if duration <= ttl && !own { hiddenRecoveries += 1; return false }
         case .escalation(let e):
-            if let key = e.key { keyEscalated.insert(key); return true }
+            if let key = e.key { keyEscalated.insert(key); lasts(key); return true }
             if lastRepeated { hiddenRepeats += 1; return false }
-        case .ownerStuck, .loopUnhealthy: break
+            if !e.profiles.contains(where: { p in lasting.contains { $0.profile == p } }) {
+                pending.append((e, Set(e.profiles)))
+                return false
+            }
+        case .ownerStuck(_, let key, _, _): lasts(key)
+        case .loopUnhealthy: break
         }
         return true
     }
@@ -161,8 +208,9 @@ public final class TextPrinter: Sink {
             text(" owners=")
             if e.owners.isEmpty { text("-") } else { b.append(string: e.owners.map(Self.escaped).joined(separator: ",")) }
             text("\n")
-            // Notable lines are read as a list: the advice once, at the first escalation.
-            if events == .all || escalations.count == 1 {
+            // Notable lines are read as a list: the advice once, at the first escalation printed.
+            if events == .all || !advicePrinted {
+                advicePrinted = true
                 for advice in runbookAdvice { text("    - "); b.append(string: advice); text("\n") }
             }
             return
@@ -203,6 +251,8 @@ public final class TextPrinter: Sink {
     /// the rest as one line of totals, the holders that blocked the most keys, the hosts whose
     /// loops reported unhealthy, and what the event lines left out.
     public func finish(_ s: Summary) {
+        hiddenUndecided += pending.count
+        pending.removeAll()
         var t = "\n" + paint("Summary", "1") + "\n"
         t += "  lines \(s.counts.lines), matched \(s.counts.matched), unparsed \(s.counts.unparsed)"
         if let a = s.firstAt, let b = s.lastAt { t += ", from \(a.rfc3339) to \(b.rfc3339)" }
@@ -218,9 +268,11 @@ public final class TextPrinter: Sink {
         t += profilesText(s)
         t += holdersText(s)
         t += hostsText(s)
-        if hiddenStarts + hiddenRecoveries + hiddenRepeats > 0 {
+        if hiddenStarts + hiddenRecoveries + hiddenRepeats + hiddenBrief + hiddenUndecided > 0 {
             t += "  not printed above: \(count(hiddenStarts, "contention start")), \(count(hiddenRecoveries, "recovery within one TTL", plural: "recoveries within one TTL"))"
             if hiddenRepeats > 0 { t += ", \(count(hiddenRepeats, "repeated multi_profile escalation"))" }
+            if hiddenBrief > 0 { t += ", \(count(hiddenBrief, "multi_profile escalation")) whose profiles all recovered within one TTL" }
+            if hiddenUndecided > 0 { t += ", \(count(hiddenUndecided, "multi_profile escalation")) none of whose profiles was seen to last before the input ended" }
             t += " (--events all prints them)\n"
         }
         out.write(t)
@@ -244,7 +296,8 @@ public final class TextPrinter: Sink {
             t += " (" + byReason.joined(separator: ", ") + ")"
         }
         t += "\n"
-        let listed = limit == nil ? escalations : Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
+        let listed = limit == nil ? escalations.filter { $0.key != nil } + escalations.filter { $0.key == nil }
+            : Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
         let (shown, more) = bounded(listed, limit)
         for e in shown {
             t += "    \(e.at.rfc3339) \(paint(e.reason.rawValue, "1;31")) \(escalationSubject(e)) since \(e.since.rfc3339), \(count(e.failures, "failure"))"
@@ -269,8 +322,9 @@ public final class TextPrinter: Sink {
     private func profilesText(_ s: Summary) -> String {
         if s.profiles.isEmpty { return "  no entry lock contention\n" }
         let ranked = s.keysBySeverity(ttl: ttl)
-        let escalated = ranked.count { $0.symbol.escalated }, open = ranked.count { $0.symbol.state == .open }
-        var t = "  keys with contention: \(ranked.count) in \(count(s.profiles.count, "profile")) (\(escalated) escalated, \(open) still open)"
+        let own = ranked.count(where: \.escalatedByOwnRule), swept = ranked.count(where: \.sweptIn)
+        let open = ranked.count { $0.symbol.state == .open }
+        var t = "  keys with contention: \(ranked.count) in \(count(s.profiles.count, "profile")) (\(own) escalated by their own rule, \(swept) only in multi_profile escalations, \(open) still open)"
         let (shown, more) = bounded(ranked, limit)
         t += more > 0 ? "; the \(shown.count) that mattered most:\n" : "; by severity:\n"
         for k in shown {

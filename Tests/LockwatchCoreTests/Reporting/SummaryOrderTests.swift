@@ -84,4 +84,22 @@ import Testing
         _ = Pipeline(configuration: Configuration(), sink: printer).run(sources: [MemorySource(Array(log.utf8), name: "log")])
         #expect(out.text.contains("      holder w1:x: 3 failures, 2026-11-26T14:00:00.000Z to 2026-11-26T14:50:00.000Z, held up to 5s\n"))
     }
+
+    /// Under notable, a multi_profile escalation among brief contention only is counted, not
+    /// printed; one that names a profile seen to last (here a stuck owner) is printed, before
+    /// the line that showed it.
+    @Test func multiProfileEscalationsWaitForAProfileThatLasts() {
+        let log = Self.fail(0, "b1", owner: "w1:a") + Self.fail(1, "b2", owner: "w2:a") + Self.taken(2, "b1") + Self.taken(3, "b2")
+            + (0...4).map { Self.fail(100 + $0 * 10, "stuck", owner: "w3:z") }.joined() + Self.fail(101, "pass", owner: "w4:a")
+            + Self.taken(102, "pass") + Self.taken(150, "stuck")
+        let out = MemorySink()
+        let printer = TextPrinter(out: out, color: false, ttl: .seconds(30), events: .notable, limit: nil)
+        _ = Pipeline(configuration: Configuration(), sink: printer).run(sources: [MemorySource(Array(log.utf8), name: "log")])
+        let lines = out.text.split(separator: "\n")
+        let multi = lines.filter { $0.contains("ESCALATION multi_profile") }
+        #expect(multi.count == 1 && multi[0].contains("profiles=pass,stuck"))
+        let stuck = lines.firstIndex { $0.contains("owner stuck profile=stuck") }!
+        #expect(lines.firstIndex { $0.contains("ESCALATION multi_profile") }! == stuck - 5)   // the line, its advice, then the notice
+        #expect(out.text.contains(", 1 multi_profile escalation whose profiles all recovered within one TTL"))
+    }
 }
