@@ -71,9 +71,13 @@ public struct Escalation: Equatable, Sendable {
     /// the order they fired.
     public static func listed(_ escalations: [Escalation], ttl: TimeSpan, lasting: Set<String>) -> [Escalation] {
         let multi = zip(escalations, repeated(escalations, ttl: ttl)).filter { $0.0.key == nil && !$0.1 }.map(\.0)
-        let (long, brief) = (multi.filter { $0.profiles.contains(where: lasting.contains) },
-                             multi.filter { !$0.profiles.contains(where: lasting.contains) })
-        return escalations.filter { $0.key != nil } + long + brief
+        return escalations.filter { $0.key != nil } + multi.filter { !$0.isAmongBriefContention(lasting) }
+            + multi.filter { $0.isAmongBriefContention(lasting) }
+    }
+
+    /// A multi_profile escalation none of whose profiles is `lasting` (`Summary.lastingProfiles`).
+    public func isAmongBriefContention(_ lasting: Set<String>) -> Bool {
+        key == nil && !profiles.contains(where: lasting.contains)
     }
 }
 

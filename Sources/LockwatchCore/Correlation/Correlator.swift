@@ -60,6 +60,16 @@ public struct OwnerStats: Equatable, Sendable {
     /// The longest it was seen holding the key within one episode: from the first failure of
     /// the episode that named it to a later one.
     public var longest = TimeSpan.zero
+
+    /// Adds another key's account of the same holder (a first or last of 0 is unknown).
+    public mutating func add(_ o: OwnerStats) {
+        failures += o.failures
+        selfHeld = selfHeld || o.selfHeld
+        longest = max(longest, o.longest)
+        guard o.first.micros != 0 else { return }
+        first = first.micros == 0 ? o.first : min(first, o.first)
+        last = max(last, o.last)
+    }
 }
 
 /// A time a host's loop reported unhealthy: from the first report that said so to the first

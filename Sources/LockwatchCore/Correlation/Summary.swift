@@ -1,14 +1,12 @@
 /// The end-of-run account (docs/semantics.md, "Output").
 public struct Summary: Equatable, Sendable {
+    /// A holder of one key: its name and what the key's failures said of it.
+    @dynamicMemberLookup
     public struct Owner: Equatable, Sendable {
         public var owner: String
-        public var failures: Int
-        public var selfHeld: Bool
-        /// The first and the last failure that named it as the holder of this key.
-        public var first = EventTime(micros: 0)
-        public var last = EventTime(micros: 0)
-        /// The longest it held this key within one episode (`OwnerStats.longest`).
-        public var longest = TimeSpan.zero
+        public var stats: OwnerStats
+
+        public subscript<T>(dynamicMember path: KeyPath<OwnerStats, T>) -> T { stats[keyPath: path] }
     }
 
     public struct Symbol: Equatable, Sendable {
@@ -142,8 +140,7 @@ extension Correlator {
                 var longest = ks.longest
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
                 let owners = ks.owners.map { name, stats in
-                    Summary.Owner(owner: name.string, failures: stats.failures, selfHeld: stats.selfHeld,
-                                  first: stats.first, last: stats.last, longest: stats.longest)
+                    Summary.Owner(owner: name.string, stats: stats)
                 }.sorted { $0.owner < $1.owner }
                 return Summary.Symbol(symbol: texts[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
@@ -187,6 +184,9 @@ extension Summary {
         /// Contended for longer than one TTL (open or not).
         public func outlasts(_ ttl: TimeSpan) -> Bool { symbol.maxContention > ttl }
 
+        /// Lasting: escalated by its own rule, or contended for longer than one TTL.
+        public func lasts(_ ttl: TimeSpan) -> Bool { escalatedByOwnRule || outlasts(ttl) }
+
         /// Still open, and contended for longer than one TTL so far. (An open episode younger
         /// than that may yet prove transient: it ranks by its length like a closed one.)
         public func isLongOpen(ttl: TimeSpan) -> Bool { symbol.state == .open && outlasts(ttl) }
@@ -225,10 +225,10 @@ extension Summary {
         return head + " with contention (\(e) escalated, \(o) still open): \(failed), the longest \(longest.description)s"
     }
 
-    /// The profiles with a key that escalated by its own rule or was contended longer than one
-    /// TTL: a multi_profile escalation among none of them was an overlap of brief contention.
+    /// The profiles with a key that `lasts`: a multi_profile escalation among none of them was
+    /// an overlap of brief contention.
     public func lastingProfiles(ttl: TimeSpan) -> Set<String> {
-        Set(profiles.filter { p in p.symbols.contains { $0.escalations > 0 || $0.maxContention > ttl } }.map(\.profileID))
+        Set(profiles.filter { p in p.symbols.contains { Key(profileID: p.profileID, symbol: $0).lasts(ttl) } }.map(\.profileID))
     }
 
     /// The hosts whose loops reported unhealthy, most often first; equal ones by name.
@@ -241,26 +241,20 @@ extension Summary {
     public func keysBySeverity(ttl: TimeSpan) -> [Key] {
         profiles.flatMap { p in p.symbols.map { Key(profileID: p.profileID, symbol: $0) } }.sorted { $0.precedes($1, ttl: ttl) }
     }
-}
 
-extension Summary {
-
-    /// One holder's part in the run: the keys whose failures named it, and over what time.
+    /// One holder's part in the run: the keys whose failures named it, and what they said of
+    /// it over all of them (first and last failure, longest hold of one key).
+    @dynamicMemberLookup
     public struct Holder: Equatable, Sendable {
         public var owner: String
         /// Keys whose failed attempts named it as the holder.
         public var keys: Int
-        public var failures: Int
-        /// Its first and last such failure, over all keys.
-        public var first: EventTime
-        public var last: EventTime
-        /// The longest it was seen holding one key within one episode (`OwnerStats.longest`).
-        public var longest: TimeSpan
-        /// Whether a failure named it as the caller itself.
-        public var selfHeld: Bool
+        public var stats: OwnerStats
+
+        public subscript<T>(dynamicMember path: KeyPath<OwnerStats, T>) -> T { stats[keyPath: path] }
 
         /// Named by more than one failure: one failure of one key says nothing the key does not.
-        public var isNotable: Bool { keys > 1 || failures > 1 }
+        public var isNotable: Bool { keys > 1 || stats.failures > 1 }
     }
 
     /// The holders, those that held a key longer than one TTL first (longest first), then
@@ -270,17 +264,9 @@ extension Summary {
         for p in profiles {
             for s in p.symbols {
                 for o in s.owners {
-                    let known = o.first.micros != 0
-                    var h = byOwner[o.owner] ?? Holder(owner: o.owner, keys: 0, failures: 0, first: o.first, last: o.last,
-                                                       longest: .zero, selfHeld: false)
+                    var h = byOwner[o.owner] ?? Holder(owner: o.owner, keys: 0, stats: OwnerStats())
                     h.keys += 1
-                    h.failures += o.failures
-                    if known {
-                        h.first = h.first.micros == 0 ? o.first : min(h.first, o.first)
-                        h.last = max(h.last, o.last)
-                        h.longest = max(h.longest, o.longest)
-                    }
-                    h.selfHeld = h.selfHeld || o.selfHeld
+                    h.stats.add(o.stats)
                     byOwner[o.owner] = h
                 }
             }

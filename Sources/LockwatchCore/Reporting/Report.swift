@@ -79,13 +79,13 @@ public final class ReportSink: Sink {
         var keys: [LockKey] = [], folded = Set<LockKey>(), swept = 0
         // The profiles a multi_profile escalation named together with a lasting one.
         let lasting = s.lastingProfiles(ttl: ttl)
-        let withLasting = Set(escalations.filter { $0.key == nil && $0.profiles.contains(where: lasting.contains) }.flatMap(\.profiles))
+        let withLasting = Set(escalations.filter { $0.key == nil && !$0.isAmongBriefContention(lasting) }.flatMap(\.profiles))
         for k in s.keysBySeverity(ttl: ttl) {
             let key = LockKey(profile: k.profileID, symbol: k.symbol.symbol)
             // A lane for what escalated by its own rule or was contended longer than one TTL
             // (open or not); of the keys a multi_profile escalation swept in together with such
             // a profile, the first few.
-            let own = k.escalatedByOwnRule || k.outlasts(ttl)
+            let own = k.lasts(ttl)
             let sweptIn = !own && k.sweptIn && withLasting.contains(k.profileID) && swept < maxSweptLanes
             if keys.count < maxLanes && (own || sweptIn) {
                 keys.append(key)
@@ -114,9 +114,6 @@ public final class ReportSink: Sink {
         let weeks = seconds / (7 * 86400) / count + 1
         return weeks * 7 * 86400
     }
-
-    /// `a` divided by `b` (> 0), rounded down: the bucket or tick of a time before 1970 too.
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
     static let reasonMeaning: [EscalationReason: String] = [
         .persistent: "Contention persists beyond three TTL cycles (90 s by default).",
@@ -254,7 +251,7 @@ public final class ReportSink: Sink {
         var g = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 20))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"timeline of contention episodes\">\n"
         // Axis: ticks at round times (10 s, 1 min, 10 min, 1 h, …) within the log's span.
         let step = Self.step(for: t1 - t0, atMost: 8) * 1_000_000
-        var tick = (Self.floorDiv(t0.micros - 1, step) + 1) * step
+        var tick = (floorDiv(t0.micros - 1, step) + 1) * step
         while tick <= t1.micros {
             let tx = x(EventTime(micros: tick))
             g += "<line x1=\"\(f(tx))\" y1=\"\(f(top - 6))\" x2=\"\(f(tx))\" y2=\"\(f(height - 26))\" stroke=\"#eaeef2\"/>"
@@ -280,7 +277,7 @@ public final class ReportSink: Sink {
                 let tip = "\(e.key.label)\n\(e.start.rfc3339) → \(e.end.rfc3339) (\((e.end - e.start).spoken))\n\(e.state.rawValue), \(e.failures) failed attempts\nholder: \(e.owners.isEmpty ? "unknown" : e.owners.joined(separator: ", "))" + (e.escalations.isEmpty ? "" : "\nescalated: \(e.escalations.map(\.rawValue).joined(separator: ", "))")
                 g += "<rect x=\"\(f(x0))\" y=\"\(f(y(k) + 5))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 10))\" rx=\"3\" fill=\"\(colours[e.state]!)\"><title>\(esc(tip))</title></rect>\n"
             } else if folded.contains(e.key) {
-                for b in stride(from: Self.floorDiv(e.start.micros, bucket), through: Self.floorDiv(e.end.micros, bucket), by: 1) {
+                for b in stride(from: floorDiv(e.start.micros, bucket), through: floorDiv(e.end.micros, bucket), by: 1) {
                     contended[b, default: []].insert(e.key.profileName)
                 }
             }

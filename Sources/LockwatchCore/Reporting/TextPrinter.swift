@@ -39,7 +39,7 @@ public final class TextPrinter: Sink {
     /// the profiles it named that have not yet recovered within one TTL; and the keys seen to
     /// last (a stuck owner, an escalation of their own) in their current episode.
     private var pending: [(escalation: Escalation, open: Set<String>)] = []
-    private var lasting: [LockKey] = []
+    private var lasting = Set<LockKey>()
     private var advicePrinted = false
     /// Under `notable`: the keys with a persistent or stale_lock escalation in their current
     /// episode, and the multi_profile escalations so far.
@@ -47,8 +47,6 @@ public final class TextPrinter: Sink {
     private var multiProfile: MultiProfileRun
     /// Whether the last escalation repeated an earlier multi_profile one.
     private var lastRepeated = false
-
-
 
     /// How many keys (and escalations, hosts) the summary lists in full unless told otherwise:
     /// about one screen.
@@ -125,7 +123,7 @@ public final class TextPrinter: Sink {
     /// Under `notable`: a profile of `key` is seen to last; the multi_profile escalations
     /// waiting on it are printed now, before the line that showed it.
     private func lasts(_ key: LockKey) {
-        if !lasting.contains(key) { lasting.append(key) }
+        lasting.insert(key)
         let profile = key.profile
         let ready = pending.filter { $0.escalation.profiles.contains(profile) }
         guard !ready.isEmpty else { return }
@@ -155,18 +153,18 @@ public final class TextPrinter: Sink {
         case .contentionStarted(_, let key, _, _, _):
             // A new episode: an earlier one may have gone quiet.
             keyEscalated.remove(key)
-            lasting.removeAll { $0 == key }
+            lasting.remove(key)
             hiddenStarts += 1
             return false
         case let .recovered(_, key, _, duration, _, _):
             let own = keyEscalated.remove(key) != nil
-            lasting.removeAll { $0 == key }
+            lasting.remove(key)
             if duration > ttl { lasts(key) } else { recoveredBriefly(key) }
             if duration <= ttl && !own { hiddenRecoveries += 1; return false }
         case .escalation(let e):
             if let key = e.key { keyEscalated.insert(key); lasts(key); return true }
             if lastRepeated { hiddenRepeats += 1; return false }
-            if !e.profiles.contains(where: { p in lasting.contains { $0.profile == p } }) {
+            if e.isAmongBriefContention(Set(lasting.map(\.profile))) {
                 pending.append((e, Set(e.profiles)))
                 return false
             }
@@ -236,7 +234,9 @@ public final class TextPrinter: Sink {
         return "profiles=\(e.profiles.map(Self.escaped).joined(separator: ","))"
     }
 
-    private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+    private func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
+    }
 
     /// The first `limit` of `items` (all without a limit), and how many are left out.
     private func bounded<T>(_ items: [T], _ limit: Int?) -> (shown: ArraySlice<T>, more: Int) {
@@ -246,10 +246,10 @@ public final class TextPrinter: Sink {
 
     private var fullHint: String { "--summary full lists them" }
 
-    /// The summary, what mattered first: what was read, the escalations and the runbook's
-    /// advice, the profiles by severity (escalated, still open, longest, most failures) with
-    /// the rest as one line of totals, the holders that blocked the most keys, the hosts whose
-    /// loops reported unhealthy, and what the event lines left out.
+    /// The summary, what mattered first (docs/semantics.md, "Text output"): what was read, the
+    /// escalations and the runbook's advice, the lock keys by severity (`Summary.Key.precedes`)
+    /// with the rest as one line of totals, the holders, the hosts whose loops reported
+    /// unhealthy, and what the event lines left out.
     public func finish(_ s: Summary) {
         hiddenUndecided += pending.count
         pending.removeAll()
@@ -279,16 +279,13 @@ public final class TextPrinter: Sink {
         out.flush()
     }
 
-    private func count(_ n: Int, _ noun: String, plural: String) -> String { "\(n) \(n == 1 ? noun : plural)" }
-
-    /// The escalations: counted by reason; listed, when bounded, those of a key's own rule
-    /// (persistent, stale_lock) first, then the multi_profile ones that do not repeat the one
-    /// before, each in time order; then the runbook's advice.
+    /// The escalations: counted by reason; listed as `Escalation.listed` orders them when
+    /// bounded, own-rule ones first otherwise; then the runbook's advice.
     private func escalationsText(_ s: Summary) -> String {
         var t = "  escalations: \(s.escalations)"
+        let lasting = s.lastingProfiles(ttl: ttl)
         if !escalations.isEmpty {
-            let lasting = s.lastingProfiles(ttl: ttl)
-            let brief = escalations.count { $0.key == nil && !$0.profiles.contains(where: lasting.contains) }
+            let brief = escalations.count { $0.isAmongBriefContention(lasting) }
             let byReason = EscalationReason.allCases.compactMap { r -> String? in
                 let n = escalations.count { $0.reason == r }
                 return n == 0 ? nil : "\(r.rawValue) \(n)" + (r == .multiProfile && brief > 0 ? ", \(brief) of them among brief contention only" : "")
@@ -297,7 +294,7 @@ public final class TextPrinter: Sink {
         }
         t += "\n"
         let listed = limit == nil ? escalations.filter { $0.key != nil } + escalations.filter { $0.key == nil }
-            : Escalation.listed(escalations, ttl: ttl, lasting: s.lastingProfiles(ttl: ttl))
+            : Escalation.listed(escalations, ttl: ttl, lasting: lasting)
         let (shown, more) = bounded(listed, limit)
         for e in shown {
             t += "    \(e.at.rfc3339) \(paint(e.reason.rawValue, "1;31")) \(escalationSubject(e)) since \(e.since.rfc3339), \(count(e.failures, "failure"))"

@@ -131,8 +131,8 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         #expect(s.profiles.map(\.profileID) == ["A", "B", "C"])
         let a = s.profiles[0].symbols[0]
         #expect(a.failures == 2 && a.state == .recovered && a.maxContention == .seconds(6))
-        #expect(a.owners == [Summary.Owner(owner: "w1", failures: 1, selfHeld: false, first: at(5), last: at(5)),
-                             Summary.Owner(owner: "w2", failures: 1, selfHeld: true, first: at(0), last: at(0))])
+        #expect(a.owners == [Summary.Owner(owner: "w1", stats: OwnerStats(failures: 1, selfHeld: false, first: at(5), last: at(5))),
+                             Summary.Owner(owner: "w2", stats: OwnerStats(failures: 1, selfHeld: true, first: at(0), last: at(0)))])
         #expect(s.profiles[1].symbols[0].state == .quiet)
         #expect(s.profiles[2].symbols[0].state == .open)
     }
