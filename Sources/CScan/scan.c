@@ -122,9 +122,21 @@ static inline __m256i teddy_block(const uint8_t *q, const __m256i *lo, const __m
     return acc;
 }
 
-/* Verifies the candidates of one 32-byte block; returns the start of a literal or (size_t)-1. */
+/* The set's nibble tables, in both lanes. */
+__attribute__((target("avx2"), always_inline))
+static inline void teddy_tables(const lw_literals *set, __m256i lo[3], __m256i hi[3]) {
+    for (int j = 0; j < 3; j++) {
+        lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->lo[j]));
+        hi[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->hi[j]));
+    }
+}
+
+/* Verifies the candidates of one 32-byte block. Without `found`, returns the start of the first
+   literal verified, or (size_t)-1; with it, adds every literal verified to *found (those already
+   there are not tried again) and returns (size_t)-1. */
 __attribute__((target("avx2"), noinline))
-static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, size_t i, __m256i acc, uint32_t bits) {
+static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, size_t i, __m256i acc, uint32_t bits,
+                           uint32_t *found) {
     uint8_t buckets[32];
     _mm256_storeu_si256((__m256i *)buckets, acc);
     while (bits) {
@@ -133,9 +145,11 @@ static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, s
         /* The literals of each bucket whose bit is set (k, k + 8: bucket k % 8). */
         for (uint32_t b = buckets[j]; b; b &= b - 1) {
             for (int k = __builtin_ctz(b); k < set->count; k += 8) {
-                if (at < set->woff[k]) continue;
+                if (at < set->woff[k] || (found && ((*found >> k) & 1u))) continue;
                 size_t start = at - set->woff[k];
-                if (matches_at(set, k, p + start, n - start)) return start;
+                if (!matches_at(set, k, p + start, n - start)) continue;
+                if (!found) return start;
+                *found |= 1u << k;
             }
         }
         bits &= bits - 1;
@@ -146,6 +160,33 @@ static size_t teddy_verify(const lw_literals *set, const uint8_t *p, size_t n, s
 __attribute__((target("avx2")))
 static size_t count_avx2(const uint8_t *p, size_t n);
 
+static uint32_t present_scalar(const lw_literals *set, const uint8_t *p, size_t n, size_t from, uint32_t found);
+
+/* lw_literals_present for n >= 34: Teddy over every window position up to n - 3 (the last
+   block ends at the text's end, positions searched before masked off), then the literals
+   shorter than a window that start in the last two bytes. */
+__attribute__((target("avx2")))
+static uint32_t present_avx2(const lw_literals *set, const uint8_t *p, size_t n) {
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i lo[3], hi[3];
+    teddy_tables(set, lo, hi);
+    const uint32_t all = (1u << set->count) - 1u;
+    uint32_t found = 0;
+    size_t i = 0, last = n - 34;
+    for (;;) {
+        size_t at0 = i <= last ? i : last;
+        __m256i a = teddy_block(p + at0, lo, hi, nib);
+        uint32_t bits = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
+        if (at0 < i) bits &= ~((1u << (i - at0)) - 1u);
+        if (bits) teddy_verify(set, p, n, at0, a, bits, &found);
+        if (found == all) return found;
+        if (at0 == last) break;
+        i += 32;
+    }
+    return present_scalar(set, p, n, n - 2, found);
+}
+
 /* Teddy over p[0..n); with `newlines`, also counts the '\n' bytes before the result in the
    same pass (the lines a chunk scan skips are counted without reading them twice). */
 __attribute__((target("avx2")))
@@ -155,19 +196,16 @@ static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size
     const __m256i zero = _mm256_setzero_si256();
     const __m256i eol = _mm256_set1_epi8('\n');
     __m256i lo[3], hi[3];
-    for (int j = 0; j < 3; j++) {
-        lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->lo[j]));
-        hi[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->hi[j]));
-    }
+    teddy_tables(set, lo, hi);
     size_t r = (size_t)-1;
     while (n >= 66 && i <= n - 66) {
         __m256i a = teddy_block(p + i, lo, hi, nib);
         __m256i b = teddy_block(p + i + 32, lo, hi, nib);
         if (!_mm256_testz_si256(_mm256_or_si256(a, b), _mm256_or_si256(a, b))) {
             uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
-            if (ba) { r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) break; }
+            if (ba) { r = teddy_verify(set, p, n, i, a, ba, NULL); if (r != (size_t)-1) break; }
             uint32_t bb = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, zero));
-            if (bb) { r = teddy_verify(set, p, n, i + 32, b, bb); if (r != (size_t)-1) break; }
+            if (bb) { r = teddy_verify(set, p, n, i + 32, b, bb, NULL); if (r != (size_t)-1) break; }
         }
         if (newlines) {
             uint32_t ma = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), eol));
@@ -182,7 +220,7 @@ static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size
     while (r == (size_t)-1 && n >= 34 && i <= n - 34) {
         __m256i a = teddy_block(p + i, lo, hi, nib);
         uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
-        if (ba) { r = teddy_verify(set, p, n, i, a, ba); if (r != (size_t)-1) break; }
+        if (ba) { r = teddy_verify(set, p, n, i, a, ba, NULL); if (r != (size_t)-1) break; }
         if (newlines) {
             uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), eol));
             nl += (size_t)__builtin_popcount(m);
@@ -195,7 +233,7 @@ static size_t find_avx2(const lw_literals *set, const uint8_t *p, size_t n, size
             __m256i a = teddy_block(p + t, lo, hi, nib);
             uint32_t ba = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, zero));
             if (t < i) ba &= ~((1u << (i - t)) - 1u);
-            if (ba) r = teddy_verify(set, p, n, t, a, ba);
+            if (ba) r = teddy_verify(set, p, n, t, a, ba, NULL);
         }
         /* Only a literal shorter than a window can start in the last two bytes. */
         if (r == (size_t)-1) r = find_scalar(set, p, n, n - 2);
@@ -279,6 +317,28 @@ size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n) {
     if (lw_has_avx2()) return set->count == 1 ? find_pair_avx2(set, p, n) : find_avx2(set, p, n, NULL);
 #endif
     return find_scalar(set, p, n, 0);
+}
+
+/* Adds to `found` the literals that start at or after `from`. */
+static uint32_t present_scalar(const lw_literals *set, const uint8_t *p, size_t n, size_t from, uint32_t found) {
+    const uint32_t all = (1u << set->count) - 1u;
+    for (size_t i = from; i < n && found != all; i++) {
+        for (int k = 0; k < set->count; k++) {
+            if ((found >> k) & 1u || i + set->len[k] > n) continue;
+            if ((uint8_t)(p[i + set->off1[k]] | set->mask1[k]) != set->byte1[k]) continue;
+            if ((uint8_t)(p[i + set->off2[k]] | set->mask2[k]) != set->byte2[k]) continue;
+            if (matches_at(set, k, p + i, n - i)) found |= 1u << k;
+        }
+    }
+    return found;
+}
+
+uint32_t lw_literals_present(const lw_literals *set, const uint8_t *p, size_t n) {
+    if (set->count == 0) return 0;
+#if defined(__x86_64__)
+    if (lw_has_avx2() && n >= 34) return present_avx2(set, p, n);
+#endif
+    return present_scalar(set, p, n, 0, 0);
 }
 
 size_t lw_find_literal_counting(const lw_literals *set, const uint8_t *p, size_t n, size_t *newlines) {

@@ -45,7 +45,8 @@ struct RulesCommand: ParsableCommand {
                     case .limitExceeded: got = "rule \(rule) hit the PCRE2 match limit"
                     case .none:
                         got = e.decodeFailure.map { "not decoded: \($0.rawValue)" } ?? "not recognised"
-                            + (e.passesPrefilter ? "" : " (no prefilter literal occurs in it)")
+                            + (!e.passesPrefilter ? " (no prefilter literal occurs in it)"
+                                : !e.passesLineGate ? " (every rule needs a literal that it lacks)" : "")
                     }
                     Terminal.warn("\(path):\(example.lineNumber): example of rule \(example.rule) is \(got): \(example.line)")
                     wrong += 1
@@ -167,9 +168,11 @@ struct Explain: ParsableCommand {
         var t = ""
         if !e.passesPrefilter {
             t += "prefilter   none of the rules' literals occurs in the line: a run skips it before decoding\n"
+        } else if !e.passesLineGate {
+            t += "prefilter   every rule needs a literal that the line lacks: a run skips it before decoding\n"
         }
         if let f = e.decodeFailure {
-            t += "decoding    failed: \(f.rawValue) (a run counts the line as unparsed)\n"
+            t += "decoding    failed: \(f.rawValue) (\(e.isDecodedByARun ? "a run counts the line as unparsed" : "a run does not decode it"))\n"
             return t
         }
         t += "envelope    \(e.envelope.rawValue)\(e.envelopeHost.map { ", host \(TextPrinter.escaped($0))" } ?? "")\n"

@@ -33,6 +33,9 @@ int lw_literals_add(lw_literals *set, const uint8_t *bytes, size_t len, int fold
    start before it, by less than its own length. */
 size_t lw_find_literal(const lw_literals *set, const uint8_t *p, size_t n);
 
+/* Which of the set's literals occur in p[0..n): bit k for literal k. */
+uint32_t lw_literals_present(const lw_literals *set, const uint8_t *p, size_t n);
+
 /* Whether the set's one literal (len bytes) occurs in p[0..n) with the ASCII word conditions
    around it that a pattern's boundaries ask: before, the byte before is no word byte
    ([A-Za-z0-9_]; the start counts as none); after 1, the byte after is none; after 2, it is

@@ -4,6 +4,11 @@
 public struct Explanation: Sendable {
     /// Whether the run's literal prefilter lets the line through at all.
     public var passesPrefilter: Bool
+    /// Whether the line gate lets it through to decoding: false where its bytes show that no
+    /// rule can match it (`Matcher.mayMatch(line:)`).
+    public var passesLineGate: Bool
+    /// Whether a run decodes the line (the chunk prefilter and the line gate both let it through).
+    public var isDecodedByARun: Bool { passesPrefilter && passesLineGate }
     public var decodeFailure: DecodeFailure?
     public var envelope: Envelope
     public var shape: AppShape
@@ -59,6 +64,9 @@ extension Explanation {
         let decoder = RecordDecoder(format: configuration.inputFormat, timestamps: timestamps,
                                     year: configuration.year, fallbackYear: 1970)
         passesPrefilter = line.withUnsafeBytes { configuration.prefilter.admits($0) }
+        // The matcher itself decides the record, so that what is shown is what a run does.
+        let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
+        passesLineGate = line.withUnsafeBytes { matcher.mayMatch(line: $0) }
         var rec = LogRecord()
         decodeFailure = line.withUnsafeBytes { decoder.decode($0, into: &rec) }
         envelope = rec.envelope
@@ -100,8 +108,6 @@ extension Explanation {
             trials.append(trial)
             if trial.matched == true { break }
         }
-        // The matcher itself decides the record, so that what is shown is what a run does.
-        let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         let (outcome, found) = matcher.match(record, origin: Origin(input: 0, line: 1))
         self.outcome = outcome
         self.rule = outcome.rule.map { configuration.rules[$0].name }

@@ -50,6 +50,8 @@ public final class Matcher {
     private let plan: UnsafeMutableBufferPointer<RulePlan>
     /// The search tables of the rules' shortcuts, kept alive for `plan`.
     private let shortcutTables: [Prefilter]
+    /// Decides from a line's bytes alone, before it is decoded, that no rule can match it.
+    private let lineGate: LineGate
 
     private struct RulePlan {
         var kind: RecordKind
@@ -116,6 +118,7 @@ public final class Matcher {
         self.required = .allocate(capacity: required.count)
         _ = self.required.initialize(from: required.map(tables))
         shortcutTables = kept
+        lineGate = LineGate(rules: rules, shortcuts: shortcuts)
         skipProof = shortcuts ? Shortcut.Proof(text: Self.skipText, wordBefore: true, after: 1) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
@@ -209,6 +212,11 @@ public final class Matcher {
         for k in 0..<plan.count where literalsAdmit(k, subject, hit: -1, &tests) { return true }
         return false
     }
+
+    /// Whether some rule may match the line, as far as its bytes tell before it is decoded:
+    /// false only where no rule's literals can all occur in the text the rules would run on
+    /// (`LineGate`). A run decodes only the lines for which this is true.
+    func mayMatch(line: UnsafeRawBufferPointer) -> Bool { lineGate.admits(line) }
 
     /// What one record's literal tests found so far: each gate and each required literal is
     /// searched for at most once per record, whichever rules share it.
@@ -359,6 +367,134 @@ public final class Matcher {
 
     private func boolean(_ fields: FieldValues, _ f: Field) -> Bool? {
         fields.isTrue(f) ? true : fields.isFalse(f) ? false : nil
+    }
+}
+
+/// The rules' literals read in a line's own bytes, before decoding: the line gate.
+///
+/// Decoding a line builds the text the rules run on (its subject) from the line's bytes: the
+/// app line itself, a message taken out of its envelope, or a JSON record's message followed
+/// by ` key=value` for its other members (`RecordDecoder.jsonApp`). In a line the gate can
+/// read (`isReadable`: ASCII, no byte array, no `\u` escape) every byte of the subject is a
+/// byte of the line, in a run that is a run of the line, or a byte that joins such runs (a
+/// blank, `=`, `"`) or that a JSON escape stands for (`"`, `\`, `/`, a control byte). So a
+/// literal in the subject has each of its fragments — its runs between those bytes — in the
+/// line itself, and a line without one of them is without the literal. A rule may match only
+/// if one of its gate's literals and every literal its pattern requires (`Shortcut`) occur;
+/// where that fails for every rule, no rule can match and the line need not be decoded. Other
+/// lines, and rules with a literal that has no fragment to test, are always admitted.
+final class LineGate {
+    /// The distinct fragments, 16 to a search table (fragment `f` is bit `f % 16` of table
+    /// `f / 16`); at most 64.
+    private let tables: UnsafeMutableBufferPointer<lw_literals>
+    /// The fragments that cannot be searched for (longer than a table takes): taken as present.
+    private let unsearchable: UInt64
+    /// The test, read without retaining anything, as masks of fragments: per rule, the tested
+    /// fragments of the literals it requires (all must occur), the number of its gate's
+    /// literals, and each one's tested fragment (one of them must occur; a literal without a
+    /// tested fragment, 0, always does). Empty: every line is admitted (a rule without
+    /// literals, or too many fragments to keep track of).
+    private let program: UnsafeMutableBufferPointer<UInt64>
+
+    init(rules: [Rule], shortcuts: Bool) {
+        var found: [Literal] = []
+        // A literal is tested by its longest fragment (the rarest, as a rule): testing fewer
+        // fragments than a literal has only admits more. Fragments shorter than 3 bytes
+        // occur everywhere and are not tested.
+        func fragments(_ l: Literal) -> UInt64 {
+            let runs = l.text.utf8.split(whereSeparator: Self.separates)
+            guard let run = runs.filter({ $0.allSatisfy { $0 < 0x80 } }).max(by: { $0.count < $1.count }), run.count >= 3 else {
+                return 0
+            }
+            let f = Literal(String(decoding: run, as: UTF8.self), caseInsensitive: l.caseInsensitive)
+            let n = found.firstIndex(of: f) ?? { found.append(f); return found.count - 1 }()
+            return n < 64 ? 1 << n : 0
+        }
+        var program: [UInt64] = []
+        for r in rules {
+            let cut = shortcuts ? r.shortcut : nil
+            program.append(((cut?.requires ?? []) + (cut?.requiresInASCII ?? [])).reduce(0) { $0 | fragments($1) })
+            program.append(UInt64(r.prefilter.literals.count))
+            program += r.prefilter.literals.map(fragments)
+        }
+        if rules.contains(where: { $0.prefilter.literals.isEmpty }) || found.count > 64 { program = [] }
+        let tables = UnsafeMutableBufferPointer<lw_literals>.allocate(capacity: (found.count + 15) / 16)
+        tables.initialize(repeating: lw_literals())
+        var unsearchable: UInt64 = 0
+        for (n, f) in found.prefix(64).enumerated() {
+            var text = f.text
+            let added = text.withUTF8 { lw_literals_add(tables.baseAddress! + n / 16, $0.baseAddress, $0.count, f.caseInsensitive ? 1 : 0) }
+            if added != 0 { unsearchable |= 1 << n }
+        }
+        self.tables = tables
+        self.unsearchable = unsearchable
+        self.program = .allocate(capacity: program.count)
+        _ = self.program.initialize(from: program)
+    }
+
+    deinit {
+        tables.deallocate()
+        program.deallocate()
+    }
+
+    /// The bytes that a literal's fragments are split at: those that join the runs of a line
+    /// in its subject (a blank, `=`, `"`) and those that an escape other than `\u` may stand
+    /// for (`\`, `/`, control bytes).
+    private static func separates(_ c: UInt8) -> Bool {
+        c <= 0x20 || c == UInt8(ascii: "=") || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "/") || c == 0x7F
+    }
+
+    /// Whether some rule may match `line` (true for any line the gate cannot read).
+    func admits(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard program.count > 0, Self.isReadable(line), let base = line.baseAddress else { return true }
+        var present = unsearchable
+        for t in 0..<tables.count {
+            present |= UInt64(lw_literals_present(tables.baseAddress! + t, base.assumingMemoryBound(to: UInt8.self), line.count)) << (16 * t)
+        }
+        let program = program
+        var i = 0
+        while i < program.count {
+            let required = program[i], alternatives = Int(program[i + 1])
+            i += 2
+            if required & ~present == 0, program[i..<(i + alternatives)].contains(where: { $0 & ~present == 0 }) { return true }
+            i += alternatives
+        }
+        return false
+    }
+
+    /// Whether the gate can read `b`: ASCII, no `]` (so no byte array), and no backslash
+    /// before `u` or another backslash (so no `\u` escape, at this level or in a JSON record
+    /// nested in a JSON string). A byte `c` with `c & 0xFE == 0x5C` is a backslash or `]`.
+    static func isReadable(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= b.count {
+            let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let v = (w & 0xFEFE_FEFE_FEFE_FEFE) ^ 0x5C5C_5C5C_5C5C_5C5C
+            guard (w | ((v &- 0x0101_0101_0101_0101) & ~v)) & 0x8080_8080_8080_8080 != 0 else { i += 8; continue }
+            let end = i + 8
+            while i < end {
+                if !readable(b, &i) { return false }
+            }
+        }
+        while i < b.count {
+            if !readable(b, &i) { return false }
+        }
+        return true
+    }
+
+    /// Steps over the byte at `i` (and the byte a backslash escapes); false where it is one
+    /// the gate cannot read.
+    @inline(__always)
+    private static func readable(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> Bool {
+        let c = b[i]
+        if c >= 0x80 || c == UInt8(ascii: "]") { return false }
+        if c == UInt8(ascii: "\\") {
+            if i + 1 < b.count, b[i + 1] == UInt8(ascii: "u") || b[i + 1] == UInt8(ascii: "\\") { return false }
+            i += 2
+            return true
+        }
+        i += 1
+        return true
     }
 }
 

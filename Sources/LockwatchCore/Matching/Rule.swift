@@ -53,6 +53,11 @@ struct Shortcut: Sendable {
     var proof: Proof?
     /// Literals that every match contains, all of them: a line without one cannot match.
     var requires: [Literal] = []
+    /// Literals that every match in ASCII text contains, besides `requires`: a caseless
+    /// phrase, which in other text may match through a non-ASCII letter (under `(?i)`, PCRE2
+    /// matches `k` to the Kelvin sign U+212A and `s` to U+017F). Only the line gate
+    /// (`Matcher.mayMatch(line:)`), which reads ASCII lines alone, uses them.
+    var requiresInASCII: [Literal] = []
 
     struct Proof: Sendable {
         var text: Literal
@@ -143,7 +148,8 @@ public enum DefaultRules {
         }
         for phrase in ["entry lock released", "lock acquisition failed"] {
             table[#"(?i)\b\#(phrase)\b"#] = Shortcut(
-                proof: .init(text: Literal(phrase, caseInsensitive: true), wordBefore: true, after: 1))
+                proof: .init(text: Literal(phrase, caseInsensitive: true), wordBefore: true, after: 1),
+                requiresInASCII: [Literal(phrase, caseInsensitive: true)])
         }
         return table
     }()

@@ -200,6 +200,9 @@ final class ChunkWorker {
                 return count(outcome, number, &result)
             }
         }
+        // A line whose bytes show that no rule can match it (a call, an RPC's access line) is
+        // not decoded: it is not a record, whatever its decoding would give.
+        guard matcher.mayMatch(line: line) else { return false }
         if let why = decoder.decode(line, into: &scratch, gate: matcher) {
             result.counts.unparsed += 1
             result.notes.append((number, "\(why.rawValue); line skipped"))

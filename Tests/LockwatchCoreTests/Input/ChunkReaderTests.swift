@@ -1,3 +1,4 @@
+import CScan
 import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
@@ -138,6 +139,42 @@ func lines(_ text: String, literals: [Literal] = [Literal("lock")], step: Int = 
                     let early = (0..<max(0, hit - reach + 1)).contains { occurs(bytes, at: $0) }
                     #expect(!early, "\(literals): one before \(hit) - \(reach) in \(text.debugDescription)")
                 }
+            }
+        }
+    }
+
+    /// On random short and long texts, the one-pass search for every literal of a set
+    /// (`lw_literals_present`, the line gate's) names exactly the literals that occur.
+    @Test func findsWhichLiteralsOccur() {
+        var g = TestRandom()
+        let sets: [[Literal]] = [
+            ["_lock_row", "false", "true", "released", "entry", "acquisition", "ContentionCount", "LoopHealthy"].map { Literal($0) },
+            [Literal("ab"), Literal("q"), Literal("abc"), Literal("b")],
+            (0..<16).map { Literal("w\($0)x", caseInsensitive: $0 % 3 == 0) },
+            [Literal("entry", caseInsensitive: true), Literal("RELEASED", caseInsensitive: true), Literal("É", caseInsensitive: true)],
+        ]
+        let words = ["é", "É", "_lock_row", "_lock_ro", "false", "fals", "true", "TRUE", "released", "Released", "entry", "ENTRY",
+                     "acquisition", "ContentionCount", "LoopHealthy", "ab", "a", "b", "q", "abc", " ", "x", "w1x", "W3X", "w15x",
+                     "w9", "\n", String(repeating: "w", count: 30)]
+        for literals in sets {
+            var set = lw_literals()
+            for l in literals {
+                var text = l.text
+                #expect(text.withUTF8 { lw_literals_add(&set, $0.baseAddress, $0.count, l.caseInsensitive ? 1 : 0) } == 0)
+            }
+            for _ in 0..<3000 {
+                let text = (0..<Int.random(in: 0...30, using: &g)).map { _ in words.randomElement(using: &g)! }.joined()
+                let bytes = Array(text.utf8)
+                var want: UInt32 = 0
+                for (k, l) in literals.enumerated() {
+                    let t = Array(l.text.utf8)
+                    let fold = { (c: UInt8) in l.caseInsensitive && (c | 0x20) >= 97 && (c | 0x20) <= 122 ? c | 0x20 : c }
+                    if bytes.count >= t.count, (0...(bytes.count - t.count)).contains(where: { i in t.indices.allSatisfy { fold(bytes[i + $0]) == fold(t[$0]) } }) {
+                        want |= 1 << k
+                    }
+                }
+                let got = bytes.withUnsafeBufferPointer { lw_literals_present(&set, $0.baseAddress, $0.count) }
+                #expect(got == want, "\(literals) in \(text.debugDescription)")
             }
         }
     }

@@ -198,21 +198,12 @@ func kind(_ line: String) -> RecordKind? {
     /// the calls and access lines of a worker log in each envelope, is a record with the gate
     /// exactly when it is one without, and the same record.
     @Test func gateStopsOnlyWhereNoRuleMatches() throws {
-        var lines: [[UInt8]] = []
-        for fixture in Fixture.all {
-            for input in try fixture.inputBytes() { lines += input.split(separator: 0x0A).map(Array.init) }
-        }
-        let messages = [
+        let lines = try Self.fixtureLines() + Self.inEnvelopes([
             "DEBUG entry_lock: calling fn_try_acquire_entry_lock_row profile_id=p1 symbol=ETH-USD caller_token=w1:c1",
             #"DEBUG httpx: POST https://db.example/rest/v1/rpc/fn_try_acquire_entry_lock_row \"HTTP/1.1 200 OK\""#,
             "INFO entry_lock: entry lock released profile_id=p1 symbol=ETH-USD",
             "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w2",
-        ]
-        for m in messages {
-            lines.append(Array("2026-11-26 14:00:00,000 \(m)".utf8))
-            lines.append(Array("Nov 26 14:00:00 w1 worker[12]: \(m)".utf8))
-            lines.append(Array(#"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"w1","MESSAGE":"\#(m)"}"#.utf8))
-        }
+        ])
         let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
         let decoder = RecordDecoder(year: 2026)
         var rejected = 0
@@ -234,5 +225,72 @@ func kind(_ line: String) -> RecordKind? {
             }
         }
         #expect(rejected >= 6)
+    }
+
+    /// The line gate turns a line away only where no rule can match it: on every fixture line,
+    /// on lock lines in every envelope and shape, and on random JSON and text lines made of
+    /// the pieces that could fool it (a literal spelled by a `\u` escape, split by `\/`, in a
+    /// byte array, in a JSON record nested in a string, across a key and its value), a line the
+    /// gate turns away is one that either does not decode or matches no rule.
+    @Test func lineGateTurnsAwayOnlyWhatNoRuleMatches() throws {
+        var lines = try Self.fixtureLines() + Self.inEnvelopes([
+            "DEBUG entry_lock: calling fn_try_acquire_entry_lock_row profile_id=p1 symbol=ETH-USD caller_token=w1:c1",
+            "DEBUG httpx: POST https://db.example/rest/v1/rpc/fn_try_acquire_entry_lock_row \\\"HTTP/1.1 200 OK\\\"",
+            "INFO entry_lock: entry lock released profile_id=p1 symbol=ETH-USD",
+            "WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 symbol=ETH-USD owner_token=w2",
+            "WARNING entry_lock: fn_try_acquire_entry_lock_row returned f\\u0061lse profile_id=p1",
+            "INFO entry lock rel\\u0065ased profile_id=p1",
+            "fn=fn_try_acquire_entry_lock_row result=false profile_id=p1",
+            "lock acquisition failed profile_id=p1 skipping signal",
+            "health lockContentionCount=3 tradingLoopHealthy=false",
+        ], docker: true)
+        // Random JSON records and text lines of pieces that could spell a literal only once decoded.
+        let keys = ["msg", "fn", "result", "ok", "profile_id", "symbol", "entry", "lock", "x", "f\\u0061lse", "lockContentionCount",
+                    "tradingLoopHealthy"]
+        let values = [#""fn_try_acquire_entry_lock_row""#, #""fn_try_acquire_entry_lock_row returned""#, "false", "true", #""false""#,
+                      #""f\u0061lse""#, #""tr\u0075e""#, #""entry""#, #""lock released""#, #""entry lock""#, #""released""#, "1",
+                      #""p1""#, "[102,97,108,115,101]", "null", #"{"a":"false"}"#, #""rel\/eased""#, #""a\\u0066alse""#,
+                      #""{\"msg\":\"entry lock released\",\"profile_id\":\"p1\"}""#, #""acquisition""#, #""lock acquisition failed""#,
+                      #""_lock_row""#, #""ContentionCount""#]
+        var g = TestRandom()
+        for _ in 0..<20_000 {
+            let members = (0..<Int.random(in: 1...6, using: &g)).map { _ in
+                "\"\(keys.randomElement(using: &g)!)\":\(values.randomElement(using: &g)!)"
+            }
+            let json = "{" + members.joined(separator: ",") + "}"
+            lines.append(Array(json.utf8))
+            lines.append(Array(#"{"__REALTIME_TIMESTAMP":"1795701600000000","MESSAGE":"\#(json.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"}"#.utf8))
+            lines.append(Array(("2026-11-26 14:00:00,000 " + members.joined(separator: " ")).utf8))
+        }
+        let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+        let decoder = RecordDecoder(year: 2026)
+        var turned = 0, records = 0
+        for line in lines {
+            line.withUnsafeBytes { b in
+                var rec = LogRecord(), out: [LockRecord] = []
+                let outcome = decoder.decode(b, into: &rec) == nil ? matcher.match(&rec, origin: Origin(input: 0, line: 1), appendingTo: &out) : .none
+                if outcome != .none { records += 1 }
+                if !matcher.mayMatch(line: b) {
+                    turned += 1
+                    #expect(outcome == .none, "\(String(decoding: line, as: UTF8.self))")
+                }
+            }
+        }
+        #expect(turned > 5_000)
+        #expect(records > 1_000)
+    }
+
+    /// Every line of every fixture.
+    static func fixtureLines() throws -> [[UInt8]] {
+        try Fixture.all.flatMap { try $0.inputBytes().flatMap { $0.split(separator: 0x0A).map(Array.init) } }
+    }
+
+    /// Each message as a plain line, a syslog line and a journald entry (and a Docker line).
+    static func inEnvelopes(_ messages: [String], docker: Bool = false) -> [[UInt8]] {
+        messages.flatMap { m in
+            ["2026-11-26 14:00:00,000 \(m)", "Nov 26 14:00:00 w1 worker[12]: \(m)",
+             #"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"w1","MESSAGE":"\#(m)"}"#]
+                + (docker ? [#"{"log":"\#(m)\n","stream":"stdout","time":"2026-11-26T14:00:00Z"}"#] : [])
+        }.map { Array($0.utf8) }
     }
 }

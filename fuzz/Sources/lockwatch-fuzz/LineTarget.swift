@@ -42,6 +42,10 @@ enum LineTarget {
             withoutShortcuts = outcome(plain.match(&copy, origin: Origin(input: 0, line: 1), appendingTo: &records), records)
         }
         if general != withoutShortcuts { fatalError("the rule shortcuts and the patterns disagree: \(general) against \(withoutShortcuts)") }
+        // The line gate turns a line away only where no rule can match it.
+        if general != .none, general != .unparsed, !fast.mayMatch(line: line) || !plain.mayMatch(line: line) {
+            fatalError("the line gate turned away a line that gives \(general)")
+        }
         if decoder.decodesInPlace {
             var laneRecords: [LockRecord] = []
             let hit = prefilter.firstHit(in: line) ?? -1
