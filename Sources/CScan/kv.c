@@ -253,6 +253,15 @@ int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t b
     return kv_fill_scalar(t, b, n, base, slots, nslots, escaped, max_escaped);
 }
 
+/* Whether the line gate can read a line (see lw_kv.h); one byte at a time from `i`. */
+static int gate_readable_from(const uint8_t *p, size_t n, size_t i) {
+    for (; i < n; i++) {
+        if (p[i] >= 0x80 || p[i] == ']') return 0;
+        if (p[i] == '\\' && i + 1 < n && (p[i + 1] == 'u' || p[i + 1] == '\\')) return 0;
+    }
+    return 1;
+}
+
 /* JSON strings: the first quote or backslash (SSE2, 16 bytes at a time, on x86-64). */
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -267,7 +276,19 @@ size_t lw_quote_or_backslash(const uint8_t *p, size_t n) {
     for (; i < n; i++) if (p[i] == '"' || p[i] == '\\') return i;
     return n;
 }
+int lw_gate_readable(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    const __m128i bracket = _mm_set1_epi8(']'), backslash = _mm_set1_epi8('\\'), u = _mm_set1_epi8('u');
+    for (; i + 17 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i)), next = _mm_loadu_si128((const __m128i *)(p + i + 1));
+        __m128i escape = _mm_and_si128(_mm_cmpeq_epi8(v, backslash), _mm_or_si128(_mm_cmpeq_epi8(next, u), _mm_cmpeq_epi8(next, backslash)));
+        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, bracket), escape)))) return 0;
+    }
+    return gate_readable_from(p, n, i);
+}
 #else
+int lw_gate_readable(const uint8_t *p, size_t n) { return gate_readable_from(p, n, 0); }
+
 size_t lw_quote_or_backslash(const uint8_t *p, size_t n) {
     size_t i = 0;
     while (i < n && p[i] != '"' && p[i] != '\\') i++;

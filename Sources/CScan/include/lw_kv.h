@@ -46,4 +46,9 @@ int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t b
    escape starts. */
 size_t lw_quote_or_backslash(const uint8_t *p, size_t n);
 
+/* Whether the line gate (LineGate in Matcher.swift) can read p[0..n): ASCII, no ']' (so no JSON
+   byte array), and no backslash before 'u' or another backslash (so no \u escape, at the top
+   level or in a JSON record nested in a JSON string). The one definition of it. */
+int lw_gate_readable(const uint8_t *p, size_t n);
+
 #endif

@@ -464,37 +464,10 @@ final class LineGate {
 
     /// Whether the gate can read `b`: ASCII, no `]` (so no byte array), and no backslash
     /// before `u` or another backslash (so no `\u` escape, at this level or in a JSON record
-    /// nested in a JSON string). A byte `c` with `c & 0xFE == 0x5C` is a backslash or `]`.
+    /// nested in a JSON string) — `lw_gate_readable`.
     static func isReadable(_ b: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        while i + 8 <= b.count {
-            let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let v = (w & 0xFEFE_FEFE_FEFE_FEFE) ^ 0x5C5C_5C5C_5C5C_5C5C
-            guard (w | ((v &- 0x0101_0101_0101_0101) & ~v)) & 0x8080_8080_8080_8080 != 0 else { i += 8; continue }
-            let end = i + 8
-            while i < end {
-                if !readable(b, &i) { return false }
-            }
-        }
-        while i < b.count {
-            if !readable(b, &i) { return false }
-        }
-        return true
-    }
-
-    /// Steps over the byte at `i` (and the byte a backslash escapes); false where it is one
-    /// the gate cannot read.
-    @inline(__always)
-    private static func readable(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> Bool {
-        let c = b[i]
-        if c >= 0x80 || c == UInt8(ascii: "]") { return false }
-        if c == UInt8(ascii: "\\") {
-            if i + 1 < b.count, b[i + 1] == UInt8(ascii: "u") || b[i + 1] == UInt8(ascii: "\\") { return false }
-            i += 2
-            return true
-        }
-        i += 1
-        return true
+        guard let base = b.baseAddress else { return true }
+        return lw_gate_readable(base.assumingMemoryBound(to: UInt8.self), b.count) != 0
     }
 }
 

@@ -280,6 +280,25 @@ func kind(_ line: String) -> RecordKind? {
         #expect(records > 1_000)
     }
 
+    /// What the line gate can read (`lw_gate_readable`, 16 bytes at a time): exactly the texts
+    /// of ASCII without `]` and without a backslash before `u` or a backslash, at any length
+    /// and at any place in a block.
+    @Test func lineGateReadsWhatItSays() {
+        var g = TestRandom()
+        let pieces = ["a", " ", "\\", "u", "]", "[", "\"", "é", "\u{7F}", "x\\n", String(repeating: "w", count: 15)]
+        var unreadable = 0
+        for _ in 0..<20_000 {
+            let bytes = Array((0..<Int.random(in: 0...40, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined().utf8)
+            let want = bytes.indices.allSatisfy { i in
+                bytes[i] < 0x80 && bytes[i] != UInt8(ascii: "]")
+                    && !(bytes[i] == UInt8(ascii: "\\") && i + 1 < bytes.count && (bytes[i + 1] == UInt8(ascii: "u") || bytes[i + 1] == UInt8(ascii: "\\")))
+            }
+            if !want { unreadable += 1 }
+            #expect(bytes.withUnsafeBytes { LineGate.isReadable($0) } == want, "\(String(decoding: bytes, as: UTF8.self).debugDescription)")
+        }
+        #expect(unreadable > 5_000 && unreadable < 19_000)
+    }
+
     /// Every line of every fixture.
     static func fixtureLines() throws -> [[UInt8]] {
         try Fixture.all.flatMap { try $0.inputBytes().flatMap { $0.split(separator: 0x0A).map(Array.init) } }
