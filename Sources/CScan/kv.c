@@ -253,11 +253,17 @@ int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t b
     return kv_fill_scalar(t, b, n, base, slots, nslots, escaped, max_escaped);
 }
 
+/* The bytes after a backslash that the line gate reads: escapes that stand for a byte that
+   joins runs in a subject anyway (a quote, a slash, a control byte). */
+static inline int gate_escape(uint8_t c) {
+    return c == '"' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't';
+}
+
 /* Whether the line gate can read a line (see lw_kv.h); one byte at a time from `i`. */
 static int gate_readable_from(const uint8_t *p, size_t n, size_t i) {
     for (; i < n; i++) {
         if (p[i] >= 0x80 || p[i] == ']') return 0;
-        if (p[i] == '\\' && i + 1 < n && (p[i + 1] == 'u' || p[i + 1] == '\\')) return 0;
+        if (p[i] == '\\' && (i + 1 == n || !gate_escape(p[i + 1]))) return 0;
     }
     return 1;
 }
@@ -278,11 +284,18 @@ size_t lw_quote_or_backslash(const uint8_t *p, size_t n) {
 }
 int lw_gate_readable(const uint8_t *p, size_t n) {
     size_t i = 0;
-    const __m128i bracket = _mm_set1_epi8(']'), backslash = _mm_set1_epi8('\\'), u = _mm_set1_epi8('u');
+    const __m128i bracket = _mm_set1_epi8(']'), backslash = _mm_set1_epi8('\\');
     for (; i + 17 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i)), next = _mm_loadu_si128((const __m128i *)(p + i + 1));
-        __m128i escape = _mm_and_si128(_mm_cmpeq_epi8(v, backslash), _mm_or_si128(_mm_cmpeq_epi8(next, u), _mm_cmpeq_epi8(next, backslash)));
-        if (_mm_movemask_epi8(_mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, bracket), escape)))) return 0;
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, bracket)));
+        if (m) return 0;
+        /* A backslash: its escape is looked at one byte at a time (rare outside JSON escapes). */
+        int b = _mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash));
+        while (b) {
+            int j = __builtin_ctz((unsigned)b);
+            if (!gate_escape(p[i + (size_t)j + 1])) return 0;
+            b &= b - 1;
+        }
     }
     return gate_readable_from(p, n, i);
 }

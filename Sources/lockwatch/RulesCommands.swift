@@ -39,14 +39,14 @@ struct RulesCommand: ParsableCommand {
                     let got: String
                     let rule = e.rule ?? ""
                     switch e.outcome {
+                    case _ where !e.isDecodedByARun:
+                        got = !e.passesPrefilter ? "skipped by a run: no prefilter literal occurs in it"
+                            : "skipped by a run: it lacks \(e.lineGateLacks.joined(separator: ", ")), and every rule needs one of them"
                     case .record where rule == example.rule: continue
                     case .record: got = "recognised by rule \(rule) instead"
                     case .noProfile: got = "matched by rule \(rule), but has no profile id"
                     case .limitExceeded: got = "rule \(rule) hit the PCRE2 match limit"
-                    case .none:
-                        got = e.decodeFailure.map { "not decoded: \($0.rawValue)" } ?? "not recognised"
-                            + (!e.passesPrefilter ? " (no prefilter literal occurs in it)"
-                                : !e.passesLineGate ? " (every rule needs a literal that it lacks)" : "")
+                    case .none: got = e.decodeFailure.map { "not decoded: \($0.rawValue)" } ?? "not recognised"
                     }
                     Terminal.warn("\(path):\(example.lineNumber): example of rule \(example.rule) is \(got): \(example.line)")
                     wrong += 1
@@ -169,7 +169,7 @@ struct Explain: ParsableCommand {
         if !e.passesPrefilter {
             t += "prefilter   none of the rules' literals occurs in the line: a run skips it before decoding\n"
         } else if !e.passesLineGate {
-            t += "prefilter   every rule needs a literal that the line lacks: a run skips it before decoding\n"
+            t += "prefilter   the line lacks \(e.lineGateLacks.joined(separator: ", ")); every rule needs one of them: a run skips it before decoding\n"
         }
         if let f = e.decodeFailure {
             t += "decoding    failed: \(f.rawValue) (\(e.isDecodedByARun ? "a run counts the line as unparsed" : "a run does not decode it"))\n"

@@ -47,8 +47,10 @@ int lw_kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t b
 size_t lw_quote_or_backslash(const uint8_t *p, size_t n);
 
 /* Whether the line gate (LineGate in Matcher.swift) can read p[0..n): ASCII, no ']' (so no JSON
-   byte array), and no backslash before 'u' or another backslash (so no \u escape, at the top
-   level or in a JSON record nested in a JSON string). The one definition of it. */
+   byte array), and every backslash followed by one of `"/bfnrt` (so an escape stands for a
+   quote, a slash or a control byte, never for a letter: not \u, not an escaped backslash,
+   which may start an escape of a JSON record nested in a string, not the escapes the JSON
+   reader also takes as the byte they escape, such as \e). The one definition of it. */
 int lw_gate_readable(const uint8_t *p, size_t n);
 
 #endif

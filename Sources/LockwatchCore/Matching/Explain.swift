@@ -5,8 +5,11 @@ public struct Explanation: Sendable {
     /// Whether the run's literal prefilter lets the line through at all.
     public var passesPrefilter: Bool
     /// Whether the line gate lets it through to decoding: false where its bytes show that no
-    /// rule can match it (`Matcher.mayMatch(line:)`).
+    /// rule can match it (`Matcher.mayMatch(line:)`) and the plain lane, which comes first,
+    /// does not take it.
     public var passesLineGate: Bool
+    /// Where the gate turns it away, the literals it tests that the line lacks.
+    public var lineGateLacks: [String] = []
     /// Whether a run decodes the line (the chunk prefilter and the line gate both let it through).
     public var isDecodedByARun: Bool { passesPrefilter && passesLineGate }
     public var decodeFailure: DecodeFailure?
@@ -66,7 +69,12 @@ extension Explanation {
         passesPrefilter = line.withUnsafeBytes { configuration.prefilter.admits($0) }
         // The matcher itself decides the record, so that what is shown is what a run does.
         let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
-        passesLineGate = line.withUnsafeBytes { matcher.mayMatch(line: $0) }
+        var laneRecords: [LockRecord] = []
+        let inLane = configuration.plainLane && matcher.servesPlainLane && decoder.decodesInPlace && line.withUnsafeBytes {
+            PlainLane.take($0, hit: -1, decoder: decoder, matcher: matcher, origin: Origin(input: 0, line: 1), into: &laneRecords) != nil
+        }
+        passesLineGate = inLane || line.withUnsafeBytes { matcher.mayMatch(line: $0) }
+        if !passesLineGate { lineGateLacks = line.withUnsafeBytes { matcher.lineGateLacks($0) } }
         var rec = LogRecord()
         decodeFailure = line.withUnsafeBytes { decoder.decode($0, into: &rec) }
         envelope = rec.envelope

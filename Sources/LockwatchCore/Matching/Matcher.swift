@@ -218,6 +218,9 @@ public final class Matcher {
     /// (`LineGate`). A run decodes only the lines for which this is true.
     func mayMatch(line: UnsafeRawBufferPointer) -> Bool { lineGate.admits(line) }
 
+    /// The literals (the fragments the line gate tests) that `line` lacks, for `explain`.
+    func lineGateLacks(_ line: UnsafeRawBufferPointer) -> [String] { lineGate.lacking(line) }
+
     /// What one record's literal tests found so far: each gate and each required literal is
     /// searched for at most once per record, whichever rules share it.
     private struct LiteralTests {
@@ -375,9 +378,10 @@ public final class Matcher {
 /// Decoding a line builds the text the rules run on (its subject) from the line's bytes: the
 /// app line itself, a message taken out of its envelope, or a JSON record's message followed
 /// by ` key=value` for its other members (`RecordDecoder.jsonApp`). In a line the gate can
-/// read (`isReadable`: ASCII, no byte array, no `\u` escape) every byte of the subject is a
-/// byte of the line, in a run that is a run of the line, or a byte that joins such runs (a
-/// blank, `=`, `"`) or that a JSON escape stands for (`"`, `\`, `/`, a control byte). So a
+/// read (`isReadable`: ASCII, no byte array, no escape that stands for a letter or a
+/// backslash) every byte of the subject is a byte of the line, in a run that is a run of the
+/// line, or a byte that joins such runs (a blank, `=`, `"`) or that a JSON escape stands for
+/// (`"`, `/`, a control byte). So a
 /// literal in the subject has each of its fragments — its runs between those bytes — in the
 /// line itself, and a line without one of them is without the literal. A rule may match only
 /// if one of its gate's literals and every literal its pattern requires (`Shortcut`) occur;
@@ -387,8 +391,8 @@ final class LineGate {
     /// The distinct fragments, 16 to a search table (fragment `f` is bit `f % 16` of table
     /// `f / 16`); at most 64.
     private let tables: UnsafeMutableBufferPointer<lw_literals>
-    /// The fragments that cannot be searched for (longer than a table takes): taken as present.
-    private let unsearchable: UInt64
+    /// The fragments, by number (for `lacking`).
+    private let texts: [String]
     /// The test, read without retaining anything, as masks of fragments: per rule, the tested
     /// fragments of the literals it requires (all must occur), the number of its gate's
     /// literals, and each one's tested fragment (one of them must occur; a literal without a
@@ -417,17 +421,17 @@ final class LineGate {
             program.append(UInt64(r.prefilter.literals.count))
             program += r.prefilter.literals.map(fragments)
         }
-        if rules.contains(where: { $0.prefilter.literals.isEmpty }) || found.count > 64 { program = [] }
         let tables = UnsafeMutableBufferPointer<lw_literals>.allocate(capacity: (found.count + 15) / 16)
         tables.initialize(repeating: lw_literals())
-        var unsearchable: UInt64 = 0
+        var added = true
         for (n, f) in found.prefix(64).enumerated() {
             var text = f.text
-            let added = text.withUTF8 { lw_literals_add(tables.baseAddress! + n / 16, $0.baseAddress, $0.count, f.caseInsensitive ? 1 : 0) }
-            if added != 0 { unsearchable |= 1 << n }
+            added = added && text.withUTF8 { lw_literals_add(tables.baseAddress! + n / 16, $0.baseAddress, $0.count, f.caseInsensitive ? 1 : 0) } == 0
         }
+        // A fragment the tables cannot hold (over 64 bytes) would shift the bits of the next.
+        if rules.contains(where: { $0.prefilter.literals.isEmpty }) || found.count > 64 || !added { program = [] }
         self.tables = tables
-        self.unsearchable = unsearchable
+        texts = found.map(\.description)
         self.program = .allocate(capacity: program.count)
         _ = self.program.initialize(from: program)
     }
@@ -438,19 +442,15 @@ final class LineGate {
     }
 
     /// The bytes that a literal's fragments are split at: those that join the runs of a line
-    /// in its subject (a blank, `=`, `"`) and those that an escape other than `\u` may stand
-    /// for (`\`, `/`, control bytes).
+    /// in its subject (a blank, `=`, `"`), those that an escape the gate reads may stand for
+    /// (`/`, control bytes), and the backslash.
     private static func separates(_ c: UInt8) -> Bool {
         c <= 0x20 || c == UInt8(ascii: "=") || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "/") || c == 0x7F
     }
 
     /// Whether some rule may match `line` (true for any line the gate cannot read).
     func admits(_ line: UnsafeRawBufferPointer) -> Bool {
-        guard program.count > 0, Self.isReadable(line), let base = line.baseAddress else { return true }
-        var present = unsearchable
-        for t in 0..<tables.count {
-            present |= UInt64(lw_literals_present(tables.baseAddress! + t, base.assumingMemoryBound(to: UInt8.self), line.count)) << (16 * t)
-        }
+        guard let present = present(line) else { return true }
         let program = program
         var i = 0
         while i < program.count {
@@ -462,9 +462,25 @@ final class LineGate {
         return false
     }
 
-    /// Whether the gate can read `b`: ASCII, no `]` (so no byte array), and no backslash
-    /// before `u` or another backslash (so no `\u` escape, at this level or in a JSON record
-    /// nested in a JSON string) — `lw_gate_readable`.
+    /// The tested fragments that occur in `line`, as bits; nil where the gate does not read it.
+    private func present(_ line: UnsafeRawBufferPointer) -> UInt64? {
+        guard program.count > 0, Self.isReadable(line), let base = line.baseAddress else { return nil }
+        var present: UInt64 = 0
+        for t in 0..<tables.count {
+            present |= UInt64(lw_literals_present(tables.baseAddress! + t, base.assumingMemoryBound(to: UInt8.self), line.count)) << (16 * t)
+        }
+        return present
+    }
+
+    /// The tested fragments that `line` lacks, for `explain` (empty where the gate does not read it).
+    func lacking(_ line: UnsafeRawBufferPointer) -> [String] {
+        guard let present = present(line) else { return [] }
+        return texts.indices.filter { present & (1 << $0) == 0 }.map { texts[$0] }
+    }
+
+    /// Whether the gate can read `b` (`lw_gate_readable`): ASCII, no `]` (so no byte array),
+    /// and every backslash before one of `"/bfnrt` (an escape that stands for a quote, a slash
+    /// or a control byte).
     static func isReadable(_ b: UnsafeRawBufferPointer) -> Bool {
         guard let base = b.baseAddress else { return true }
         return lw_gate_readable(base.assumingMemoryBound(to: UInt8.self), b.count) != 0

@@ -243,15 +243,20 @@ func kind(_ line: String) -> RecordKind? {
             "fn=fn_try_acquire_entry_lock_row result=false profile_id=p1",
             "lock acquisition failed profile_id=p1 skipping signal",
             "health lockContentionCount=3 tradingLoopHealthy=false",
+            // Escapes the JSON reader takes as the byte they escape.
+            "WARNING entry_lock: fn_try_acquire_entry_lock_row returned f\\alse profile_id=p1",
+            "fn_try_acquire_entry_lock_row returned tru\\e profile_id=p1",
+            "fn_try_acquire_entry\\_lock_row returned true profile_id=p1 lock\\_foo",
         ], docker: true)
         // Random JSON records and text lines of pieces that could spell a literal only once decoded.
         let keys = ["msg", "fn", "result", "ok", "profile_id", "symbol", "entry", "lock", "x", "f\\u0061lse", "lockContentionCount",
-                    "tradingLoopHealthy"]
+                    "tradingLoopHealthy", "tr\\ue", "lock\\_foo"]
         let values = [#""fn_try_acquire_entry_lock_row""#, #""fn_try_acquire_entry_lock_row returned""#, "false", "true", #""false""#,
                       #""f\u0061lse""#, #""tr\u0075e""#, #""entry""#, #""lock released""#, #""entry lock""#, #""released""#, "1",
                       #""p1""#, "[102,97,108,115,101]", "null", #"{"a":"false"}"#, #""rel\/eased""#, #""a\\u0066alse""#,
                       #""{\"msg\":\"entry lock released\",\"profile_id\":\"p1\"}""#, #""acquisition""#, #""lock acquisition failed""#,
-                      #""_lock_row""#, #""ContentionCount""#]
+                      #""_lock_row""#, #""ContentionCount""#, #""f\alse""#, #""tru\e""#, #""\_lock_row""#, #""lock\_foo""#,
+                      #""rel\eased""#, #""lock\tfoo""#]
         var g = TestRandom()
         for _ in 0..<20_000 {
             let members = (0..<Int.random(in: 1...6, using: &g)).map { _ in
@@ -262,17 +267,23 @@ func kind(_ line: String) -> RecordKind? {
             lines.append(Array(#"{"__REALTIME_TIMESTAMP":"1795701600000000","MESSAGE":"\#(json.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))"}"#.utf8))
             lines.append(Array(("2026-11-26 14:00:00,000 " + members.joined(separator: " ")).utf8))
         }
-        let matcher = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
+        // The built-in rules, and a rule of a user's own before them whose literal has blanks,
+        // a slash, an equals sign and a quote.
+        let own = try Rule(name: "own", kind: .failed, pattern: #"lock_foo|lock\tfoo|rel.ased"#,
+                           literals: [Literal(#"x lock_foo/a="b"#), Literal("LOCK\tFOO", caseInsensitive: true), Literal("rel")])
         let decoder = RecordDecoder(year: 2026)
         var turned = 0, records = 0
-        for line in lines {
-            line.withUnsafeBytes { b in
-                var rec = LogRecord(), out: [LockRecord] = []
-                let outcome = decoder.decode(b, into: &rec) == nil ? matcher.match(&rec, origin: Origin(input: 0, line: 1), appendingTo: &out) : .none
-                if outcome != .none { records += 1 }
-                if !matcher.mayMatch(line: b) {
-                    turned += 1
-                    #expect(outcome == .none, "\(String(decoding: line, as: UTF8.self))")
+        for matcher in [Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser()),
+                        Matcher(rules: [own] + DefaultRules.rules(), timestamps: TimestampParser())] {
+            for line in lines {
+                line.withUnsafeBytes { b in
+                    var rec = LogRecord(), out: [LockRecord] = []
+                    let outcome = decoder.decode(b, into: &rec) == nil ? matcher.match(&rec, origin: Origin(input: 0, line: 1), appendingTo: &out) : .none
+                    if outcome != .none { records += 1 }
+                    if !matcher.mayMatch(line: b) {
+                        turned += 1
+                        #expect(outcome == .none, "\(String(decoding: line, as: UTF8.self))")
+                    }
                 }
             }
         }
@@ -281,17 +292,17 @@ func kind(_ line: String) -> RecordKind? {
     }
 
     /// What the line gate can read (`lw_gate_readable`, 16 bytes at a time): exactly the texts
-    /// of ASCII without `]` and without a backslash before `u` or a backslash, at any length
+    /// of ASCII without `]` whose every backslash comes before one of `"/bfnrt`, at any length
     /// and at any place in a block.
     @Test func lineGateReadsWhatItSays() {
         var g = TestRandom()
-        let pieces = ["a", " ", "\\", "u", "]", "[", "\"", "é", "\u{7F}", "x\\n", String(repeating: "w", count: 15)]
+        let pieces = ["a", " ", "\\", "u", "]", "[", "\"", "é", "\u{7F}", "x\\n", "\\t", "/", "e", String(repeating: "w", count: 15)]
         var unreadable = 0
         for _ in 0..<20_000 {
             let bytes = Array((0..<Int.random(in: 0...40, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined().utf8)
             let want = bytes.indices.allSatisfy { i in
                 bytes[i] < 0x80 && bytes[i] != UInt8(ascii: "]")
-                    && !(bytes[i] == UInt8(ascii: "\\") && i + 1 < bytes.count && (bytes[i + 1] == UInt8(ascii: "u") || bytes[i + 1] == UInt8(ascii: "\\")))
+                    && (bytes[i] != UInt8(ascii: "\\") || i + 1 < bytes.count && "\"/bfnrt".utf8.contains(bytes[i + 1]))
             }
             if !want { unreadable += 1 }
             #expect(bytes.withUnsafeBytes { LineGate.isReadable($0) } == want, "\(String(decoding: bytes, as: UTF8.self).debugDescription)")
