@@ -47,7 +47,8 @@ public struct Summary: Equatable, Sendable {
         public var lines = 0
         /// Lines recognised as records.
         public var matched = 0
-        /// Lines that looked like lock lines but could not be decoded.
+        /// Lines that may be lock lines but could not be decoded (a line whose bytes show that no
+        /// rule can match it is not decoded: `Matcher.mayMatch(line:)`).
         public var unparsed = 0
         /// Lines a rule matched that carried no profile id (not records, by the spec).
         public var noProfile = 0

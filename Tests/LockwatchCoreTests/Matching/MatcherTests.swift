@@ -310,6 +310,25 @@ func kind(_ line: String) -> RecordKind? {
         #expect(unreadable > 5_000 && unreadable < 19_000)
     }
 
+    /// A record whose rule literal is spelled with `\u` escapes in JSON (which no JSON writer
+    /// does for ASCII, but a JSON reader must take) is found like its plain spelling: the
+    /// prefilter admits JSON text with `\u00`, and the line gate does not read it.
+    @Test func literalsSpelledByEscapesAreFound() {
+        let lines = [
+            #"{"time":"2026-11-26T14:00:00Z","msg":"fn_try_acquire_entry\u005flock_row returned false","profile_id":"p1","symbol":"ETH-USD"}"#,
+            #"{"time":"2026-11-26T14:00:00Z","msg":"lock acqui\u0073ition failed","profile_id":"p1"}"#,
+            #"{"time":"2026-11-26T14:00:00Z","msg":"entry l\u006Fck released","profile_id":"p1"}"#,
+            #"{"time":"2026-11-26T14:00:00Z","msg":"health","lockContention\u0043ount":3}"#,
+            #"{"__REALTIME_TIMESTAMP":"1795701600000000","MESSAGE":"WARNING fn_try_acquire_entry\u005flock_row returned false profile_id=p1"}"#,
+            #"{"log":"2026-11-26 14:00:00,000 INFO entry lock rel\u0065ased profile_id=p1\n","stream":"stdout","time":"2026-11-26T14:00:00Z"}"#,
+        ]
+        for line in lines {
+            let summary = Pipeline(configuration: Configuration(), sink: JSONPrinter(out: MemorySink()))
+                .run(sources: [MemorySource(Array((line + "\n").utf8), name: "log")])
+            #expect(summary.counts.matched == 1, "\(line)")
+        }
+    }
+
     /// Every line of every fixture.
     static func fixtureLines() throws -> [[UInt8]] {
         try Fixture.all.flatMap { try $0.inputBytes().flatMap { $0.split(separator: 0x0A).map(Array.init) } }
