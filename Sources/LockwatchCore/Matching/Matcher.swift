@@ -118,7 +118,7 @@ public final class Matcher {
         self.required = .allocate(capacity: required.count)
         _ = self.required.initialize(from: required.map(tables))
         shortcutTables = kept
-        lineGate = LineGate(rules: rules, shortcuts: shortcuts)
+        lineGate = LineGate(rules: rules)
         skipProof = shortcuts ? Shortcut.Proof(text: Self.skipText, wordBefore: true, after: 1) : nil
         self.skipPhrase = try! Regex(#"(?i)\bskipping signal\b"#)
         self.skipData = skipPhrase.makeMatchData()
@@ -400,7 +400,10 @@ final class LineGate {
     /// literals, or too many fragments to keep track of).
     private let program: UnsafeMutableBufferPointer<UInt64>
 
-    init(rules: [Rule], shortcuts: Bool) {
+    /// The required literals are facts about the rules' patterns, used whether or not the
+    /// matcher takes shortcuts: which lines are decoded, and so which are counted as unparsed,
+    /// must not depend on them.
+    init(rules: [Rule]) {
         var found: [Literal] = []
         // A literal is tested by its longest fragment (the rarest, as a rule): testing fewer
         // fragments than a literal has only admits more. Fragments shorter than 3 bytes
@@ -416,8 +419,7 @@ final class LineGate {
         }
         var program: [UInt64] = []
         for r in rules {
-            let cut = shortcuts ? r.shortcut : nil
-            program.append(((cut?.requires ?? []) + (cut?.requiresInASCII ?? [])).reduce(0) { $0 | fragments($1) })
+            program.append(((r.shortcut?.requires ?? []) + (r.shortcut?.requiresInASCII ?? [])).reduce(0) { $0 | fragments($1) })
             program.append(UInt64(r.prefilter.literals.count))
             program += r.prefilter.literals.map(fragments)
         }

@@ -227,4 +227,25 @@ enum YearShift {
         }
         #expect(tried >= 12)
     }
+
+    /// The pipeline fuzz target's findings (`fuzz/regressions/pipeline`) give the same output
+    /// with the fast paths (plain lane, rule shortcuts) as without, as the target asks.
+    @Test func fuzzFindingsGiveTheSameOutputOnEveryPath() throws {
+        let dir = packageRoot.appendingPathComponent("fuzz/regressions/pipeline")
+        let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+        #expect(!files.isEmpty)
+        for file in files {
+            let bytes = Array(try Data(contentsOf: file))
+            func output(fast: Bool) -> String {
+                var configuration = Configuration()
+                configuration.plainLane = fast
+                configuration.ruleShortcuts = fast
+                configuration.workers = 1
+                let out = MemorySink()
+                _ = Pipeline(configuration: configuration, sink: JSONPrinter(out: out)).run(sources: [MemorySource(bytes, name: "fuzz")])
+                return String(decoding: out.bytes, as: UTF8.self)
+            }
+            #expect(output(fast: true) == output(fast: false), "\(file.lastPathComponent)")
+        }
+    }
 }
