@@ -206,6 +206,13 @@ struct Explain: ParsableCommand {
             t += "  \(r.name) (\(r.kind.rawValue), \(literal)): \(verdict)\n"
         }
         let rule = e.rule ?? ""
+        if e.outcome != .none, !e.passesPrefilter {
+            // Decoded, the line would be one (its literal is spelled by JSON escapes): a run
+            // reads the prefilter's literals in the line's bytes as written, and skips it.
+            t += "result      not a lock record in a run, which skips it before decoding: its bytes as written lack the\n"
+            t += "            rules' literals (decoded, rule \(rule) would match it)\n"
+            return t
+        }
         if let r = e.record, e.time == nil, case .none = previous {
             t += "result      \(r.kind == .acquired ? "an" : "a") \(r.kind.rawValue) record by rule \(rule), but with no time and no timed\n"
             t += "            line before it in its file: a run sets it aside\n"

@@ -48,15 +48,10 @@ public struct Configuration: Sendable {
 
     /// The literal prefilter the rules allow: every literal of every rule, plus those that
     /// admit journald messages stored as byte arrays (compact, as journalctl writes them, or
-    /// with a space, as other JSON writers do), and JSON text whose `\u` escapes may spell a
-    /// literal once decoded: `\u00` (every escape of an ASCII character is one), or any `\u`
-    /// where a literal is not ASCII. A rule without literals admits every line.
+    /// with a space, as other JSON writers do). A rule without literals admits every line.
     public var prefilter: Prefilter {
         if rules.contains(where: { $0.literals.isEmpty }) { return .everything }
-        let literals = rules.flatMap(\.literals)
-        let escapes = literals.contains { !$0.text.utf8.allSatisfy { $0 < 0x80 } }
-            ? Literal(#"\u"#) : Literal(#"\u00"#)
-        return Prefilter(literals: literals + [Literal(#""MESSAGE":["#), Literal(#""MESSAGE": ["#), escapes])
+        return Prefilter(literals: rules.flatMap(\.literals) + [Literal(#""MESSAGE":["#), Literal(#""MESSAGE": ["#)])
     }
 }
 
