@@ -70,7 +70,7 @@ extension Explanation {
         // The matcher itself decides the record, so that what is shown is what a run does.
         let matcher = Matcher(rules: configuration.rules, timestamps: timestamps)
         var laneRecords: [LockRecord] = []
-        let inLane = configuration.plainLane && matcher.servesPlainLane && decoder.decodesInPlace && line.withUnsafeBytes {
+        let inLane = PlainLane.isUsed(configuration, decoder: decoder, matcher: matcher) && line.withUnsafeBytes {
             PlainLane.take($0, hit: -1, decoder: decoder, matcher: matcher, origin: Origin(input: 0, line: 1), into: &laneRecords) != nil
         }
         passesLineGate = inLane || line.withUnsafeBytes { matcher.mayMatch(line: $0) }

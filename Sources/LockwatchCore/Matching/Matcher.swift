@@ -381,9 +381,9 @@ public final class Matcher {
 /// read (`isReadable`: ASCII, no byte array, no escape that stands for a letter or a
 /// backslash) every byte of the subject is a byte of the line, in a run that is a run of the
 /// line, or a byte that joins such runs (a blank, `=`, `"`) or that a JSON escape stands for
-/// (`"`, `/`, a control byte). So a
-/// literal in the subject has each of its fragments — its runs between those bytes — in the
-/// line itself, and a line without one of them is without the literal. A rule may match only
+/// (`"`, `/`, a control byte). So a literal in the subject has each of its fragments — its
+/// runs between those bytes — in the line itself, and a line without one of them is without
+/// the literal. A rule may match only
 /// if one of its gate's literals and every literal its pattern requires (`Shortcut`) occur;
 /// where that fails for every rule, no rule can match and the line need not be decoded. Other
 /// lines, and rules with a literal that has no fragment to test, are always admitted.
@@ -510,6 +510,12 @@ func integer(_ v: Double?) -> Int? {
 /// its fields (`inPlaceFields`) only for a line a rule took. nil: the general path
 /// (`RecordDecoder.decode`, `Matcher.match`) takes the line, and gives what the lane would.
 enum PlainLane {
+    /// Whether a run with `configuration` offers lines to the lane (the one definition, for
+    /// the workers and for `explain`).
+    static func isUsed(_ configuration: Configuration, decoder: RecordDecoder, matcher: Matcher) -> Bool {
+        configuration.plainLane && matcher.servesPlainLane && decoder.decodesInPlace
+    }
+
     static func take(_ line: UnsafeRawBufferPointer, hit: Int, decoder: RecordDecoder, matcher: Matcher,
                      origin: Origin, into records: inout [LockRecord]) -> MatchOutcome? {
         guard let time = decoder.inPlaceTime(line, dates: matcher.dates) else { return nil }

@@ -131,7 +131,7 @@ final class ChunkWorker {
                                 fallbackYear: configuration.year ?? environment.currentYear)
         matcher = Matcher(rules: configuration.rules, timestamps: timestamps, shortcuts: configuration.ruleShortcuts)
         keepsCursor = configuration.stateFile != nil
-        plainLane = configuration.plainLane && matcher.servesPlainLane && decoder.decodesInPlace
+        plainLane = PlainLane.isUsed(configuration, decoder: decoder, matcher: matcher)
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, _ chunk: Chunk, input: Int) -> ChunkResult {
