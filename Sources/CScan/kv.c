@@ -25,14 +25,20 @@ static inline int same_rest(const uint8_t *a, const uint8_t *b, size_t n) {
     return 1;
 }
 
-static inline int lookup(const lw_keytable *t, const uint8_t *key, size_t len) {
+/* The slot of a key, or -1. */
+static inline int lookup_slot(const lw_keytable *t, const uint8_t *key, size_t len) {
     if (len == 0 || len > LW_KEY_MAX_LEN) return -1;
     uint64_t h = head8(key, len);
     for (size_t i = slot_of(h, len);; i = (i + 1) & (LW_KEY_SLOTS - 1)) {
         if (t->slot[i].len == 0) return -1;
         if (t->slot[i].head == h && t->slot[i].len == len && (len <= 8 || same_rest(t->slot[i].rest, key + 8, len - 8)))
-            return t->slot[i].field;
+            return (int)i;
     }
+}
+
+static inline int lookup(const lw_keytable *t, const uint8_t *key, size_t len) {
+    int i = lookup_slot(t, key, len);
+    return i < 0 ? -1 : t->slot[i].field;
 }
 
 int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field) {
@@ -45,12 +51,20 @@ int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field) {
     t->slot[i].head = h;
     t->slot[i].len = (uint8_t)len;
     t->slot[i].field = (uint8_t)field;
+    t->slot[i].rank = t->added[field] < 255 ? t->added[field]++ : 255;
     if (len > 8) memcpy(t->slot[i].rest, key + 8, len - 8);
     t->count++;
     return 0;
 }
 
 int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len) { return lookup(t, key, len); }
+
+int lw_keytable_lookup_ranked(const lw_keytable *t, const uint8_t *key, size_t len, int *rank) {
+    int i = lookup_slot(t, key, len);
+    if (i < 0) return -1;
+    *rank = t->slot[i].rank;
+    return t->slot[i].field;
+}
 
 /* Byte classes: 1 a key byte (letters, digits, _ @ . -), 2 a space or tab. */
 const uint8_t lw_byte_class[256] = {
@@ -67,23 +81,55 @@ const uint8_t lw_byte_class[256] = {
 static inline int is_space(uint8_t c) { return lw_is_blank(c); }
 static inline int is_key_byte(uint8_t c) { return lw_is_key_byte(c); }
 
-/* A pair found: fills the field's slot, or notes an escaped value (docs/semantics.md, "Inputs": the first value wins). */
+/* What a scan keeps besides the slots: the escaped winners, and the rank of each field's
+   winner so far (NO_RANK: none yet, so a slot filled before the scan is kept). */
+#define NO_RANK 0xFF
+typedef struct {
+    lw_kv_escaped *escaped;
+    int max_escaped, nesc;
+    uint32_t escaped_fields;   /* the fields whose winner is in `escaped` */
+    uint8_t rank[32];
+} fill_state;
+
+static inline void fill_init(fill_state *s, lw_kv_escaped *escaped, int max_escaped) {
+    s->escaped = escaped;
+    s->max_escaped = max_escaped;
+    s->nesc = 0;
+    s->escaped_fields = 0;
+    memset(s->rank, NO_RANK, sizeof s->rank);
+}
+
+/* A pair found: it becomes its field's value if its key ranks better than the value's so far
+   (docs/semantics.md, "Inputs"), in the slot or, quoted with escapes, in `escaped`. */
 static inline void take_pair(const lw_keytable *t, const uint8_t *b, size_t ks, size_t eq, size_t vs, size_t ve, int esc,
-                             size_t base, uint64_t *slots, int nslots, lw_kv_escaped *escaped, int max_escaped,
-                             int *nesc, uint32_t *escaped_fields) {
-    int f = lookup(t, b + ks, eq - ks);
-    if (f < 0 || f >= nslots || slots[f] != 0) return;
+                             size_t base, uint64_t *slots, int nslots, fill_state *s) {
+    int k = lookup_slot(t, b + ks, eq - ks);
+    if (k < 0) return;
+    int f = t->slot[k].field;
+    uint8_t rank = t->slot[k].rank;
+    if (f >= nslots || f >= 32) return;
+    if (s->rank[f] == NO_RANK ? slots[f] != 0 : rank >= s->rank[f]) return;
+    int at = -1;   /* the field's entry in `escaped`, if any */
+    if (s->escaped_fields & (1u << f))
+        for (int i = 0; i < s->nesc; i++) if (s->escaped[i].field == (uint32_t)f) { at = i; break; }
     if (esc) {
-        if (f < 32 && !(*escaped_fields & (1u << f)) && *nesc < max_escaped) {
-            *escaped_fields |= 1u << f;
-            escaped[*nesc].field = (uint32_t)f;
-            escaped[*nesc].start = (uint32_t)(vs + base);
-            escaped[*nesc].end = (uint32_t)(ve + base);
-            (*nesc)++;
+        if (at < 0) {
+            if (s->nesc == s->max_escaped) return;
+            at = s->nesc++;
+            s->escaped_fields |= 1u << f;
         }
+        s->escaped[at].field = (uint32_t)f;
+        s->escaped[at].start = (uint32_t)(vs + base);
+        s->escaped[at].end = (uint32_t)(ve + base);
+        slots[f] = 0;
     } else {
+        if (at >= 0) {
+            s->escaped[at] = s->escaped[--s->nesc];
+            s->escaped_fields &= ~(1u << f);
+        }
         slots[f] = (uint64_t)(vs + base + 1) | (uint64_t)(ve + base) << 32;
     }
+    s->rank[f] = rank;
 }
 
 /* A quoted value from its opening quote at i: sets the value's range and whether it has
@@ -107,21 +153,20 @@ static inline size_t quoted_value(const uint8_t *b, size_t n, size_t i, size_t *
    tab, or n); takes it and returns where the scan goes on. */
 __attribute__((always_inline))
 static inline size_t pair_at(const lw_keytable *t, const uint8_t *b, size_t n, size_t ks, size_t eq, size_t plain_end,
-                             size_t base, uint64_t *slots, int nslots, lw_kv_escaped *escaped, int max_escaped,
-                             int *nesc, uint32_t *escaped_fields) {
+                             size_t base, uint64_t *slots, int nslots, fill_state *s) {
     size_t i = eq + 1, vs = i, ve = plain_end;
     int esc = 0, take = 1;
     if (i < n && b[i] == '"') i = quoted_value(b, n, i, &vs, &ve, &esc, &take);
     else i = plain_end;
-    if (take) take_pair(t, b, ks, eq, vs, ve, esc, base, slots, nslots, escaped, max_escaped, nesc, escaped_fields);
+    if (take) take_pair(t, b, ks, eq, vs, ve, esc, base, slots, nslots, s);
     return i;
 }
 
 /* The definition, a byte at a time: jumps from '=' to '=' and checks each key backwards. */
 static int kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                           lw_kv_escaped *escaped, int max_escaped) {
-    int nesc = 0;
-    uint32_t escaped_fields = 0;
+    fill_state s;
+    fill_init(&s, escaped, max_escaped);
     size_t from = 0;
     while (from < n) {
         const uint8_t *hit = memchr(b + from, '=', n - from);
@@ -133,9 +178,9 @@ static int kv_fill_scalar(const lw_keytable *t, const uint8_t *b, size_t n, size
         if (!(ks < eq && (ks == 0 || is_space(b[ks - 1])))) continue;
         size_t end = eq + 1;
         if (!(end < n && b[end] == '"')) while (end < n && !is_space(b[end])) end++;
-        from = pair_at(t, b, n, ks, eq, end, base, slots, nslots, escaped, max_escaped, &nesc, &escaped_fields);
+        from = pair_at(t, b, n, ks, eq, end, base, slots, nslots, &s);
     }
-    return nesc;
+    return s.nesc;
 }
 
 #if defined(__x86_64__)
@@ -222,8 +267,8 @@ static inline size_t key_start(const uint8_t *b, size_t n, size_t eq) {
 __attribute__((target("avx2")))
 static int kv_fill_avx2(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                         lw_kv_escaped *escaped, int max_escaped) {
-    int nesc = 0;
-    uint32_t escaped_fields = 0;
+    fill_state s;
+    fill_init(&s, escaped, max_escaped);
     size_t from = 0;
     while (from < n) {
         size_t eq = next_eq(b, n, from);
@@ -233,9 +278,9 @@ static int kv_fill_avx2(const lw_keytable *t, const uint8_t *b, size_t n, size_t
         if (!(ks < eq && (ks == 0 || is_space(b[ks - 1])))) continue;
         size_t end = eq + 1;
         if (!(end < n && b[end] == '"')) end = next_space(b, n, end);
-        from = pair_at(t, b, n, ks, eq, end, base, slots, nslots, escaped, max_escaped, &nesc, &escaped_fields);
+        from = pair_at(t, b, n, ks, eq, end, base, slots, nslots, &s);
     }
-    return nesc;
+    return s.nesc;
 }
 #endif
 

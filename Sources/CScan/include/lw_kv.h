@@ -11,30 +11,38 @@ extern const uint8_t lw_byte_class[256];
 static inline int lw_is_key_byte(uint8_t c) { return lw_byte_class[c] == 1; }
 static inline int lw_is_blank(uint8_t c) { return lw_byte_class[c] == 2; }
 
-/* A table of the key names lockwatch knows, each with its field number (< 32); keys are
-   compared whole, byte for byte. */
+/* A table of the key names lockwatch knows, each with its field number (< 32) and its rank
+   among the names of that field (the order they were added in: 0 is the most specific); keys
+   are compared whole, byte for byte. */
 #define LW_KEY_MAX_LEN 32
 #define LW_KEY_SLOTS 256
 
 typedef struct {
-    struct { uint64_t head; uint8_t len, field, rest[LW_KEY_MAX_LEN - 8]; } slot[LW_KEY_SLOTS];   /* len 0: empty */
+    struct { uint64_t head; uint8_t len, field, rank, rest[LW_KEY_MAX_LEN - 8]; } slot[LW_KEY_SLOTS];   /* len 0: empty */
     int count;
+    uint8_t added[256];   /* per field: the names added so far */
 } lw_keytable;
 
-/* Adds a key (looked up after the keys added before it); 0, or -1 when it cannot be held. */
+/* Adds a key (looked up after the keys added before it), ranked after the keys of its field
+   added before it; 0, or -1 when it cannot be held. */
 int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field);
 
 /* The field of a key, or -1. */
 int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len);
 
+/* The field of a key, or -1; its rank in *rank. */
+int lw_keytable_lookup_ranked(const lw_keytable *t, const uint8_t *key, size_t len, int *rank);
+
 /* A quoted value with backslash escapes, for the caller to unescape. */
 typedef struct { uint32_t field, start, end; } lw_kv_escaped;
 
 /* Finds the whitespace-separated `key=value` tokens of b[0..n) whose keys are in the table.
-   Values may be double-quoted (the range is inside the quotes). For each such pair whose
-   field's slot is still 0, the slot becomes (start + 1) | end << 32, with start and end
-   offsets in b plus `base`; a quoted value with escapes is written to `escaped` instead (once
-   per field, at most `max_escaped`). Returns the number of escaped values written. */
+   Values may be double-quoted (the range is inside the quotes). A field's value is that of
+   its best-ranked key on the line, the first of them if it comes more than once
+   (docs/semantics.md, "Inputs"); a slot already filled when the scan starts is kept. The
+   winner's slot becomes (start + 1) | end << 32, with start and end offsets in b plus `base`;
+   a winner quoted with escapes is written to `escaped` instead, its slot left 0 (at most
+   `max_escaped` of them, one per field). Returns the number of escaped values written. */
 int lw_kv_fill(const lw_keytable *t, const uint8_t *b, size_t n, size_t base, uint64_t *slots, int nslots,
                lw_kv_escaped *escaped, int max_escaped);
 

@@ -37,17 +37,19 @@ public enum Field: Int, CaseIterable, Sendable {
         }
     }
 
-    /// Every key name that means this field in some service's logs.
+    /// Every key name that means this field in some service's logs, the most specific first:
+    /// when a record gives the field under several names, the first of them in this list wins
+    /// (zap's `caller`, its source location, does not shadow a `caller_token`).
     public var aliases: [String] {
         switch self {
         case .profile: ["profile_id", "profileId", "profile"]
         case .symbol: ["symbol", "sym", "instrument"]
-        case .owner: ["owner_token", "ownerToken", "owner", "holder", "lock_owner", "lockOwner", "held_by"]
-        case .caller: ["caller_token", "callerToken", "caller", "token", "worker_token"]
+        case .owner: ["owner_token", "ownerToken", "lock_owner", "lockOwner", "held_by", "holder", "owner"]
+        case .caller: ["caller_token", "callerToken", "worker_token", "caller", "token"]
         case .expires: ["expires_at", "expiresAt", "lock_expires_at", "lockExpiresAt", "locked_until", "lockedUntil"]
         case .latencyMs: ["latency_ms", "latencyMs", "duration_ms", "elapsed_ms"]
         case .latencySeconds: ["latency_s", "latency_seconds"]
-        case .host: ["_HOSTNAME", "hostname", "host", "worker", "worker_id"]
+        case .host: ["_HOSTNAME", "hostname", "host", "worker_id", "worker"]
         case .time: ["ts", "time", "timestamp", "@timestamp", "t"]
         case .message: ["msg", "message", "event", "MESSAGE", "log"]
         case .fn: ["fn"]
@@ -77,7 +79,8 @@ public enum Field: Int, CaseIterable, Sendable {
     }()
 }
 
-/// The fields of one record, one optional slot per `Field`. The first value seen wins.
+/// The fields of one record, one optional slot per `Field`: a field's value is that of its
+/// most specific name in the record (`Field.aliases`), the first if that name comes twice.
 ///
 /// Values are ranges of `bytes`, which also hold the record's text: decoding a line copies it
 /// once and makes no String per field; a String is made only when one is asked for.
@@ -120,6 +123,18 @@ public struct FieldSet: Sendable, Equatable {
     }
 
     public init() {}
+
+    /// Per field, the rank of the name its value was found under (`Field.aliases`), while a
+    /// record's members are read; `none` for no value yet.
+    struct Ranks {
+        static let none: UInt8 = 0xFF
+        /// Inline, no allocation: `Spans.capacity` fields at most.
+        private var ranks = SIMD32<UInt8>(repeating: none)
+        subscript(_ f: Field) -> UInt8 {
+            get { ranks[f.rawValue] }
+            set { ranks[f.rawValue] = newValue }
+        }
+    }
 
     /// The value as a String (tests, `explain`, output of texts).
     public subscript(_ f: Field) -> String? {
@@ -233,24 +248,37 @@ enum KeyValueScanner {
         /// The field of a key given as bytes; nil for keys lockwatch ignores.
         func lookup(_ key: UnsafeRawBufferPointer) -> Field? { number(key).flatMap(Field.init(rawValue:)) }
 
+        /// The field of a key given as bytes and the key's rank among the field's names (0 the
+        /// most specific); nil for keys lockwatch ignores.
+        func rankedLookup(_ key: UnsafeRawBufferPointer) -> (field: Field, rank: Int)? {
+            guard let (n, rank) = ranked(key), let f = Field(rawValue: n) else { return nil }
+            return (f, rank)
+        }
+
         /// The number of a key given as bytes; nil for a key not in the table.
-        func number(_ key: UnsafeRawBufferPointer) -> Int? {
+        func number(_ key: UnsafeRawBufferPointer) -> Int? { ranked(key)?.number }
+
+        private func ranked(_ key: UnsafeRawBufferPointer) -> (number: Int, rank: Int)? {
             guard let base = key.baseAddress else { return nil }
+            var rank: Int32 = 0
             let n: Int32
             if key.count >= 8 {
-                n = lw_keytable_lookup(table, base.assumingMemoryBound(to: UInt8.self), key.count)
+                n = lw_keytable_lookup_ranked(table, base.assumingMemoryBound(to: UInt8.self), key.count, &rank)
             } else {
                 // The C lookup reads a short key's first word whole where the page allows: a
                 // key that ends its own small allocation (an unescaped JSON key) is copied first.
                 var word: UInt64 = 0
                 withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: key) }
-                n = withUnsafeBytes(of: word) { lw_keytable_lookup(table, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count) }
+                n = withUnsafeBytes(of: word) {
+                    lw_keytable_lookup_ranked(table, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count, &rank)
+                }
             }
-            return n < 0 ? nil : Int(n)
+            return n < 0 ? nil : (Int(n), Int(rank))
         }
     }
 
-    /// Finds the pairs of `b` whose keys are in `keys`; the first value wins. Ranges are
+    /// Finds the pairs of `b` whose keys are in `keys`; a field's value is its best-ranked
+    /// key's, the first of them (a field already set is kept). Ranges are
     /// offsets into `b` plus `base`. Quoted values with escapes are returned apart, to be
     /// unescaped by the caller.
     ///

@@ -478,36 +478,57 @@ public struct RecordDecoder: Sendable {
 
     /// A JSON app record (the members of `b`): its subject — the message, then the other
     /// members with text as ` key=value`, quoted when the value is empty or has a blank — is
-    /// appended to the record's bytes, and each known field's value is its first member's
-    /// text there. `b` must stay readable while the record's bytes grow: the line itself, or
-    /// bytes the caller holds apart (`decodeAppInRecord`).
+    /// appended to the record's bytes, and each known field's value is the text there of its
+    /// member with the most specific name, the first of them (a field already set is kept).
+    /// `b` must stay readable while the record's bytes grow: the line itself, or bytes the
+    /// caller holds apart (`decodeAppInRecord`).
     private func jsonApp(_ members: [JSONMember], of b: UnsafeRawBufferPointer, envelope: Envelope, into rec: inout LogRecord) {
         rec.envelope = envelope
         rec.shape = .json
         let keys = keys
-        func field(_ m: JSONMember) -> Field? { JSONObjectReader.withKey(m, of: b) { keys.lookup($0) } }
-        let start = rec.fields.bytes.count
-        // Room for the text and its separators at once: the subject is at most the line's
-        // bytes (escapes only shrink, save where U+FFFD replaces a byte) and three a member.
-        rec.fields.bytes.reserveCapacity(start + 2 * b.count + 3 * members.count)
-        let message = members.firstIndex { $0.kind.hasText && field($0) == .message }
-        if let message { rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec) }
-        for (i, m) in members.enumerated() where i != message && m.kind.hasText {
-            rec.fields.bytes.append(0x20)
-            JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
-            rec.fields.bytes.append(UInt8(ascii: "="))
-            guard var value = appendText(m, of: b, to: &rec) else { continue }
-            let quoted = value.isEmpty || rec.fields.bytes.withUnsafeBufferPointer { bytes in
-                bytes[value].contains { lw_is_blank($0) != 0 }
+        // Each member's field and its name's rank, looked up once: (field + 1) << 8 | rank, 0 for none.
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: members.count) { known in
+            for (i, m) in members.enumerated() {
+                let found = m.kind.hasText ? JSONObjectReader.withKey(m, of: b) { keys.rankedLookup($0) } : nil
+                known[i] = found.map { UInt16($0.field.rawValue + 1) << 8 | UInt16(min($0.rank, 255)) } ?? 0
             }
-            if quoted {
-                rec.fields.bytes.insert(UInt8(ascii: "\""), at: value.lowerBound)
-                rec.fields.bytes.append(UInt8(ascii: "\""))
-                value = (value.lowerBound + 1)..<(value.upperBound + 1)
+            func field(_ i: Int) -> Field? { known[i] == 0 ? nil : Field(rawValue: Int(known[i] >> 8) - 1) }
+            // The rank of each field's value so far; 255 for none yet.
+            var ranks = FieldSet.Ranks()
+            let start = rec.fields.bytes.count
+            // Room for the text and its separators at once: the subject is at most the line's
+            // bytes (escapes only shrink, save where U+FFFD replaces a byte) and three a member.
+            rec.fields.bytes.reserveCapacity(start + 2 * b.count + 3 * members.count)
+            var message: Int? = nil
+            for i in members.indices where field(i) == .message && (message == nil || known[i] & 0xFF < known[message!] & 0xFF) {
+                message = i
             }
-            if let f = field(m), !rec.fields.has(f) { rec.fields.spans[f] = value }
+            if let message {
+                rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec)
+                ranks[.message] = UInt8(known[message] & 0xFF)
+            }
+            for (i, m) in members.enumerated() where i != message && m.kind.hasText {
+                rec.fields.bytes.append(0x20)
+                JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
+                rec.fields.bytes.append(UInt8(ascii: "="))
+                guard var value = appendText(m, of: b, to: &rec) else { continue }
+                let quoted = value.isEmpty || rec.fields.bytes.withUnsafeBufferPointer { bytes in
+                    bytes[value].contains { lw_is_blank($0) != 0 }
+                }
+                if quoted {
+                    rec.fields.bytes.insert(UInt8(ascii: "\""), at: value.lowerBound)
+                    rec.fields.bytes.append(UInt8(ascii: "\""))
+                    value = (value.lowerBound + 1)..<(value.upperBound + 1)
+                }
+                guard let f = field(i) else { continue }
+                let rank = UInt8(known[i] & 0xFF)
+                if ranks[f] == FieldSet.Ranks.none ? !rec.fields.has(f) : rank < ranks[f] {
+                    rec.fields.spans[f] = value
+                    ranks[f] = rank
+                }
+            }
+            rec.subject = start..<rec.fields.bytes.count
         }
-        rec.subject = start..<rec.fields.bytes.count
         if let t = rec.fields.withValue(.time, { timestamps.parse($0) }) {
             rec.time = t
             rec.timeSource = .app

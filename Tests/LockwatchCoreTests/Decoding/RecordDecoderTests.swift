@@ -197,39 +197,56 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
     }
 
     @Test func findsTheSamePairsAsTheTokenDefinition() {
-        // Short keys, keys longer than eight bytes (compared past their first word), and keys
-        // that share their first eight bytes.
+        // Short keys, keys longer than eight bytes (compared past their first word), keys that
+        // share their first eight bytes, and fields with several names (ranked in this order).
         let names: [(String, Field)] = [("a", .profile), ("b", .symbol), ("ab", .owner), ("a_b", .caller), ("_", .host),
                                         (".b", .expires), ("aaaaaaaab", .latencyMs), ("aaaaaaaaa", .latencySeconds),
-                                        ("a.a.a.a.a.a", .time)]
+                                        ("a.a.a.a.a.a", .time), ("b_", .profile), ("ba", .profile), ("a.", .owner)]
         let keys = KeyValueScanner.Keys(names)
         defer { keys.table.deallocate() }
-        let field = Dictionary(names, uniquingKeysWith: { a, _ in a })
+        var field: [String: (Field, Int)] = [:]
+        for (k, f) in names { field[k] = (f, names.prefix { $0.0 != k }.filter { $0.1 == f }.count) }
         let alphabet = Array(#"ab_.=="\ (x"#.utf8) + [0x09]
         var g = TestRandom()
         for round in 0..<20_000 {
             var line = (0..<Int.random(in: 0...24, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
             if round % 4 == 0 { line.insert(contentsOf: (Bool.random(using: &g) ? "aaaaaaaab=" : "a.a.a.a.a.a=").utf8, at: 0) }
-            // What the definition gives: per field the first plain value, or its first escaped one.
-            var want = FieldSet.Spans()
-            var wantEscaped: [(Field, Range<Int>)] = []
+            // What the definition gives: per field the first value under its best-ranked name,
+            // in its slot, or apart when it is escaped.
+            var best: [Field: (rank: Int, range: Range<Int>, escaped: Bool)] = [:]
             for (key, value, escaped) in Self.reference(line) {
-                guard let f = field[key], want[f] == nil else { continue }
-                let r = (value.lowerBound + 7)..<(value.upperBound + 7)
-                if escaped {
-                    if !wantEscaped.contains(where: { $0.0 == f }) { wantEscaped.append((f, r)) }
-                } else {
-                    want[f] = r
-                }
+                guard let (f, rank) = field[key], rank < best[f]?.rank ?? .max else { continue }
+                best[f] = (rank, (value.lowerBound + 7)..<(value.upperBound + 7), escaped)
             }
+            var want = FieldSet.Spans()
+            var wantEscaped: [Field: Range<Int>] = [:]
+            for (f, v) in best { if v.escaped { wantEscaped[f] = v.range } else { want[f] = v.range } }
             var got = FieldSet.Spans()
             var gotEscaped: [(Field, Range<Int>)] = []
             line.withUnsafeBytes { KeyValueScanner.fill(&got, from: $0, base: 7, keys: keys, escaped: &gotEscaped) }
-            let same = got == want && gotEscaped.count == wantEscaped.count
-                && zip(gotEscaped, wantEscaped).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+            let same = got == want && gotEscaped.count == wantEscaped.count && gotEscaped.allSatisfy { wantEscaped[$0.0] == $0.1 }
             #expect(same, "round \(round): \(String(decoding: line, as: UTF8.self))")
             if !same { break }
         }
+    }
+
+    /// A field given under several names takes the most specific one's value, whatever the
+    /// order, in every shape: zap's `caller` (its source location) does not shadow the caller's
+    /// token, and a generic `owner` does not shadow `owner_token`.
+    @Test(arguments: [
+        "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false caller=lock.go:42 owner=x profile_id=p1 owner_token=w1 caller_token=w2",
+        "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false profile_id=p1 owner_token=w1 caller_token=w2 caller=lock.go:42 owner=x",
+        "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false caller=\"lock.go:42\" owner=\"x\\\"\" profile_id=p1 owner_token=\"w1\" caller_token=\"w2\"",
+        "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock_row returned false caller=lock.go:42 owner=\"x\" profile_id=p1 owner_token=\"w\\1\" caller_token=w2",
+        #"{"ts":1795701600.0,"caller":"lock/entry.go:42","owner":"x","msg":"fn_try_acquire_entry_lock_row returned false","profile_id":"p1","owner_token":"w1","caller_token":"w2"}"#,
+        #"{"ts":1795701600.0,"msg":"fn_try_acquire_entry_lock_row returned false","profile_id":"p1","owner_token":"w1","caller_token":"w2","caller":"lock/entry.go:42","owner":"x"}"#,
+        #"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"h","MESSAGE":"{\"caller\":\"lock/entry.go:42\",\"msg\":\"fn_try_acquire_entry_lock_row returned false\",\"profile_id\":\"p1\",\"owner_token\":\"w1\",\"caller_token\":\"w2\"}"}"#,
+    ])
+    func theMostSpecificNameWins(_ line: String) throws {
+        let r = try #require(decode(line))
+        #expect(r.fields[.caller] == "w2")
+        #expect(r.fields[.owner] == "w1")
+        #expect(r.fields[.profile] == "p1")
     }
 
     /// The vector scan (lines up to 4 KiB) against the byte-at-a-time one, on lines long enough
