@@ -4,6 +4,11 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
+# The release binary carries the Swift runtime and Foundation in itself: it runs on a host
+# without the toolchain (a worker, a collector) and starts without loading a dozen shared
+# libraries (BENCHMARKS.md). Every release build uses these flags, so none rebuilds another's.
+RELEASE_FLAGS := -c release -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
+RELEASE := build $(RELEASE_FLAGS)
 
 .PHONY: all deps prometheus collector chromium tmux build demo test record release install bench fuzz clean
 
@@ -66,7 +71,7 @@ test: deps prometheus collector chromium tmux
 	@# The live view, colour and progress, under tmux.
 	python3 tests/terminal_ui.py $(BIN)
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
-	@$(SWIFT) build -c release 2>&1 | grep -E '(warning|error):' || true
+	@$(SWIFT) $(RELEASE) 2>&1 | grep -E '(warning|error):' || true
 	python3 tests/bounded_state.py .build/release/lockwatch
 	@# Installation: binary, man page and completions under a scratch PREFIX, and that they work.
 	bash tests/install_check.sh
@@ -86,13 +91,13 @@ record: deps
 	git status --short fixtures/
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) $(RELEASE)
 
 # Installs the binary, its man page and shell completions (bash, zsh, fish), all generated
 # from the ArgumentParser definitions, under PREFIX (default /usr/local; DESTDIR for staging).
 PREFIX ?= /usr/local
 install: release
-	$(SWIFT) package generate-manual >/dev/null
+	$(SWIFT) package $(RELEASE_FLAGS) generate-manual >/dev/null
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# `make install PREFIX=…` into a scratch prefix: the binary runs, the man page renders, and the
-# completion scripts parse and know the options.
+# `make install PREFIX=…` into a scratch prefix: the binary runs without the toolchain's
+# libraries, the man page renders, and the completion scripts parse and know the options.
 set -euo pipefail
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 make --no-print-directory install PREFIX="$prefix" >/dev/null
 "$prefix/bin/lockwatch" --version
+# It carries the Swift runtime and Foundation: a host without the toolchain runs it.
+if ldd "$prefix/bin/lockwatch" | grep -E 'libswift|libFoundation|libdispatch'; then
+    echo "the installed binary needs the Swift toolchain's shared libraries"; exit 1
+fi
 page=$(MANWIDTH=100 man -l "$prefix/share/man/man1/lockwatch.1" 2>/dev/null | col -b)
 grep -q -- '--metrics-listen' <<<"$page" || { echo "man page lacks --metrics-listen"; exit 1; }
 grep -q 'Check rules files without running' <<<"$page" || { echo "man page lacks rules check"; exit 1; }
