@@ -134,6 +134,23 @@ func summaryExit(_ ndjson: String) -> Int32? {
         #expect(bad.status == 2 && bad.stderr.contains("--summary"))
     }
 
+    /// A journald entry read again is counted once and, like other set-aside lines, named
+    /// `file:line`: each line named repeats the cursor of a line before it.
+    @Test func entriesReadAgainAreNamed() throws {
+        let file = fixturesRoot.appendingPathComponent("collectors/input-journal.json").path
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let run = try runLockwatch([file])
+        let named = run.stderr.split(separator: "\n").filter { $0.contains("a journald entry read again") }
+        #expect(!named.isEmpty && named.count <= 5, "\(run.stderr)")
+        for note in named {
+            let after = try #require(note.range(of: file + ":"), "\(note)").upperBound
+            let number = try #require(Int(note[after...].prefix { $0.isNumber }), "\(note)")
+            let cursor = try #require(cursorOf(String(lines[number - 1])))
+            #expect(lines[..<(number - 1)].contains { cursorOf(String($0)) == cursor }, "\(note)")
+        }
+        #expect(run.stderr.contains("journald entries were read again (the same __CURSOR) and counted once"))
+    }
+
     /// A lock line with no time of its own never takes the wall clock in a file: it takes the
     /// last timed line's time, or with none before it is set aside and counted; only a pipe
     /// that never carried a time uses the moment of reading. Regression: a traceback's lock

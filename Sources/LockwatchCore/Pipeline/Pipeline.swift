@@ -28,6 +28,8 @@ public final class Pipeline {
     /// Records handled out of order, and hosts that started or stopped lagging, named on stderr.
     private var lateNamed = 0
     private var lagNamed = 0
+    /// journald entries read again, named on stderr.
+    private var duplicatesNamed = 0
     /// `--shard`: which records are this shard's.
     private var shardFilter: ShardFilter?
     /// journald entries seen lately, so that an entry read twice counts once.
@@ -180,6 +182,11 @@ public final class Pipeline {
             let input = streams[min(r.origin.input, streams.count - 1)]
             input.counts.duplicates += 1
             input.counts.matched -= 1
+            if duplicatesNamed < 5 {
+                // The first few are named, as other set-aside lines are.
+                duplicatesNamed += 1
+                environment.warn("\(input.name):\(r.origin.line): a journald entry read again (its __CURSOR came before); counted once")
+            }
             return
         }
         if shardFilter != nil, !shardFilter!.owns(r) {
