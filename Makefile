@@ -6,7 +6,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/lockwatch
 # The release binary carries the Swift runtime and Foundation in itself: it runs on a host
 # without the toolchain (a worker, a collector) and starts without loading a dozen shared
-# libraries (BENCHMARKS.md). Every release build uses these flags, so none rebuilds another's.
+# libraries (BENCHMARKS.md, "Where the time goes"). lld links it: the default linker repeats
+# the static Foundation's warning about `mktemp` at every link. Every release build, and the
+# manual's, uses these flags, so that none rebuilds another's.
 RELEASE_FLAGS := -c release -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 RELEASE := build $(RELEASE_FLAGS)
 
@@ -71,7 +73,7 @@ test: deps prometheus collector chromium tmux
 	@# The live view, colour and progress, under tmux.
 	python3 tests/terminal_ui.py $(BIN)
 	@# Bounded state needs the optimised build: 2 million distinct profiles in at most 256 MiB.
-	@$(SWIFT) $(RELEASE) 2>&1 | grep -E '(warning|error):' || true
+	@out=$$($(SWIFT) $(RELEASE) 2>&1) || { echo "$$out"; exit 1; }; grep -E '(warning|error):' <<<"$$out" || true
 	python3 tests/bounded_state.py .build/release/lockwatch
 	@# Installation: binary, man page and completions under a scratch PREFIX, and that they work.
 	bash tests/install_check.sh

@@ -15,7 +15,8 @@ trap 'git worktree remove --force "$BASE" >/dev/null 2>&1 || true' EXIT
 . bench/common.sh
 bench_tools
 git worktree add --detach "$BASE" "$REV" >/dev/null
-(cd "$BASE" && make -s release >/dev/null 2>&1)
+# Built as the working tree builds (its Makefile), so that only the code differs.
+make -s -C "$BASE" -f "$PWD/Makefile" release >/dev/null 2>&1
 make -s release >/dev/null
 OLD=$BASE/.build/release/lockwatch
 NEW=$PWD/.build/release/lockwatch

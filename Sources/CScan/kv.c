@@ -82,8 +82,7 @@ static inline int is_space(uint8_t c) { return lw_is_blank(c); }
 static inline int is_key_byte(uint8_t c) { return lw_is_key_byte(c); }
 
 /* What a scan keeps besides the slots: the escaped winners, and the rank of each field's
-   winner so far (NO_RANK: none yet, so a slot filled before the scan is kept). */
-#define NO_RANK 0xFF
+   winner so far (LW_NO_RANK: none yet, so a slot filled before the scan is kept). */
 typedef struct {
     lw_kv_escaped *escaped;
     int max_escaped, nesc;
@@ -96,7 +95,7 @@ static inline void fill_init(fill_state *s, lw_kv_escaped *escaped, int max_esca
     s->max_escaped = max_escaped;
     s->nesc = 0;
     s->escaped_fields = 0;
-    memset(s->rank, NO_RANK, sizeof s->rank);
+    memset(s->rank, LW_NO_RANK, sizeof s->rank);
 }
 
 /* A pair found: it becomes its field's value if its key ranks better than the value's so far
@@ -108,7 +107,7 @@ static inline void take_pair(const lw_keytable *t, const uint8_t *b, size_t ks, 
     int f = t->slot[k].field;
     uint8_t rank = t->slot[k].rank;
     if (f >= nslots || f >= 32) return;
-    if (s->rank[f] == NO_RANK ? slots[f] != 0 : rank >= s->rank[f]) return;
+    if (!lw_rank_wins(s->rank[f], slots[f] != 0, rank)) return;
     int at = -1;   /* the field's entry in `escaped`, if any */
     if (s->escaped_fields & (1u << f))
         for (int i = 0; i < s->nesc; i++) if (s->escaped[i].field == (uint32_t)f) { at = i; break; }

@@ -33,6 +33,18 @@ int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len);
 /* The field of a key, or -1; its rank in *rank. */
 int lw_keytable_lookup_ranked(const lw_keytable *t, const uint8_t *key, size_t len, int *rank);
 
+/* The rank of a field that has no value from the record's names yet. */
+#define LW_NO_RANK 0xFF
+
+/* Whether a value under a name of rank `rank` becomes its field's value, where the field's
+   value so far came under a name of rank `current` (LW_NO_RANK: none yet, and then a field
+   already `filled` before the record's names were read is kept): the more specific name wins,
+   and of two values under one name the first (docs/semantics.md, "Inputs"). The one rule of
+   both readers, the key=value scan and the JSON reader. */
+static inline int lw_rank_wins(uint8_t current, int filled, uint8_t rank) {
+    return current == LW_NO_RANK ? !filled : rank < current;
+}
+
 /* A quoted value with backslash escapes, for the caller to unescape. */
 typedef struct { uint32_t field, start, end; } lw_kv_escaped;
 

@@ -45,11 +45,11 @@ public enum Field: Int, CaseIterable, Sendable {
         case .profile: ["profile_id", "profileId", "profile"]
         case .symbol: ["symbol", "sym", "instrument"]
         case .owner: ["owner_token", "ownerToken", "lock_owner", "lockOwner", "held_by", "holder", "owner"]
-        case .caller: ["caller_token", "callerToken", "worker_token", "caller", "token"]
+        case .caller: ["caller_token", "callerToken", "worker_token", "token", "caller"]
         case .expires: ["expires_at", "expiresAt", "lock_expires_at", "lockExpiresAt", "locked_until", "lockedUntil"]
         case .latencyMs: ["latency_ms", "latencyMs", "duration_ms", "elapsed_ms"]
         case .latencySeconds: ["latency_s", "latency_seconds"]
-        case .host: ["_HOSTNAME", "hostname", "host", "worker_id", "worker"]
+        case .host: ["_HOSTNAME", "hostname", "host", "worker", "worker_id"]
         case .time: ["ts", "time", "timestamp", "@timestamp", "t"]
         case .message: ["msg", "message", "event", "MESSAGE", "log"]
         case .fn: ["fn"]
@@ -125,14 +125,17 @@ public struct FieldSet: Sendable, Equatable {
     public init() {}
 
     /// Per field, the rank of the name its value was found under (`Field.aliases`), while a
-    /// record's members are read; `none` for no value yet.
+    /// record's members are read, and whether another value wins over it (`lw_rank_wins`).
     struct Ranks {
-        static let none: UInt8 = 0xFF
         /// Inline, no allocation: `Spans.capacity` fields at most.
-        private var ranks = SIMD32<UInt8>(repeating: none)
-        subscript(_ f: Field) -> UInt8 {
-            get { ranks[f.rawValue] }
-            set { ranks[f.rawValue] = newValue }
+        private var ranks = SIMD32<UInt8>(repeating: UInt8(LW_NO_RANK))
+
+        /// Whether a value of `f` under a name of `rank` wins over the value so far (`filled`:
+        /// whether the field had one before the record's names were read), and if so notes its rank.
+        mutating func take(_ f: Field, rank: UInt8, filled: Bool) -> Bool {
+            guard lw_rank_wins(ranks[f.rawValue], filled ? 1 : 0, rank) != 0 else { return false }
+            ranks[f.rawValue] = rank
+            return true
         }
     }
 

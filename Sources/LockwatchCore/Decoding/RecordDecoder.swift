@@ -486,27 +486,26 @@ public struct RecordDecoder: Sendable {
         rec.envelope = envelope
         rec.shape = .json
         let keys = keys
-        // Each member's field and its name's rank, looked up once: (field + 1) << 8 | rank, 0 for none.
+        // Each member's field and its name's rank, looked up once: (field + 1) << 8 | rank, 0
+        // for none (a table of at most 64 names ranks them below 255).
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: members.count) { known in
             for (i, m) in members.enumerated() {
                 let found = m.kind.hasText ? JSONObjectReader.withKey(m, of: b) { keys.rankedLookup($0) } : nil
-                known[i] = found.map { UInt16($0.field.rawValue + 1) << 8 | UInt16(min($0.rank, 255)) } ?? 0
+                known[i] = found.map { UInt16($0.field.rawValue + 1) << 8 | UInt16($0.rank) } ?? 0
             }
             func field(_ i: Int) -> Field? { known[i] == 0 ? nil : Field(rawValue: Int(known[i] >> 8) - 1) }
-            // The rank of each field's value so far; 255 for none yet.
+            func rank(_ i: Int) -> UInt8 { UInt8(known[i] & 0xFF) }
             var ranks = FieldSet.Ranks()
             let start = rec.fields.bytes.count
             // Room for the text and its separators at once: the subject is at most the line's
             // bytes (escapes only shrink, save where U+FFFD replaces a byte) and three a member.
             rec.fields.bytes.reserveCapacity(start + 2 * b.count + 3 * members.count)
+            // The message is the member that wins the field; it comes first in the subject.
             var message: Int? = nil
-            for i in members.indices where field(i) == .message && (message == nil || known[i] & 0xFF < known[message!] & 0xFF) {
+            for i in members.indices where field(i) == .message && ranks.take(.message, rank: rank(i), filled: false) {
                 message = i
             }
-            if let message {
-                rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec)
-                ranks[.message] = UInt8(known[message] & 0xFF)
-            }
+            if let message { rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec) }
             for (i, m) in members.enumerated() where i != message && m.kind.hasText {
                 rec.fields.bytes.append(0x20)
                 JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
@@ -520,12 +519,7 @@ public struct RecordDecoder: Sendable {
                     rec.fields.bytes.append(UInt8(ascii: "\""))
                     value = (value.lowerBound + 1)..<(value.upperBound + 1)
                 }
-                guard let f = field(i) else { continue }
-                let rank = UInt8(known[i] & 0xFF)
-                if ranks[f] == FieldSet.Ranks.none ? !rec.fields.has(f) : rank < ranks[f] {
-                    rec.fields.spans[f] = value
-                    ranks[f] = rank
-                }
+                if let f = field(i), f != .message, ranks.take(f, rank: rank(i), filled: rec.fields.has(f)) { rec.fields.spans[f] = value }
             }
             rec.subject = start..<rec.fields.bytes.count
         }

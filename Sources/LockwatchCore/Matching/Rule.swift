@@ -34,14 +34,17 @@ public final class Rule: Sendable {
         self.prefilter = Prefilter(literals: literals)
         self.regex = try Regex(pattern, options: [.utf])
         self.shortcut = DefaultRules.shortcuts[pattern]
-        var groups: [(Field, Int)] = []
+        var groups: [(field: Field, number: Int, rank: Int)] = []
         for (groupName, number) in regex.groupNames {
             guard let f = Field(groupName: groupName) else {
                 throw RuleError.unknownGroup(rule: name, group: groupName)
             }
-            groups.append((f, number))
+            // A field's canonical name ranks first, then its names as `Field.aliases` ranks them.
+            groups.append((f, number, groupName == f.name ? -1 : f.aliases.firstIndex(of: groupName) ?? -1))
         }
-        self.groups = groups
+        // Captures are written in this order, so that of two groups of one field that both
+        // matched, the more specific name's is written last and wins, as in a record's fields.
+        self.groups = groups.sorted { ($0.rank, $0.number) > ($1.rank, $1.number) }.map { ($0.field, $0.number) }
     }
 }
 

@@ -133,10 +133,7 @@ final class InputStream: @unchecked Sendable {
             counts.add(current.counts)
             counts.lines = lineBase + current.lines
             if let c = current.cursor { cursor = c }
-            for note in current.notes where reportedNotes < 5 {
-                environment.warn("\(name):\(lineBase + note.line): \(note.text)")
-                reportedNotes += 1
-            }
+            for note in current.notes { nameLine(lineBase + note.line, note.text) }
             if let error = current.error {
                 environment.warn(error)
                 counts.inputErrors += 1
@@ -191,10 +188,19 @@ final class InputStream: @unchecked Sendable {
     private func setAside(_ r: LockRecord) {
         counts.untimed += 1
         counts.matched -= 1
-        if reportedNotes < 5 {
-            environment.warn("\(name):\(r.origin.line): a lock record with no time, and no timed line before it; set aside")
-            reportedNotes += 1
-        }
+        nameLine(r.origin.line, "a lock record with no time, and no timed line before it; set aside")
+    }
+
+    /// How many lines of one input set aside or handled out of order are named on stderr; the
+    /// rest are counted in the notes at the end.
+    static let namedLines = 5
+
+    /// Names a line of this input (`file:line: why`) on stderr, if fewer than `namedLines`
+    /// have been.
+    func nameLine(_ line: Int, _ why: String) {
+        guard reportedNotes < Self.namedLines else { return }
+        reportedNotes += 1
+        environment.warn("\(name):\(line): \(why)")
     }
 
     /// Gives a record with no time of its own, and no timed line before it in its chunk, the

@@ -25,11 +25,8 @@ public final class Pipeline {
     private var firstAt: EventTime?
     private var lastAt: EventTime?
     private var released: [LockRecord] = []
-    /// Records handled out of order, and hosts that started or stopped lagging, named on stderr.
-    private var lateNamed = 0
+    /// Hosts that started or stopped lagging, named on stderr.
     private var lagNamed = 0
-    /// journald entries read again, named on stderr.
-    private var duplicatesNamed = 0
     /// `--shard`: which records are this shard's.
     private var shardFilter: ShardFilter?
     /// journald entries seen lately, so that an entry read twice counts once.
@@ -182,11 +179,7 @@ public final class Pipeline {
             let input = streams[min(r.origin.input, streams.count - 1)]
             input.counts.duplicates += 1
             input.counts.matched -= 1
-            if duplicatesNamed < 5 {
-                // The first few are named, as other set-aside lines are.
-                duplicatesNamed += 1
-                environment.warn("\(input.name):\(r.origin.line): a journald entry read again (its __CURSOR came before); counted once")
-            }
+            input.nameLine(r.origin.line, "a journald entry read again (its __CURSOR came before); counted once")
             return
         }
         if shardFilter != nil, !shardFilter!.owns(r) {
@@ -201,14 +194,12 @@ public final class Pipeline {
         let (late, lateAfterFlush) = (reorderer.late, reorderer.lateAfterFlush)
         reorderer.push(r, into: &released)
         if !reorderer.lagChanges.isEmpty { reportLag() }
-        if lateNamed < 5, reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
-            // The first few records handled out of order are named, as other set-aside lines are.
-            lateNamed += 1
-            let name = streams[min(r.origin.input, streams.count - 1)].name
+        if reorderer.late > late || reorderer.lateAfterFlush > lateAfterFlush {
+            // Named, as other set-aside lines are.
             let why = reorderer.late == late ? "that came after a quiet input had released later ones"
                 : reorderer.isLagging(r.hostName) ? "of lagging host \(r.host ?? "(none)") behind the release point"
                 : "later than --max-lateness allows"
-            environment.warn("\(name):\(r.origin.line): a record \(why); handled out of order")
+            streams[min(r.origin.input, streams.count - 1)].nameLine(r.origin.line, "a record \(why); handled out of order")
         }
         // Released records go on in batches: pairing, correlation and the sink each run over
         // many records with their code and tables in the caches.

@@ -243,10 +243,24 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
         #"{"__REALTIME_TIMESTAMP":"1795701600000000","_HOSTNAME":"h","MESSAGE":"{\"caller\":\"lock/entry.go:42\",\"msg\":\"fn_try_acquire_entry_lock_row returned false\",\"profile_id\":\"p1\",\"owner_token\":\"w1\",\"caller_token\":\"w2\"}"}"#,
     ])
     func theMostSpecificNameWins(_ line: String) throws {
+        // (`token` outranks `caller`, too.)
+        #expect(decode(app.replacingOccurrences(of: "caller_token=w2", with: "caller=lock.go:42 token=t9"))?.fields[.caller] == "t9")
         let r = try #require(decode(line))
         #expect(r.fields[.caller] == "w2")
         #expect(r.fields[.owner] == "w1")
         #expect(r.fields[.profile] == "p1")
+    }
+
+    /// A field already set when the scan starts keeps its value, whatever the line says.
+    @Test func aFieldSetBeforeTheScanIsKept() {
+        let keys = KeyValueScanner.Keys.aliases
+        for line in ["owner_token=w1 owner=x", "owner=\"a\\\"b\" owner_token=w1", "owner_token=\"w\\\"1\""] {
+            var spans = FieldSet.Spans()
+            spans[.owner] = 100..<103
+            var escaped: [(Field, Range<Int>)] = []
+            Array(line.utf8).withUnsafeBytes { KeyValueScanner.fill(&spans, from: $0, base: 0, keys: keys, escaped: &escaped) }
+            #expect(spans[.owner] == 100..<103 && escaped.isEmpty, "\(line)")
+        }
     }
 
     /// The vector scan (lines up to 4 KiB) against the byte-at-a-time one, on lines long enough

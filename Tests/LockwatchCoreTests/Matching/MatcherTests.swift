@@ -106,6 +106,23 @@ func kind(_ line: String) -> RecordKind? {
         #expect(r.profile == "p7" && r.symbol == "BTC" && r.owner == "w9" && r.time.micros == base)
     }
 
+    /// Two groups of one field that both match: the more specific name's capture wins, as a
+    /// record's fields do, whatever the groups' order in the pattern.
+    @Test func theMoreSpecificGroupWins() throws {
+        for pattern in [#"busy: profile=(?<profile>\S+) (?<token>\S+) (?<caller_token>\S+) (?<holder>\S+) (?<owner>\S+)"#,
+                        #"busy: profile=(?<profile>\S+) (?<caller_token>\S+) (?<token>\S+) (?<owner>\S+) (?<holder>\S+)"#] {
+            let rule = try Rule(name: "busy", kind: .failed, pattern: pattern)
+            let line = "2026-11-26 14:00:00,000 busy: profile=p7 a b c d"
+            guard case .record(let r, _) = recognise(line, rules: [rule]) else {
+                Issue.record("no record"); return
+            }
+            let tokenFirst = pattern.contains("(?<token>\\S+) (?<caller_token>")
+            #expect(r.caller == (tokenFirst ? "b" : "a"), "\(pattern)")
+            // `owner` is the field's own name, which a rule's group may use: it wins.
+            #expect(r.owner == (tokenFirst ? "d" : "c"), "\(pattern)")
+        }
+    }
+
     @Test func unknownGroupNamesAreRejected() {
         #expect(throws: RuleError.self) { _ = try Rule(name: "x", kind: .failed, pattern: "(?<colour>x)") }
     }

@@ -70,6 +70,9 @@ import Testing
         "skipped=0", "action=skip_signal", "action=skip_signals", "signal_skipped=YES", "signal_skipped=1",
         "fn=fn_try_acquire_entry_lock_row", "result=false", "ok=true", "msg=\"a \\\"q\\\" b\"", "owner_token=\"w 1\"",
         "lockContentionCount=3", "time=2026-11-26T14:00:01Z", "ts=1764165601", "x=y", "=", "a=\"b",
+        // Fields under several names: the more specific wins wherever it stands.
+        "caller=lock.go:42", "caller=\"lock.go:\\\"42\"", "token=t9", "owner=x", "owner=\"x\\\"\"", "holder=",
+        "owner_token=\"w\\\"3\"", "caller_token=", "worker_id=7",
     ]
 
     /// Random lines of the lane's shape and of every shape beside it, through both paths, in
