@@ -490,7 +490,7 @@ public struct RecordDecoder: Sendable {
         // for none (a table of at most 64 names ranks them below 255).
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: members.count) { known in
             for (i, m) in members.enumerated() {
-                let found = m.kind.hasText ? JSONObjectReader.withKey(m, of: b) { keys.rankedLookup($0) } : nil
+                let found = m.kind.hasText || m.kind == .null ? JSONObjectReader.withKey(m, of: b) { keys.rankedLookup($0) } : nil
                 known[i] = found.map { UInt16($0.field.rawValue + 1) << 8 | UInt16($0.rank) } ?? 0
             }
             func field(_ i: Int) -> Field? { known[i] == 0 ? nil : Field(rawValue: Int(known[i] >> 8) - 1) }
@@ -502,11 +502,18 @@ public struct RecordDecoder: Sendable {
             rec.fields.bytes.reserveCapacity(start + 2 * b.count + 3 * members.count)
             // The message is the member that wins the field; it comes first in the subject.
             var message: Int? = nil
-            for i in members.indices where field(i) == .message && ranks.take(.message, rank: rank(i), filled: false) {
+            for i in members.indices where field(i) == .message && members[i].kind.hasText
+                && ranks.take(.message, rank: rank(i), filled: false) {
                 message = i
             }
             if let message { rec.fields.spans[.message] = appendText(members[message], of: b, to: &rec) }
-            for (i, m) in members.enumerated() where i != message && m.kind.hasText {
+            for (i, m) in members.enumerated() where i != message && (m.kind.hasText || known[i] != 0) {
+                if m.kind == .null {
+                    // A field's `null` is its empty value: it is in the ranking, not in the subject.
+                    let here = rec.fields.bytes.count
+                    if let f = field(i), f != .message, ranks.take(f, rank: rank(i), filled: rec.fields.has(f)) { rec.fields.spans[f] = here..<here }
+                    continue
+                }
                 rec.fields.bytes.append(0x20)
                 JSONObjectReader.withKey(m, of: b) { rec.fields.bytes.append(contentsOf: $0) }
                 rec.fields.bytes.append(UInt8(ascii: "="))

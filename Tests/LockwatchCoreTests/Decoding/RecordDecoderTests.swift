@@ -245,6 +245,9 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
     func theMostSpecificNameWins(_ line: String) throws {
         // (`token` outranks `caller`, too.)
         #expect(decode(app.replacingOccurrences(of: "caller_token=w2", with: "caller=lock.go:42 token=t9"))?.fields[.caller] == "t9")
+        // An empty value, and JSON's null, are values of the name they come under.
+        #expect(decode(#"{"ts":1795701600.0,"caller":"lock/entry.go:42","msg":"x","caller_token":null}"#)?.fields[.caller] == "")
+        #expect(decode(#"{"ts":1795701600.0,"msg":null,"message":"m","caller_token":"","caller":"c"}"#).map { ($0.fields[.caller], $0.fields[.message]) }! == ("", "m"))
         let r = try #require(decode(line))
         #expect(r.fields[.caller] == "w2")
         #expect(r.fields[.owner] == "w1")
