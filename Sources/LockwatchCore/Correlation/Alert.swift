@@ -116,7 +116,8 @@ public enum Loop: String, CaseIterable, Sendable {
 public enum Alert: Equatable, Sendable {
     case contentionStarted(at: EventTime, key: LockKey, owner: Name?, caller: Name?, host: Name?)
     case escalation(Escalation)
-    case ownerStuck(at: EventTime, key: LockKey, owner: Name, held: TimeSpan)
+    /// `selfHeld`: the failure that found the owner stuck named it as its own caller.
+    case ownerStuck(at: EventTime, key: LockKey, owner: Name, held: TimeSpan, selfHeld: Bool)
     case recovered(at: EventTime, key: LockKey, since: EventTime, duration: TimeSpan, failures: Int, escalated: Bool)
     case loopUnhealthy(at: EventTime, host: Name, loop: Loop)
 
@@ -134,7 +135,7 @@ public enum Alert: Equatable, Sendable {
     /// When it happened.
     public var at: EventTime {
         switch self {
-        case .contentionStarted(let at, _, _, _, _), .ownerStuck(let at, _, _, _),
+        case .contentionStarted(let at, _, _, _, _), .ownerStuck(let at, _, _, _, _),
              .recovered(let at, _, _, _, _, _), .loopUnhealthy(let at, _, _):
             at
         case .escalation(let e): e.at

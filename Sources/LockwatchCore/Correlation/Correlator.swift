@@ -227,7 +227,7 @@ public struct Correlator: Sendable {
         }
         expireActivity(at: t)
         multiProfile(at: t, &alerts)
-        if let stuck { alerts.append(.ownerStuck(at: t, key: a.key, owner: stuck.name, held: t - stuck.since)) }
+        if let stuck { alerts.append(.ownerStuck(at: t, key: a.key, owner: stuck.name, held: t - stuck.since, selfHeld: stuck.name == a.caller)) }
     }
 
     /// A failed attempt on one key's state, in place (an episode gone quiet is closed before):

@@ -200,7 +200,7 @@ public final class JSONPrinter: Sink {
             o.int("failures", e.failures)
             o.strings("owners", e.owners)
             o.strings("advice", runbookAdvice)
-        case let .ownerStuck(_, key, owner, held):
+        case let .ownerStuck(_, key, owner, held, _):
             keyFields(o, key, names)
             o.name("owner", owner, names)
             o.seconds("held_s", held)

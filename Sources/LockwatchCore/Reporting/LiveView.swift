@@ -129,7 +129,7 @@ public final class LiveView: Sink, PipelineObserver {
         case let .contentionStarted(_, k, owner, _, _): return "\(at) started    \(key(k)) holder \(owner.map { TextPrinter.escaped($0.string) } ?? "?")"
         case let .escalation(e):
             return "\(at) ESCALATION \(e.reason.rawValue) " + (e.key.map(key) ?? e.profiles.map(TextPrinter.escaped).joined(separator: ","))
-        case let .ownerStuck(_, k, owner, held): return "\(at) stuck      \(key(k)) \(TextPrinter.escaped(owner.string)) held \(Int(held.seconds))s"
+        case let .ownerStuck(_, k, owner, held, _): return "\(at) stuck      \(key(k)) \(TextPrinter.escaped(owner.string)) held \(Int(held.seconds))s"
         case let .recovered(_, k, _, duration, _, _): return "\(at) recovered  \(key(k)) after \(Int(duration.seconds))s"
         case let .loopUnhealthy(_, host, loop): return "\(at) unhealthy  \(TextPrinter.escaped(host.string)) \(loop.rawValue) loop"
         }

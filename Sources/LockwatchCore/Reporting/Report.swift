@@ -46,7 +46,7 @@ public final class ReportSink: Sink {
     public func emit(_ alert: Alert) {
         switch alert {
         case .escalation(let e): escalations.append(e)
-        case let .ownerStuck(at, key, owner, held): stuck.append((at, key, owner.string, held))
+        case let .ownerStuck(at, key, owner, held, _): stuck.append((at, key, owner.string, held))
         case .contentionStarted, .recovered, .loopUnhealthy: break
         }
     }

@@ -168,7 +168,7 @@ public final class TextPrinter: Sink {
                 pending.append((e, Set(e.profiles)))
                 return false
             }
-        case .ownerStuck(_, let key, _, _): lasts(key)
+        case .ownerStuck(_, let key, _, _, _): lasts(key)
         case .loopUnhealthy: break
         }
         return true
@@ -212,10 +212,13 @@ public final class TextPrinter: Sink {
                 for advice in runbookAdvice { text("    - "); b.append(string: advice); text("\n") }
             }
             return
-        case let .ownerStuck(_, k, owner, held):
+        case let .ownerStuck(_, k, owner, held, selfHeld):
             painted("35") { text("owner stuck") }; key(k)
             text(" owner="); name(owner); text(" held "); TimeSpan.appendSeconds(held.micros, to: b)
-            text("s (more than one TTL: check the owner is alive, wait for TTL expiry)")
+            // The runbook's advice is for another worker's lock; a worker that holds the row
+            // itself is alive, and its own earlier attempt keeps the row.
+            text(selfHeld ? "s (more than one TTL, by the caller itself: its earlier attempt did not release the row; wait for TTL expiry)"
+                          : "s (more than one TTL: check the owner is alive, wait for TTL expiry)")
         case let .recovered(_, k, since, duration, failures, escalated):
             painted("32") { text("recovered") }; key(k)
             text(" after "); TimeSpan.appendSeconds(duration.micros, to: b)

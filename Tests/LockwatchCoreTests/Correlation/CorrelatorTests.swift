@@ -30,7 +30,7 @@ func label(_ a: Alert) -> String {
     switch a {
     case .contentionStarted(let at, let key, _, _, _): return "start \(key.profile) \((at - t0).description)"
     case .escalation(let e): return "\(e.reason.rawValue) \(e.key?.profile ?? e.profiles.joined(separator: "+")) \((e.at - t0).description)"
-    case .ownerStuck(let at, let key, let owner, _): return "stuck \(key.profile) \(owner) \((at - t0).description)"
+    case .ownerStuck(let at, let key, let owner, _, _): return "stuck \(key.profile) \(owner) \((at - t0).description)"
     case .recovered(let at, let key, _, let d, let n, let esc): return "recovered \(key.profile) \((at - t0).description) \(d.description)s \(n)\(esc ? " esc" : "")"
     case .loopUnhealthy(let at, let host, let loop): return "unhealthy \(host) \(loop.rawValue) \((at - t0).description)"
     }
