@@ -26,7 +26,8 @@ enum PrinterTarget {
         }
         let key = LockKey(profile: name(0), symbol: name(1))
         alerts += [
-            .ownerStuck(at: t, key: key, owner: name(2), held: .seconds(31)),
+            .ownerStuck(at: t, key: key, owner: name(2), held: .seconds(31), selfHeld: false),
+            .ownerStuck(at: t, key: key, owner: name(3), held: .seconds(45), selfHeld: true),
             .recovered(at: t, key: key, since: t, duration: .seconds(1.5), failures: 2, escalated: true),
             .loopUnhealthy(at: t, host: name(3), loop: .trading),
             .escalation(Escalation(at: t, reason: .multiProfile, key: nil, profiles: pieces, since: t, failures: 3, owners: pieces)),
