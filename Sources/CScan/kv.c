@@ -36,14 +36,9 @@ static inline int lookup_slot(const lw_keytable *t, const uint8_t *key, size_t l
     }
 }
 
-static inline int lookup(const lw_keytable *t, const uint8_t *key, size_t len) {
-    int i = lookup_slot(t, key, len);
-    return i < 0 ? -1 : t->slot[i].field;
-}
-
 int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field) {
     if (len == 0 || len > LW_KEY_MAX_LEN || field < 0 || field > 255) return -1;
-    if (lookup(t, key, len) >= 0) return 0;   /* the first one added wins */
+    if (lookup_slot(t, key, len) >= 0) return 0;   /* the first one added wins */
     if ((t->count + 1) * 4 > LW_KEY_SLOTS) return -1;
     uint64_t h = head8(key, len);
     size_t i = slot_of(h, len);
@@ -56,8 +51,6 @@ int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field) {
     t->count++;
     return 0;
 }
-
-int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len) { return lookup(t, key, len); }
 
 int lw_keytable_lookup_ranked(const lw_keytable *t, const uint8_t *key, size_t len, int *rank) {
     int i = lookup_slot(t, key, len);

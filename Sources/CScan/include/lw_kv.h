@@ -27,9 +27,6 @@ typedef struct {
    added before it; 0, or -1 when it cannot be held. */
 int lw_keytable_add(lw_keytable *t, const uint8_t *key, size_t len, int field);
 
-/* The field of a key, or -1. */
-int lw_keytable_lookup(const lw_keytable *t, const uint8_t *key, size_t len);
-
 /* The field of a key, or -1; its rank in *rank. */
 int lw_keytable_lookup_ranked(const lw_keytable *t, const uint8_t *key, size_t len, int *rank);
 

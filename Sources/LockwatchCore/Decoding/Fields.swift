@@ -248,9 +248,6 @@ enum KeyValueScanner {
         /// Every alias of every field (docs/semantics.md, "Inputs").
         static let aliases = Keys(Field.allCases.flatMap { f in f.aliases.map { ($0, f) } })
 
-        /// The field of a key given as bytes; nil for keys lockwatch ignores.
-        func lookup(_ key: UnsafeRawBufferPointer) -> Field? { number(key).flatMap(Field.init(rawValue:)) }
-
         /// The field of a key given as bytes and the key's rank among the field's names (0 the
         /// most specific); nil for keys lockwatch ignores.
         func rankedLookup(_ key: UnsafeRawBufferPointer) -> (field: Field, rank: Int)? {

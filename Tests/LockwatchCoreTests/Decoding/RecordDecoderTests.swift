@@ -311,7 +311,8 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
             let a = lw_kv_fill(keys.table, line, length, 0, &vector, 20, &esc, 4)
             let b = lw_kv_fill_scalar(keys.table, line, length, 0, &scalar, 20, &esc, 4)
             #expect(a == b && vector == scalar, "\(length) bytes")
-            _ = lw_keytable_lookup(keys.table, line, length)
+            var rank: Int32 = 0
+            _ = lw_keytable_lookup_ranked(keys.table, line, length, &rank)
         }
     }
 
@@ -338,11 +339,12 @@ let app = "2026-11-26 14:00:00,000 WARNING entry_lock: fn_try_acquire_entry_lock
     @Test func looksUpEveryAliasAndNothingElse() {
         let keys = KeyValueScanner.Keys.aliases
         for f in Field.allCases {
-            for a in f.aliases {
+            for (rank, a) in f.aliases.enumerated() {
                 var k = a
-                #expect(k.withUTF8 { keys.lookup(UnsafeRawBufferPointer($0)) } == f, "\(a)")
+                let found = k.withUTF8 { keys.rankedLookup(UnsafeRawBufferPointer($0)) }
+                #expect(found?.field == f && found?.rank == rank, "\(a)")
                 var longer = a + "x"
-                #expect(longer.withUTF8 { keys.lookup(UnsafeRawBufferPointer($0)) } == nil, "\(a)x")
+                #expect(longer.withUTF8 { keys.rankedLookup(UnsafeRawBufferPointer($0)) } == nil, "\(a)x")
             }
         }
     }
