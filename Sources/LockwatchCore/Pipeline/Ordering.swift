@@ -67,21 +67,22 @@ struct Reorderer {
     }
 
     /// Each host's held records in release order (records of one host arrive nearly in
-    /// order, so a record is appended, or inserted a short way from the end), and the hosts'
-    /// first records in a heap, so that the hosts are merged at O(log hosts) a record. A heap
-    /// entry whose record is no longer its host's first is stale and skipped.
+    /// order, so a record is appended, or inserted a short way from the end), and the hosts
+    /// that hold any in a binary heap by their first record (`merge`), so that the hosts are
+    /// merged at O(log hosts) comparisons a record. The heap moves host numbers, and a
+    /// comparison reads the two first records' keys (`fronts`), the records themselves only
+    /// where the keys are equal.
     private var queues: [Ring<Held>] = []
-    private var heads = Heap<Head>()
+    private var merge: [Int] = []
+    /// Each host's place in `merge`, -1 while it holds no record.
+    private var place: [Int] = []
+    /// Each host's first held record's key (meaningful while it holds one).
+    private var fronts: [EventTime] = []
     private(set) var count = 0
 
-    struct Head: Comparable {
-        var held: Held
-        var host: Int
-        static func < (a: Head, b: Head) -> Bool { a.held.before(b.held) }
-        static func == (a: Head, b: Head) -> Bool { a.held == b.held && a.host == b.host }
-    }
     private(set) var hosts: [Host] = []
-    private var hostIndex: [UInt32: Int] = [:]
+    /// Each host's number, by its name's id (`UInt32.max` for no name).
+    private var hostIndex = IntMap<Int>()
     /// The latest time of any host, and its host.
     private var leader: EventTime?
     private var leaderHost = 0
@@ -112,17 +113,13 @@ struct Reorderer {
     private mutating func host(_ name: Name?, at time: EventTime) -> Int {
         let id = name?.id ?? UInt32.max
         if id == lastHost.id { return lastHost.index }
-        if let k = hostIndex[id] {
+        if let k = hostIndex[UInt64(id)] {
             lastHost = (id, k)
             return k
         }
         hosts.append(Host(name: name, latest: time))
-        queues.append(Ring())
-        hostIndex[id] = hosts.count - 1
-        if hosts.count == 2 {
-            // The heap merges the hosts from the second on.
-            for (k, q) in queues.enumerated() { if let f = q.first { heads.insert(Head(held: f, host: k)) } }
-        }
+        addQueue()
+        hostIndex[UInt64(id)] = hosts.count - 1
         lastHost = (id, hosts.count - 1)
         return hosts.count - 1
     }
@@ -220,32 +217,85 @@ struct Reorderer {
             var at = queues[h].count - 1
             while at > 0, e.before(queues[h][at - 1]) { at -= 1 }
             queues[h].insert(e, at: at)
-            if at == 0, queues.count > 1 { heads.insert(Head(held: e, host: h)) }
+            if at == 0 {
+                fronts[h] = e.key
+                if merge.count > 1 { siftUp(place[h]) }
+            }
         } else {
             queues[h].append(e)
-            if queues[h].count == 1, queues.count > 1 { heads.insert(Head(held: e, host: h)) }
+            if queues[h].count == 1 {
+                fronts[h] = e.key
+                place[h] = merge.count
+                merge.append(h)
+                siftUp(merge.count - 1)
+            }
         }
     }
 
-    /// The first held record of all hosts, its heap entry gone; nil when none is held. Stale
-    /// heap entries are dropped on the way.
-    private mutating func first() -> Head? {
-        if queues.count == 1 { return queues[0].first.map { Head(held: $0, host: 0) } }
-        while let top = heads.min {
-            if queues[top.host].first == top.held { return top }
-            _ = heads.popMin()
-        }
-        return nil
+    /// A host's empty queue, not in the heap.
+    private mutating func addQueue() {
+        queues.append(Ring())
+        place.append(-1)
+        fronts.append(EventTime(micros: 0))
     }
 
-    /// Takes the first held record out (`first()` returned it).
-    private mutating func take(_ top: Head) -> Held {
+    /// Takes the first held record of all hosts out: that of host `merge[0]`.
+    private mutating func takeFirst() -> Held {
         count -= 1
-        if queues.count == 1 { return queues[0].removeFirst() }
-        _ = heads.popMin()
-        let e = queues[top.host].removeFirst()
-        if let next = queues[top.host].first { heads.insert(Head(held: next, host: top.host)) }
+        let h = merge[0]
+        let e = queues[h].removeFirst()
+        if let next = queues[h].withFirst({ $0.pointee.key }) {
+            fronts[h] = next
+            if merge.count > 1 { siftDown(0) }
+        } else {
+            place[h] = -1
+            let last = merge.removeLast()
+            if !merge.isEmpty {
+                merge[0] = last
+                place[last] = 0
+                siftDown(0)
+            }
+        }
         return e
+    }
+
+    /// Whether host `a`'s first record goes before host `b`'s: by key where the keys differ,
+    /// otherwise as `Held.before` says.
+    @inline(__always) private func hostBefore(_ a: Int, _ b: Int) -> Bool {
+        let x = fronts[a], y = fronts[b]
+        if x != y { return x < y }
+        return queues[a].first!.before(queues[b].first!)
+    }
+
+    private mutating func siftUp(_ i: Int) {
+        var i = i
+        let h = merge[i]
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard hostBefore(h, merge[parent]) else { break }
+            merge[i] = merge[parent]
+            place[merge[i]] = i
+            i = parent
+        }
+        merge[i] = h
+        place[h] = i
+    }
+
+    private mutating func siftDown(_ i: Int) {
+        var i = i
+        let h = merge[i]
+        let n = merge.count
+        while true {
+            var child = 2 * i + 1
+            guard child < n else { break }
+            if child + 1 < n, hostBefore(merge[child + 1], merge[child]) { child += 1 }
+            guard hostBefore(merge[child], h) else { break }
+            merge[i] = merge[child]
+            place[merge[i]] = i
+            i = child
+        }
+        merge[i] = h
+        place[h] = i
     }
 
     /// Brings the leader and the slowest holding host up to date after host `h`'s latest time
@@ -285,9 +335,9 @@ struct Reorderer {
     /// Releases the held records whose key is at most `point` (at most `limit` of them).
     private mutating func release(upTo point: EventTime, into out: inout [LockRecord], atMost limit: Int = .max) {
         var n = 0
-        while n < limit, let top = first(), top.held.key <= point {
+        while n < limit, let h = merge.first, fronts[h] <= point {
             n += 1
-            let e = take(top)
+            let e = takeFirst()
             releasedUpTo = max(releasedUpTo ?? e.key, e.key)
             out.append(e.record)
         }
@@ -320,7 +370,7 @@ struct Reorderer {
 
     /// Whether `host` is lagging now.
     func isLagging(_ host: Name?) -> Bool {
-        hostIndex[host?.id ?? UInt32.max].map { hosts[$0].lagging } ?? false
+        hostIndex[UInt64(host?.id ?? UInt32.max)].map { hosts[$0].lagging } ?? false
     }
 
     /// What it holds (for `--state`).
@@ -346,17 +396,19 @@ struct Reorderer {
             entries.append(Held(key: key.map { EventTime(micros: $0) } ?? r.time, late: key != nil, record: r))
         }
         hosts = []
-        hostIndex = [:]
+        hostIndex = IntMap()
         queues = []
-        heads = Heap()
+        merge = []
+        place = []
+        fronts = []
         count = 0
         lastHost = (UInt32.max - 1, -1)
         for s in saved.hosts ?? [] {
             let name = s.name.map { Name($0) }
-            hostIndex[name?.id ?? UInt32.max] = hosts.count
+            hostIndex[UInt64(name?.id ?? UInt32.max)] = hosts.count
             hosts.append(Host(name: name, latest: EventTime(micros: s.latest), latestRecord: s.latestRecord.map { EventTime(micros: $0) },
                               lagging: s.lagging ?? false, late: s.late))
-            queues.append(Ring())
+            addQueue()
         }
         for e in entries.sorted(by: { $0.before($1) }) { insert(e, host: host(e.record.hostName, at: e.record.time)) }
         recomputeLeader()

@@ -171,6 +171,27 @@ import LockwatchTestSupport
         }
     }
 
+    /// Many hosts whose records share their times (whole seconds), some records late within
+    /// the lateness: the hosts' merge breaks the ties as the timeline's order does, and a
+    /// record that becomes its host's first again takes its place among the hosts.
+    @Test func hostsWithEqualTimesMergeInTheTimelinesOrder() {
+        var random = TestRandom()
+        for _ in 0..<100 {
+            let hostCount = Int.random(in: 2...40, using: &random)
+            var arrival: [LockRecord] = []
+            for n in 0..<Int.random(in: 1...400, using: &random) {
+                let k = Int.random(in: 0..<hostCount, using: &random)
+                let t = Double(n / 8) + Double(Int.random(in: -1...0, using: &random))
+                arrival.append(Self.record("h\(k)", t, line: n))
+            }
+            var order = Reorderer(lateness: .seconds(2), hostLag: .seconds(1000))
+            var none: [LockRecord] = []
+            for k in 0..<hostCount { order.observe(host: Name("h\(k)"), at: Self.start - .seconds(1), into: &none) }
+            #expect(Self.push(arrival, into: &order) == Self.sorted(arrival))
+            #expect(order.late == 0)
+        }
+    }
+
     /// A live input that falls silent releases what every holding host has gone past, and
     /// everything once it has been quiet for the bound.
     @Test func silenceReleasesUpToTheSlowestHostThenAll() {
