@@ -62,11 +62,22 @@ struct NameTable: @unchecked Sendable {
     }
 
     func name(_ text: UnsafeRawBufferPointer) -> Name {
-        // Longer names are cut, the same way every time.
-        let bytes = text.count <= Self.maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<Self.maxBytes])
+        let bytes = Self.cut(text)
         let id = lw_intern_name(table, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         guard id != .max else { fatalError("out of memory for the name table") }
         return Name(id: id)
+    }
+
+    /// Starts fetching what looking `text` up reads first (see `lw_intern_prefetch`), so that
+    /// work between this and `name(text)` hides the wait.
+    func prefetch(_ text: UnsafeRawBufferPointer) {
+        let bytes = Self.cut(text)
+        lw_intern_prefetch(table, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// Longer names are cut, the same way every time.
+    @inline(__always) private static func cut(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        text.count <= maxBytes ? text : UnsafeRawBufferPointer(rebasing: text[0..<maxBytes])
     }
 
     private static let maxBytes = Int(LW_NAME_MAX_BYTES)

@@ -184,7 +184,7 @@ func kind(_ line: String) -> RecordKind? {
     }
 
     /// The table gives one name per text, across its growth, from bytes as from Strings,
-    /// and from several threads at once.
+    /// and from several threads at once, with its lookups' first reads asked for or not.
     @Test func namesAreInternedByBytes() async {
         let texts = (0..<5000).map { "profile-\($0)-" + String(repeating: "x", count: $0 % 23) } + [""]
         let first = texts.map { NameTable.shared.name($0) }
@@ -196,7 +196,15 @@ func kind(_ line: String) -> RecordKind? {
             for k in 0..<4 {
                 // Each task in its own order, so that they race to add the same names.
                 let order = k % 2 == 0 ? fresh : fresh.reversed()
-                group.addTask { Dictionary(uniqueKeysWithValues: order.map { ($0, NameTable.shared.name($0)) }) }
+                // Half of them ask for the lookup's first read before it (as building a record
+                // does for the profile), which changes nothing, while the table grows past the
+                // size from which it fetches.
+                group.addTask {
+                    Dictionary(uniqueKeysWithValues: order.map { text in
+                        if k >= 2 { var t = text; t.withUTF8 { NameTable.shared.prefetch(UnsafeRawBufferPointer($0)) } }
+                        return (text, NameTable.shared.name(text))
+                    })
+                }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
