@@ -122,10 +122,14 @@ const uint8_t *lw_intern_bytes(const lw_intern *t, uint32_t id, size_t *n) {
     return e->bytes;
 }
 
+/* The slot where the probe for hash h starts, in an index of cap slots: for lookups, for
+   placing, and for the prefetch. */
+static inline size_t home(uint64_t h, size_t cap) { return (size_t)h & (cap - 1); }
+
 /* The id of the bytes, or UINT32_MAX. */
 static uint32_t probe(const lw_intern *t, const uint8_t *p, size_t n, uint64_t h) {
-    size_t mask = atomic_load_explicit(&t->cap, memory_order_acquire) - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    size_t cap = atomic_load_explicit(&t->cap, memory_order_acquire), mask = cap - 1;
+    for (size_t i = home(h, cap);; i = (i + 1) & mask) {
         uint32_t s = atomic_load_explicit(&t->slot[i], memory_order_acquire);
         if (s == 0) return UINT32_MAX;
         const entry_t *e = entry_at(t, s - 1);
@@ -135,7 +139,7 @@ static uint32_t probe(const lw_intern *t, const uint8_t *p, size_t n, uint64_t h
 
 static void place_slot(lw_intern *t, size_t cap, uint64_t h, uint32_t place) {
     size_t mask = cap - 1;
-    size_t i = (size_t)h & mask;
+    size_t i = home(h, cap);
     while (atomic_load_explicit(&t->slot[i], memory_order_relaxed)) i = (i + 1) & mask;
     atomic_store_explicit(&t->slot[i], place + 1, memory_order_release);
 }
@@ -168,14 +172,15 @@ static uint32_t store(lw_intern *t, const uint8_t *p, size_t n) {
     return id;
 }
 
-/* An index of fewer slots (512 KiB) stays mostly in the cache: there the prefetch's own hash
+/* An index of fewer slots (512 KiB; the table then holds under 2^16 names of every kind:
+   profiles, symbols, holders, hosts) stays mostly in the cache: there the prefetch's own hash
    would cost more than the wait it hides. */
 #define PREFETCH_SLOTS ((size_t)1 << 17)
 
 void lw_intern_prefetch(const lw_intern *t, const uint8_t *p, size_t n) {
     size_t cap = atomic_load_explicit(&((lw_intern *)t)->cap, memory_order_relaxed);
     if (cap < PREFETCH_SLOTS || n > LW_NAME_MAX_BYTES) return;
-    __builtin_prefetch((const void *)&t->slot[name_hash(p, n) & (cap - 1)]);
+    __builtin_prefetch((const void *)&t->slot[home(name_hash(p, n), cap)]);
 }
 
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n) {

@@ -20,9 +20,9 @@ lw_intern *lw_intern_new(void);
    or n is too long. Safe from any thread. */
 uint32_t lw_intern_name(lw_intern *t, const uint8_t *p, size_t n);
 
-/* Asks the cache for the index slot where the lookup of p[0..n) starts: among 10^5 names or
-   more it is a cache miss, which work done before the lookup can then hide. Does nothing while
-   the table is small enough to stay in the cache. Changes nothing. */
+/* Asks the cache for the index slot where the lookup of p[0..n) starts: in a large table it is
+   a cache miss, which work done before the lookup can then hide. Does nothing while the table
+   is small enough to stay in the cache (PREFETCH_SLOTS in names.c). Changes nothing. */
 void lw_intern_prefetch(const lw_intern *t, const uint8_t *p, size_t n);
 
 /* The bytes of an id the table gave (to this thread, or to one that passed it on through a

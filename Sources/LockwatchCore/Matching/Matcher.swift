@@ -300,8 +300,8 @@ public final class Matcher {
     private func build(_ k: Int, _ line: DecodedLine, _ fields: FieldValues, origin: Origin,
                        into records: inout [LockRecord]) -> MatchOutcome {
         let kind = plan[k].kind
-        // The profile is looked up last, its first read started here: among 10^5 profiles and
-        // more it misses the cache, and reading the other values hides much of the wait.
+        // The profile is looked up last, its first read started here: in a large name table it
+        // misses the cache (`NameTable.prefetch`), and reading the other values hides the wait.
         let hasProfile = fields.withValue(.profile) { v in
             if !v.isEmpty { names.prefetch(v) }
             return !v.isEmpty

@@ -70,8 +70,8 @@ struct Reorderer {
     /// order, so a record is appended, or inserted a short way from the end), and the hosts
     /// that hold any in a binary heap by their first record (`merge`), so that the hosts are
     /// merged at O(log hosts) comparisons a record. The heap moves host numbers, and a
-    /// comparison reads the two first records' keys (`fronts`), the records themselves only
-    /// where the keys are equal.
+    /// comparison reads the two first records' release keys (`fronts`), the records themselves
+    /// only where the keys are equal.
     private var queues: [Ring<Held>] = []
     private var merge: [Int] = []
     /// Each host's place in `merge`, -1 while it holds no record.
@@ -81,8 +81,10 @@ struct Reorderer {
     private(set) var count = 0
 
     private(set) var hosts: [Host] = []
-    /// Each host's number, by its name's id (`UInt32.max` for no name).
+    /// Each host's number, by `hostKey`.
     private var hostIndex = IntMap<Int>()
+    /// A host's key in `hostIndex`: its name's, and one key for the host without a name.
+    private static func hostKey(_ name: Name?) -> UInt64 { name?.key ?? UInt64(UInt32.max) }
     /// The latest time of any host, and its host.
     private var leader: EventTime?
     private var leaderHost = 0
@@ -113,13 +115,13 @@ struct Reorderer {
     private mutating func host(_ name: Name?, at time: EventTime) -> Int {
         let id = name?.id ?? UInt32.max
         if id == lastHost.id { return lastHost.index }
-        if let k = hostIndex[UInt64(id)] {
+        if let k = hostIndex[Self.hostKey(name)] {
             lastHost = (id, k)
             return k
         }
         hosts.append(Host(name: name, latest: time))
         addQueue()
-        hostIndex[UInt64(id)] = hosts.count - 1
+        hostIndex[Self.hostKey(name)] = hosts.count - 1
         lastHost = (id, hosts.count - 1)
         return hosts.count - 1
     }
@@ -243,6 +245,7 @@ struct Reorderer {
     private mutating func takeFirst() -> Held {
         count -= 1
         let h = merge[0]
+        assert(queues.indices.allSatisfy { queues[$0].isEmpty || !hostBefore($0, h) }, "the merge's first host holds the first record")
         let e = queues[h].removeFirst()
         if let next = queues[h].withFirst({ $0.pointee.key }) {
             fronts[h] = next
@@ -264,7 +267,7 @@ struct Reorderer {
     @inline(__always) private func hostBefore(_ a: Int, _ b: Int) -> Bool {
         let x = fronts[a], y = fronts[b]
         if x != y { return x < y }
-        return queues[a].first!.before(queues[b].first!)
+        return queues[a].withFirst { p in queues[b].withFirst { q in p.pointee.before(q.pointee) }! }!
     }
 
     private mutating func siftUp(_ i: Int) {
@@ -370,7 +373,7 @@ struct Reorderer {
 
     /// Whether `host` is lagging now.
     func isLagging(_ host: Name?) -> Bool {
-        hostIndex[UInt64(host?.id ?? UInt32.max)].map { hosts[$0].lagging } ?? false
+        hostIndex[Self.hostKey(host)].map { hosts[$0].lagging } ?? false
     }
 
     /// What it holds (for `--state`).
@@ -405,7 +408,7 @@ struct Reorderer {
         lastHost = (UInt32.max - 1, -1)
         for s in saved.hosts ?? [] {
             let name = s.name.map { Name($0) }
-            hostIndex[UInt64(name?.id ?? UInt32.max)] = hosts.count
+            hostIndex[Self.hostKey(name)] = hosts.count
             hosts.append(Host(name: name, latest: EventTime(micros: s.latest), latestRecord: s.latestRecord.map { EventTime(micros: $0) },
                               lagging: s.lagging ?? false, late: s.late))
             addQueue()

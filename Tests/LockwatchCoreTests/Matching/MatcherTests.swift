@@ -197,8 +197,9 @@ func kind(_ line: String) -> RecordKind? {
                 // Each task in its own order, so that they race to add the same names.
                 let order = k % 2 == 0 ? fresh : fresh.reversed()
                 // Half of them ask for the lookup's first read before it (as building a record
-                // does for the profile), which changes nothing, while the table grows past the
-                // size from which it fetches.
+                // does for the profile) while the table grows past the size from which it
+                // fetches (100 000 names more): asking must change nothing. (Whether the read
+                // is the right one only the time shows: BENCHMARKS.md.)
                 group.addTask {
                     Dictionary(uniqueKeysWithValues: order.map { text in
                         if k >= 2 { var t = text; t.withUTF8 { NameTable.shared.prefetch(UnsafeRawBufferPointer($0)) } }

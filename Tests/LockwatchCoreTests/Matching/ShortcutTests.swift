@@ -49,7 +49,7 @@ import Testing
         "true", "FALSE", "(", ")", "\"", ":", " ", "\t", "-", "_", "x", "9", "é", "fn=", "result=", "ok=", "acquired=",
         "entry lock released", "Entry Lock Released", "entry  lock released", "lock acquisition failed",
         "LOCK ACQUISITION FAILED", "lock acquisition failedx", "skipping signal", "Skipping Signal", "skipping signals",
-        "profile_id=p1", "\n",
+        "profile_id=p1", "\n", "lockContentionCount=", " tradingLoopHealthy=true", "lock3x failed", "lock9x",
     ]
 
     /// Random subjects built from the patterns' own pieces (so that near misses are common):
@@ -82,13 +82,20 @@ import Testing
         a.0 == b.0 && a.1 == b.1
     }
 
-    /// Whole lines through the matcher, with and without shortcuts: the same outcome, record
-    /// included (kind, skipped).
-    @Test func matcherAgreesWithoutShortcuts() {
+    /// Rules of one's own (`lock<k>x failed`), tried before the built-in ones, each with a
+    /// gate of its own: more gates than Teddy has buckets, and more literals than one set holds.
+    static func rules(own: Int) -> [Rule] {
+        (0..<own).map { k in try! Rule(name: "own-\(k)", kind: .failed, pattern: #"\block\#(k)x failed\b"#, literals: [Literal("lock\(k)x")]) }
+            + DefaultRules.rules()
+    }
+
+    /// Whole lines through the matcher, with and without shortcuts, with and without rules of
+    /// one's own: the same outcome, record included (kind, skipped).
+    @Test(arguments: [0, 4, 10]) func matcherAgreesWithoutShortcuts(own: Int) {
         var g = TestRandom()
         let decoder = RecordDecoder(year: 2026)
-        let fast = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser())
-        let plain = Matcher(rules: DefaultRules.rules(), timestamps: TimestampParser(), shortcuts: false)
+        let fast = Matcher(rules: Self.rules(own: own), timestamps: TimestampParser())
+        let plain = Matcher(rules: Self.rules(own: own), timestamps: TimestampParser(), shortcuts: false)
         var records = 0
         for _ in 0..<20_000 {
             var text = ["2026-11-26 14:00:00,001 WARNING x: ", "", "{\"msg\":\""].randomElement(using: &g)!
