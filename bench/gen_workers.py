@@ -3,11 +3,11 @@
 same bytes): the benchmark matrix's corpora.
 
   bench/gen_workers.py OUT_FILE [SIZE_BYTES] [--shape journald] [--hosts 8] [--profiles 100000]
-                       [--lock-share 0.06] [--rate 200]
+                       [--lock-share 0.06] [--fail-share 0.03] [--rate 200]
 
 Each host writes `rate` lines a second. A share `--lock-share` of its steps is a lock cycle,
 logged as production workers log it: the call, the database RPC's access line, the result (a
-failure in 3 of 100), and the release when it was acquired; a twentieth are health snapshots;
+failure in 3 of 100, or `--fail-share`: a storm), and the release when it was acquired; a twentieth are health snapshots;
 the rest ordinary lines. With the default share about a fifth of the lines carry a lock
 literal; 0.015 gives about 5 %, 0.3 about half.
 
@@ -34,6 +34,7 @@ def main():
     p.add_argument("--hosts", type=int, default=8)
     p.add_argument("--profiles", type=int, default=100_000)
     p.add_argument("--lock-share", type=float, default=0.06)
+    p.add_argument("--fail-share", type=float, default=0.03)
     p.add_argument("--rate", type=int, default=200)
     a = p.parse_args()
     rnd = random.Random(7)
@@ -49,7 +50,7 @@ def main():
         while written < a.size:
             h = rnd.randrange(a.hosts)
             if not pending[h]:
-                pending[h] = cycle(rnd, h, profiles, a.lock_share)
+                pending[h] = cycle(rnd, h, profiles, a.lock_share, a.fail_share)
             entry = pending[h].pop(0)
             seq[h] += 1
             line = write_line(entry, h, seq[h], t, start, a.hosts)
@@ -58,7 +59,7 @@ def main():
             t += step
 
 
-def cycle(rnd, h, profiles, lock_share):
+def cycle(rnd, h, profiles, lock_share, fail_share):
     """One host's next few entries: (priority, logger, message, fields)."""
     r = rnd.random()
     if r < 0.05:
@@ -73,7 +74,7 @@ def cycle(rnd, h, profiles, lock_share):
     key = [("profile_id", p), ("symbol", s), ("caller_token", caller)]
     entries = [(7, "entry_lock", "calling fn_try_acquire_entry_lock_row", key),
                (7, "httpx", 'POST https://db.example/rest/v1/rpc/fn_try_acquire_entry_lock_row "HTTP/1.1 200 OK"', [])]
-    if rnd.random() < 0.03:
+    if rnd.random() < fail_share:
         owner = f"worker-{rnd.randrange(1, 9)}:{rnd.getrandbits(32):08x}"
         entries.append((4, "entry_lock", "fn_try_acquire_entry_lock_row returned false",
                          key[:2] + [("owner_token", owner)] + key[2:] + [("latency_ms", rnd.randrange(2, 30))]))

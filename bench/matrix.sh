@@ -20,9 +20,11 @@ bench_tools
 make -s release >/dev/null
 LW=$PWD/.build/release/lockwatch
 
-# name  shape  lock-share  profiles  hosts: the hard corner (dense, 10^5 profiles, 8 hosts) in
-# every shape, then one factor at a time; the last rows, with those before them, make the cost
-# table (profiles 40 … 10^6, hosts 1 … 64).
+# name  shape  lock-share  profiles  hosts  [fail-share]: the hard corner (dense, 10^5 profiles,
+# 8 hosts) in every shape, then one factor at a time; then the rows that, with those before
+# them, make the cost table (profiles 40 … 10^6, hosts 1 … 64); last a storm of 8 hosts over
+# 17 000 profiles (half the lines lock lines, half the attempts failing), whose state and
+# summary grow with the keys, where the storm of `make bench` has 40 profiles.
 CELLS="
 plain-dense-100k-8h     plain    0.06   100000 8
 logfmt-dense-100k-8h    logfmt   0.06   100000 8
@@ -40,16 +42,18 @@ plain-dense-1k-8h       plain    0.06   1000    8
 plain-dense-10k-8h      plain    0.06   10000   8
 plain-dense-1m-8h       plain    0.06   1000000 8
 journald-dense-100k-64h journald 0.06   100000 64
+storm-17k-8h            plain    0.3    17000  8  0.5
 "
 RG="rg -c -e fn_try_acquire_entry_lock_row -e 'lock acquisition failed'"
 rm -f "$DIR"/*.json "$DIR"/*.mtail-time
-# cell NAME SHAPE SHARE PROFILES HOSTS SIZE RUNS: generates the corpus unless it is there, then
-# lockwatch's peak RSS, and lockwatch, rg -c and cat in one hyperfine run.
+# cell NAME SHAPE SHARE PROFILES HOSTS SIZE RUNS [FAIL]: generates the corpus unless it is
+# there, then lockwatch's peak RSS, and lockwatch, rg -c and cat in one hyperfine run.
 cell() {
-    local name=$1 shape=$2 share=$3 profiles=$4 hosts=$5 size=$6 runs=$7
+    local name=$1 shape=$2 share=$3 profiles=$4 hosts=$5 size=$6 runs=$7 fail=${8:-0.03}
     local f=$DIR/$name.log key="$6 $2 $3 $4 $5"
+    [ "$fail" = 0.03 ] || key="$key $fail"
     if [ ! -f "$f" ] || [ "$(cat "$f.key" 2>/dev/null)" != "$key" ]; then
-        python3 bench/gen_workers.py "$f" "$size" --shape "$shape" --lock-share "$share" --profiles "$profiles" --hosts "$hosts"
+        python3 bench/gen_workers.py "$f" "$size" --shape "$shape" --lock-share "$share" --profiles "$profiles" --hosts "$hosts" --fail-share "$fail"
         echo "$key" > "$f.key"
     fi
     local args="--format json"
@@ -58,8 +62,8 @@ cell() {
     hyperfine --style none --warmup 1 --runs "$runs" -i --export-json "$DIR/$name.json" \
         -n rg "$RG $f" -n cat "cat $f > /dev/null" -n lockwatch "$LW $args $f > /dev/null" >/dev/null 2>&1
 }
-while read -r name shape share profiles hosts; do
-    [ -n "$name" ] && cell "$name" "$shape" "$share" "$profiles" "$hosts" "$SIZE" "$RUNS"
+while read -r name shape share profiles hosts fail; do
+    [ -n "$name" ] && cell "$name" "$shape" "$share" "$profiles" "$hosts" "$SIZE" "$RUNS" "$fail"
 done <<< "$CELLS"
 if [ "$SCALE" -gt 0 ]; then
     cell plain-dense-100k-8h-large plain 0.06 100000 8 "$SCALE" 3
