@@ -128,8 +128,14 @@ extension Correlator {
         // Keys in order of their texts, grouped by profile: indices only, no copies of the states
         // (with tens of thousands of keys the summary is the largest thing built).
         let texts = keyOf.map { (profile: $0.profile, symbol: $0.symbol) }
+        // Most comparisons are decided by the profiles' first bytes (`orderWord`), without
+        // comparing strings: the order is that of the texts all the same.
+        let words = texts.map { Self.orderWord($0.profile) }
         let order = states.indices.filter { states[$0].failures > 0 }
-            .sorted { (texts[$0].profile, texts[$0].symbol) < (texts[$1].profile, texts[$1].symbol) }
+            .sorted { a, b in
+                if let x = words[a], let y = words[b], x != y { return x < y }
+                return (texts[a].profile, texts[a].symbol) < (texts[b].profile, texts[b].symbol)
+            }
         var profiles: [Summary.Profile] = []
         var start = 0
         while start < order.count {
@@ -159,6 +165,25 @@ extension Correlator {
         }.sorted { $0.host < $1.host }
         return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,
                        profiles: profiles, hosts: hostList)
+    }
+}
+
+extension Correlator {
+    /// The first 8 bytes of `text` as a big-endian word (zeros past a shorter text's end), where
+    /// its first 9 bytes (all of a shorter text) are ASCII; nil otherwise. Two such words that
+    /// differ order their texts as `String`'s `<` does: its order is that of the texts' Unicode
+    /// scalars once normalized, and normalizing cannot change an ASCII character that another
+    /// ASCII character follows, so the first 8 scalars are those bytes.
+    static func orderWord(_ text: String) -> UInt64? {
+        var w: UInt64 = 0
+        var i = 0
+        for b in text.utf8 {
+            if b >= 0x80 { return nil }
+            if i == 8 { break }
+            w |= UInt64(b) << (56 - 8 * i)
+            i += 1
+        }
+        return w
     }
 }
 
