@@ -26,7 +26,10 @@ public struct LockKey: Hashable, Comparable, Sendable {
     var label: String { "\(profile) / \(symbol.isEmpty ? "-" : symbol)" }
 
     /// In order of the texts, for the summary.
-    public static func < (a: LockKey, b: LockKey) -> Bool { (a.profile, a.symbol) < (b.profile, b.symbol) }
+    public static func < (a: LockKey, b: LockKey) -> Bool {
+        a.profileName != b.profileName ? NameTable.shared.textPrecedes(a.profileName, b.profileName)
+            : NameTable.shared.textPrecedes(a.symbolName, b.symbolName)
+    }
 }
 
 /// One failed attempt to take the entry lock: a failed record, a warning, or both paired.

@@ -95,7 +95,8 @@ struct KeyState: Sendable {
     var escalations = 0
     var escalated = false
     var longest = TimeSpan.zero
-    var owners: [(name: Name, stats: OwnerStats)] = []
+    /// Its holders, in the order of their texts: the summary hands this array on as it is.
+    var owners: [Summary.Owner] = []
     var state = EpisodeState.open
     var episode: Episode?
     /// The key's latest failure or closing, for eviction.
@@ -248,8 +249,13 @@ public struct Correlator: Sendable {
         var ownerIndex: Int? = nil
         if let owner = a.owner {
             let k = ks.owners.firstIndex { $0.name == owner } ?? {
-                ks.owners.append((owner, OwnerStats(first: t, last: t)))
-                return ks.owners.count - 1
+                var (at, end) = (0, ks.owners.count)
+                while at < end {
+                    let mid = (at + end) / 2
+                    if NameTable.shared.textPrecedes(ks.owners[mid].name, owner) { at = mid + 1 } else { end = mid }
+                }
+                ks.owners.insert(Summary.Owner(name: owner, stats: OwnerStats(first: t, last: t)), at: at)
+                return at
             }()
             ks.owners[k].stats.failures += 1
             ks.owners[k].stats.first = min(ks.owners[k].stats.first, t)
@@ -536,10 +542,10 @@ extension Correlator {
             ks.failures = k.failures; ks.skipped = k.skipped; ks.episodes = k.episodes
             ks.escalations = k.escalations; ks.escalated = k.escalated; ks.longest = TimeSpan(micros: k.longest)
             ks.owners = k.owners.map {
-                (Name($0.name), OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld,
+                Summary.Owner(name: Name($0.name), stats: OwnerStats(failures: $0.failures, selfHeld: $0.selfHeld,
                                            first: EventTime(micros: $0.first ?? 0), last: EventTime(micros: $0.last ?? 0),
                                            longest: TimeSpan(micros: $0.longest ?? 0)))
-            }
+            }.sorted { NameTable.shared.textPrecedes($0.name, $1.name) }
             ks.state = k.state
             ks.lastSeen = EventTime(micros: k.lastSeen)
             if let e = k.episode {

@@ -84,7 +84,36 @@ struct NameTable: @unchecked Sendable {
 
     func string(_ name: Name) -> String { String(decoding: bytes(of: name), as: UTF8.self) }
 
-    /// Orders two names by their bytes (as their texts order), without making strings.
+    /// Whether `a`'s text comes before `b`'s as `String`'s `<` orders them: from their bytes
+    /// wherever `byteOrder` decides, from their strings elsewhere. Two texts that `String`
+    /// holds equal (canonically equivalent, as `e` and a combining accent are to `é`) go by
+    /// their bytes: the order is total over names.
+    func textPrecedes(_ a: Name, _ b: Name) -> Bool {
+        if a == b { return false }
+        if let order = Self.byteOrder(bytes(of: a), bytes(of: b)) { return order }
+        let (x, y) = (string(a), string(b))
+        return x != y ? x < y : precedes(a, b)
+    }
+
+    /// Whether text `x` comes before text `y` as `String`'s `<` orders them, from their UTF-8
+    /// bytes alone, where the bytes up to their first difference and one past it are ASCII;
+    /// nil elsewhere. `String`'s order is that of the texts' Unicode scalars once normalized,
+    /// and normalizing cannot change an ASCII character that another ASCII character (or the
+    /// text's end) follows: only a combining mark after it could.
+    static func byteOrder(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool? {
+        let n = min(x.count, y.count)
+        var i = 0
+        while i < n, x[i] == y[i] {
+            if x[i] >= 0x80 { return nil }
+            i += 1
+        }
+        func ascii(_ t: UnsafeRawBufferPointer, _ k: Int) -> Bool { k >= t.count || t[k] < 0x80 }
+        guard ascii(x, i), ascii(y, i), ascii(x, i + 1), ascii(y, i + 1) else { return nil }
+        return i == n ? x.count < y.count : x[i] < y[i]
+    }
+
+    /// Orders two names by their bytes, without making strings: a total order, not always
+    /// their texts' (`textPrecedes` is that).
     func precedes(_ a: Name, _ b: Name) -> Bool {
         let x = bytes(of: a), y = bytes(of: b)
         let n = min(x.count, y.count)

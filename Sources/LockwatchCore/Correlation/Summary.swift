@@ -3,8 +3,15 @@ public struct Summary: Equatable, Sendable {
     /// A holder of one key: its name and what the key's failures said of it.
     @dynamicMemberLookup
     public struct Owner: Equatable, Sendable {
-        public var owner: String
+        /// The holder, as a name: its text is made only when it is written (a storm of a
+        /// token per acquisition has hundreds of thousands of holders).
+        public var name: Name
         public var stats: OwnerStats
+
+        public var owner: String { name.string }
+
+        public init(name: Name, stats: OwnerStats) { self.name = name; self.stats = stats }
+        public init(owner: String, stats: OwnerStats) { self.init(name: Name(owner), stats: stats) }
 
         public subscript<T>(dynamicMember path: KeyPath<OwnerStats, T>) -> T { stats[keyPath: path] }
     }
@@ -127,33 +134,24 @@ extension Correlator {
         counts.evictedKeys = evicted
         // Keys in order of their texts, grouped by profile: indices only, no copies of the states
         // (with tens of thousands of keys the summary is the largest thing built).
-        let texts = keyOf.map { (profile: $0.profile, symbol: $0.symbol) }
-        // Most comparisons are decided by the profiles' first bytes (`orderWord`), without
-        // comparing strings: the order is that of the texts all the same.
-        let words = texts.map { Self.orderWord($0.profile) }
-        let order = states.indices.filter { states[$0].failures > 0 }
-            .sorted { a, b in
-                if let x = words[a], let y = words[b], x != y { return x < y }
-                return (texts[a].profile, texts[a].symbol) < (texts[b].profile, texts[b].symbol)
-            }
+        let order = failedKeysInTextOrder()
         var profiles: [Summary.Profile] = []
         var start = 0
         while start < order.count {
+            let profile = keyOf[order[start]].profileName
             var end = start + 1
-            while end < order.count, texts[order[end]].profile == texts[order[start]].profile { end += 1 }
+            while end < order.count, keyOf[order[end]].profileName == profile { end += 1 }
             let group = order[start..<end]
             let symbols = group.map { i -> Summary.Symbol in
                 let ks = states[i]
                 var longest = ks.longest
                 if let ep = ks.episode { longest = max(longest, ep.lastFailure - ep.start) }
-                let owners = ks.owners.map { name, stats in
-                    Summary.Owner(owner: name.string, stats: stats)
-                }.sorted { $0.owner < $1.owner }
-                return Summary.Symbol(symbol: texts[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
+                // The holders are kept in the summary's order: their array is shared, not copied.
+                return Summary.Symbol(symbol: keyOf[i].symbol, failures: ks.failures, skippedSignals: ks.skipped,
                                       episodes: ks.episodes, escalations: ks.escalations, maxContention: longest,
-                                      owners: owners, state: ks.state, escalated: ks.escalated)
+                                      owners: ks.owners, state: ks.state, escalated: ks.escalated)
             }
-            profiles.append(Summary.Profile(profileID: texts[order[start]].profile, failures: symbols.reduce(0) { $0 + $1.failures },
+            profiles.append(Summary.Profile(profileID: profile.string, failures: symbols.reduce(0) { $0 + $1.failures },
                                             skippedSignals: symbols.reduce(0) { $0 + $1.skippedSignals },
                                             episodes: symbols.reduce(0) { $0 + $1.episodes },
                                             escalated: group.contains { states[$0].escalated }, symbols: symbols))
@@ -166,24 +164,30 @@ extension Correlator {
         return Summary(counts: counts, firstAt: firstAt, lastAt: lastAt, escalations: escalations, exit: exit,
                        profiles: profiles, hosts: hostList)
     }
-}
 
-extension Correlator {
-    /// The first 8 bytes of `text` as a big-endian word (zeros past a shorter text's end), where
-    /// its first 9 bytes (all of a shorter text) are ASCII; nil otherwise. Two such words that
-    /// differ order their texts as `String`'s `<` does: its order is that of the texts' Unicode
-    /// scalars once normalized, and normalizing cannot change an ASCII character that another
-    /// ASCII character follows, so the first 8 scalars are those bytes.
-    static func orderWord(_ text: String) -> UInt64? {
-        var w: UInt64 = 0
-        var i = 0
-        for b in text.utf8 {
-            if b >= 0x80 { return nil }
-            if i == 8 { break }
-            w |= UInt64(b) << (56 - 8 * i)
-            i += 1
+    /// The places of the keys with failures, in the order of their keys' texts (`LockKey`'s
+    /// `<`). Each distinct profile and symbol is ranked once, and the keys are sorted by their
+    /// two ranks: no key's text is made.
+    func failedKeysInTextOrder() -> [Int] {
+        let failed = states.indices.filter { states[$0].failures > 0 }
+        let profiles = Self.textRanks(failed.lazy.map { keyOf[$0].profileName })
+        let symbols = Self.textRanks(failed.lazy.map { keyOf[$0].symbolName })
+        return failed.map { i in
+            (rank: UInt64(profiles[keyOf[i].profileName.key]!) << 32 | UInt64(symbols[keyOf[i].symbolName.key]!), place: i)
+        }.sorted { $0.rank < $1.rank }.map(\.place)
+    }
+
+    /// Each distinct name's place among them in the order of their texts.
+    static func textRanks<S: Sequence<Name>>(_ names: S) -> IntMap<Int> {
+        var ranks = IntMap<Int>()
+        var distinct: [Name] = []
+        for n in names where ranks[n.key] == nil {
+            ranks[n.key] = 0
+            distinct.append(n)
         }
-        return w
+        distinct.sort { NameTable.shared.textPrecedes($0, $1) }
+        for (r, n) in distinct.enumerated() { ranks[n.key] = r }
+        return ranks
     }
 }
 
@@ -272,10 +276,12 @@ extension Summary {
     /// it over all of them (first and last failure, longest hold of one key).
     @dynamicMemberLookup
     public struct Holder: Equatable, Sendable {
-        public var owner: String
+        public var name: Name
         /// Keys whose failed attempts named it as the holder.
         public var keys: Int
         public var stats: OwnerStats
+
+        public var owner: String { name.string }
 
         public subscript<T>(dynamicMember path: KeyPath<OwnerStats, T>) -> T { stats[keyPath: path] }
 
@@ -286,22 +292,35 @@ extension Summary {
     /// The holders, those that held a key longer than one TTL first (longest first), then
     /// those that blocked the most keys, then the most failures; equal ones by name.
     public func holders(ttl: TimeSpan) -> [Holder] {
-        var byOwner: [String: Holder] = [:]
-        for p in profiles {
-            for s in p.symbols {
-                for o in s.owners {
-                    var h = byOwner[o.owner] ?? Holder(owner: o.owner, keys: 0, stats: OwnerStats())
-                    h.keys += 1
-                    h.stats.add(o.stats)
-                    byOwner[o.owner] = h
-                }
-            }
+        // Names are small dense integers: per name, its holder's place in `all` (-2: not
+        // yet placed), in an array rather than a hash table, and `all` made to its size, with
+        // hundreds of thousands of holders (a token per acquisition) in a storm.
+        let owners = profiles.lazy.flatMap(\.symbols).flatMap(\.owners)
+        var place = [Int32](repeating: -1, count: Int(owners.map(\.name.id).max() ?? 0) + 1)
+        var distinct = 0
+        for o in owners where place[Int(o.name.id)] == -1 {
+            place[Int(o.name.id)] = -2
+            distinct += 1
         }
-        return byOwner.values.sorted { a, b in
+        var all: [Holder] = []
+        all.reserveCapacity(distinct)
+        for o in owners {
+            var i = Int(place[Int(o.name.id)])
+            if i < 0 {
+                i = all.count
+                place[Int(o.name.id)] = Int32(i)
+                all.append(Holder(name: o.name, keys: 0, stats: OwnerStats()))
+            }
+            all[i].keys += 1
+            all[i].stats.add(o.stats)
+        }
+        all.sort { a, b in
             let (x, y) = (a.longest > ttl, b.longest > ttl)
             if x != y { return x }
             if x && a.longest != b.longest { return a.longest > b.longest }
-            return a.keys != b.keys ? a.keys > b.keys : a.failures != b.failures ? a.failures > b.failures : a.owner < b.owner
+            return a.keys != b.keys ? a.keys > b.keys : a.failures != b.failures ? a.failures > b.failures
+                : NameTable.shared.textPrecedes(a.name, b.name)
         }
+        return all
     }
 }

@@ -361,6 +361,12 @@ struct Reorderer {
         release(upTo: EventTime(micros: .max), into: &out)
     }
 
+    /// Gives back the memory of the hosts' queues that are empty (at the end of the input, so
+    /// that the summary does not sit beside the largest they grew to).
+    mutating func releaseEmptyQueues() {
+        for h in queues.indices where queues[h].isEmpty { queues[h] = Ring() }
+    }
+
 
     /// The latest time of any host's lines: how far the input has come.
     var latestTime: EventTime? { leader ?? hosts.map(\.latest).max() }

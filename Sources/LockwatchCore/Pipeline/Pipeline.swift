@@ -151,7 +151,11 @@ public final class Pipeline {
             passClosedEpisodes()
             for e in correlator.openEpisodes(at: lastAt ?? EventTime(micros: 0)) { sink.episode(e) }
         }
-        // The summary of many keys is large: the heap freed by the run goes back first.
+        // The summary of many keys is large: the buffers of the run and the heap they held go
+        // back first.
+        reorderer.releaseEmptyQueues()
+        released = []
+        inputs = []
         lw_release_free_memory()
         var counts = streamCounts()
         counts.inputErrors += openFailures + stateErrors + (checkpoint?.failed == true ? 1 : 0)

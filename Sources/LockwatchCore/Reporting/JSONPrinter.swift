@@ -251,9 +251,10 @@ public final class JSONPrinter: Sink {
         o.int("exit", Int(s.exit))
         o.raw("profiles", [UInt8(ascii: "[")])
         write(o.bytes)
+        let names = EncodedNames.json
         for (i, p) in s.profiles.enumerated() {
             var item = i > 0 ? [UInt8(ascii: ",")] : []
-            item.append(contentsOf: profile(p))
+            item.append(contentsOf: profile(p, names))
             write(item)
         }
         var rest: [UInt8] = [UInt8(ascii: "]"), UInt8(ascii: ",")]
@@ -263,18 +264,18 @@ public final class JSONPrinter: Sink {
         write(rest)
     }
 
-    private static func profile(_ p: Summary.Profile) -> [UInt8] {
+    private static func profile(_ p: Summary.Profile, _ names: EncodedNames) -> [UInt8] {
         let o = JSONObjectText()
         o.string("profile_id", p.profileID)
         o.int("failures", p.failures)
         o.int("skipped_signals", p.skippedSignals)
         o.int("episodes", p.episodes)
         o.bool("escalated", p.escalated)
-        o.raw("symbols", JSONObjectText.array(p.symbols.map(symbol)))
+        o.raw("symbols", JSONObjectText.array(p.symbols.map { symbol($0, names) }))
         return o.closed()
     }
 
-    private static func symbol(_ s: Summary.Symbol) -> [UInt8] {
+    private static func symbol(_ s: Summary.Symbol, _ names: EncodedNames) -> [UInt8] {
         let o = JSONObjectText()
         o.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
         o.int("failures", s.failures)
@@ -284,7 +285,7 @@ public final class JSONPrinter: Sink {
         o.seconds("max_contention_s", s.maxContention)
         o.raw("owners", JSONObjectText.array(s.owners.map { w in
             let x = JSONObjectText()
-            x.string("owner", w.owner)
+            x.name("owner", w.name, names)
             x.int("failures", w.failures)
             x.bool("self_held", w.selfHeld)
             return x.closed()

@@ -366,25 +366,40 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
     }
 }
 
-/// The summary's order word (`Correlator.orderWord`) agrees with `String`'s `<` wherever two
-/// words differ: random texts of ASCII, NUL, accented letters, combining marks (which change a
-/// letter before them once normalized) and UUID-like ids.
-@Test func orderWordsOrderTextsAsStringsDo() {
+/// The summary's order of names (`NameTable.textPrecedes`) is `String`'s `<` of their texts,
+/// and its shortcut (`byteOrder`) decides most pairs: random texts of ASCII, NUL, accented
+/// letters, combining marks (which change a letter before them once normalized) and UUID-like
+/// ids. Texts that `String` holds equal but whose bytes differ go by their bytes.
+@Test func namesOrderAsTheirTextsDo() {
     var g = TestRandom()
     let pieces = ["a", "b", "e", "f", "z", "A", "0", "9", "-", "_", "\u{0}", "é", "e\u{301}", "\u{301}", "ß", "Ω", "😀",
                   "7c2d", "4e8b-9a51-", "ffff"]
-    // Shared beginnings of 0 to 8 bytes, so that texts differ at every place of the word and
-    // just past it (where a combining mark changes the letter before it).
+    // Shared beginnings, so that texts differ at many places, and just before a combining mark.
     let starts = ["", "abc", "abcdef", "abcdefg", "abcdefge", "7c2d-4e8"]
     let texts = (0..<3000).map { _ in
         starts.randomElement(using: &g)! + (0..<Int.random(in: 0...4, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
     }
-    var decided = 0
+    let table = NameTable.shared
+    var decided = 0, equivalent = 0
     for _ in 0..<200_000 {
         let a = texts.randomElement(using: &g)!, b = texts.randomElement(using: &g)!
-        guard let x = Correlator.orderWord(a), let y = Correlator.orderWord(b), x != y else { continue }
-        decided += 1
-        #expect((x < y) == (a < b), "\(a.debugDescription) \(b.debugDescription)")
+        let (x, y) = (Name(a), Name(b))
+        let (before, after) = (table.textPrecedes(x, y), table.textPrecedes(y, x))
+        var (u, v) = (a, b)
+        let bytes = u.withUTF8 { p in v.withUTF8 { q in NameTable.byteOrder(UnsafeRawBufferPointer(p), UnsafeRawBufferPointer(q)) } }
+        if let bytes {
+            decided += 1
+            #expect(bytes == (a < b), "\(a.debugDescription) \(b.debugDescription)")
+        }
+        if a != b {
+            #expect(before == (a < b) && after == (b < a), "\(a.debugDescription) \(b.debugDescription)")
+        } else if Array(a.utf8) != Array(b.utf8) {
+            equivalent += 1
+            #expect(before != after && before == table.precedes(x, y), "\(a.debugDescription) \(b.debugDescription)")
+        } else {
+            #expect(!before && !after)
+        }
     }
-    #expect(decided > 10_000, "\(decided) pairs decided by their words")
+    #expect(decided > 100_000, "\(decided) pairs decided by their bytes")
+    #expect(equivalent > 0, "no pair of equivalent texts with different bytes")
 }
