@@ -121,7 +121,8 @@ struct NameTable: @unchecked Sendable {
         return c != 0 ? c < 0 : x.count < y.count
     }
 
-    private func bytes(of name: Name) -> UnsafeRawBufferPointer {
+    /// The bytes of a name's text; they never move, and live as long as the process.
+    func bytes(of name: Name) -> UnsafeRawBufferPointer {
         var n = 0
         let p = lw_intern_bytes(table, name.id, &n)
         return UnsafeRawBufferPointer(start: p, count: n)

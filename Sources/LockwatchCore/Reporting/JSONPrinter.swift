@@ -103,11 +103,21 @@ final class JSONObjectText: ByteBuffer {
     /// Appends `s` as a JSON string; control characters (C0, DEL, C1) are escaped, so none
     /// reach a terminal raw. Strings with nothing to escape are copied whole.
     static func appendQuoted(_ s: String, to out: ByteBuffer) {
+        var s = s
+        s.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0), to: out, valid: true) }
+    }
+
+    /// `appendQuoted` of the text whose UTF-8 bytes these are (`valid`: known to be UTF-8;
+    /// otherwise invalid sequences are replaced, as `String(decoding:as:)` does).
+    static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: ByteBuffer, valid: Bool = false) {
         out.append(UInt8(ascii: "\""))
-        let plain = s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 }
+        // Copied as they are: text with nothing to escape (no C0 control, quote, backslash or
+        // DEL, and no 0xC2, which starts every C1 control), and either known to be UTF-8 or ASCII.
+        let plain = bytes.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 && (valid || $0 < 0x80) }
         if plain {
-            out.append(string: s)
+            out.append(bytes)
         } else {
+            let s = String(decoding: bytes, as: UTF8.self)
             for u in s.unicodeScalars {
                 switch u {
                 case "\"": out.append(#"\""#)
@@ -137,12 +147,13 @@ final class EncodedNames {
     private var ids = [UInt32](repeating: .max, count: size)
     private var places = [(start: Int32, count: Int32)](repeating: (0, 0), count: size)
     private let arena = ByteBuffer(capacity: 64 << 10)
-    private let encode: (String, ByteBuffer) -> Void
+    /// Encodes a name's bytes (as `NameTable` keeps them: UTF-8 or not).
+    private let encode: (UnsafeRawBufferPointer, ByteBuffer) -> Void
 
-    init(_ encode: @escaping (String, ByteBuffer) -> Void) { self.encode = encode }
+    init(_ encode: @escaping (UnsafeRawBufferPointer, ByteBuffer) -> Void) { self.encode = encode }
 
     /// Names as JSON strings, quotes included.
-    static var json: EncodedNames { EncodedNames(JSONObjectText.appendQuoted) }
+    static var json: EncodedNames { EncodedNames { bytes, out in JSONObjectText.appendQuoted(bytes, to: out) } }
 
     func append(_ n: Name, to out: ByteBuffer) {
         let i = Int(n.id) & (Self.size - 1)
@@ -152,7 +163,7 @@ final class EncodedNames {
                 for k in ids.indices { ids[k] = .max }
             }
             let start = arena.count
-            encode(n.string, arena)
+            encode(NameTable.shared.bytes(of: n), arena)
             ids[i] = n.id
             places[i] = (Int32(start), Int32(arena.count - start))
         }

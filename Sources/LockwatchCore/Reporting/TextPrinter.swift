@@ -22,7 +22,7 @@ public final class TextPrinter: Sink {
     /// An event's line is built as bytes in this buffer (a storm prints a hundred thousand).
     private let bytes = ByteBuffer()
     private var day = RFC3339Day()
-    private let names = EncodedNames { s, out in out.append(string: TextPrinter.escaped(s)) }
+    private let names = EncodedNames { bytes, out in out.append(string: TextPrinter.escaped(String(decoding: bytes, as: UTF8.self))) }
     /// One TTL: an episode that recovered within it, without escalating, was transient.
     let ttl: TimeSpan
     let events: TextEvents

@@ -23,6 +23,24 @@ import Testing
         #expect(line.contains(#""profile_id":"p\u001b]0;pwned\u0007\u001b[2J""#))
     }
 
+    /// Names are quoted from their bytes: random bytes (invalid UTF-8, C0 and C1 controls,
+    /// quotes, backslashes, DEL, accents) give what quoting the string they decode to gives.
+    @Test func namesQuoteFromTheirBytesAsFromTheirStrings() {
+        var g = TestRandom()
+        let pieces: [[UInt8]] = [[0x61], [0x7A, 0x39], [0x22], [0x5C], [0x00], [0x0A], [0x1B], [0x7F], [0xC2, 0x9B], [0xC2, 0xA0],
+                                 [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xC2], [0xFF], [0xE2, 0x82]]
+        var escaped = 0
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...6, using: &g)).flatMap { _ in pieces.randomElement(using: &g)! }
+            let (fromBytes, fromString) = (ByteBuffer(capacity: 8), ByteBuffer(capacity: 8))
+            bytes.withUnsafeBytes { JSONObjectText.appendQuoted($0, to: fromBytes) }
+            JSONObjectText.appendQuoted(String(decoding: bytes, as: UTF8.self), to: fromString)
+            #expect(fromBytes.bytes == fromString.bytes, "\(bytes)")
+            if fromBytes.bytes.count != bytes.count + 2 { escaped += 1 }
+        }
+        #expect(escaped > 5_000)
+    }
+
     /// Lines are built in a `ByteBuffer`: random appends of every kind, across many growths,
     /// give the bytes an array gives.
     @Test func byteBufferHoldsWhatWasAppended() {
