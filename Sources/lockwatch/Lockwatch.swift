@@ -195,7 +195,7 @@ struct Scan: ParsableCommand {
         // With a state, events go out together with the state that covers them.
         if state != nil { out.flushThreshold = .max }
         let names = input.inputs.isEmpty ? ["-"] : input.inputs
-        let (sink, liveView, reports) = sinks(out, inputs: names, ttl: configuration.thresholds.ttl)
+        let (sink, liveView, reports) = sinks(out, inputs: names, ttl: configuration.thresholds.ttl, lanes: configuration.workers)
         let environment = RunEnvironment(
             readClock: { EventTime(seconds: Date().timeIntervalSince1970) },
             currentYear: Foundation.Calendar(identifier: .gregorian).component(.year, from: Date()),
@@ -264,11 +264,11 @@ struct Scan: ParsableCommand {
 
     /// Where the run's results go: the printer in the chosen format — or the live view, which
     /// prints only the summary, at the end — and the reports asked for.
-    private func sinks(_ out: FileDescriptorWriter, inputs: [String], ttl: TimeSpan) -> (Sink, LiveView?, ReportSink?) {
+    private func sinks(_ out: FileDescriptorWriter, inputs: [String], ttl: TimeSpan, lanes: Int) -> (Sink, LiveView?, ReportSink?) {
         let color = useColor
         let batch = Self.allFiles(inputs)
         let makePrinter: (ByteSink) -> Sink = { [self] sink in
-            format == .json ? JSONPrinter(out: sink) as Sink : textPrinter(sink, color: color, ttl: ttl, batch: batch)
+            format == .json ? JSONPrinter(out: sink, lanes: lanes) as Sink : textPrinter(sink, color: color, ttl: ttl, batch: batch)
         }
         let showLive = live ?? (isatty(1) == 1 && LiveKeys.stdinIsPipe && inputs == ["-"] && format == .text)
         let liveView = showLive ? LiveView(out: out, color: color, ttl: ttl, size: LiveKeys.size, makePrinter: makePrinter) : nil

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Builds one JSON object as UTF-8 bytes, with keys in the order they are added.
 final class JSONObjectText: ByteBuffer {
     private var first = true
@@ -172,13 +174,40 @@ final class EncodedNames {
     }
 }
 
+/// The pieces of the summary line that threads formatted, by lane: each lane sets only its
+/// own, and the writer takes them after all lanes are done.
+private final class Pieces: @unchecked Sendable {
+    // Unsafe storage: lanes write distinct elements at once, which an array's exclusive
+    // access would not allow.
+    private let bytes: UnsafeMutableBufferPointer<[UInt8]>
+    init(count: Int) {
+        bytes = .allocate(capacity: count)
+        bytes.initialize(repeating: [])
+    }
+    deinit {
+        _ = bytes.deinitialize()
+        bytes.deallocate()
+    }
+    func set(_ k: Int, _ b: [UInt8]) { bytes[k] = b }
+    func take(_ k: Int) -> [UInt8] {
+        defer { bytes[k] = [] }
+        return bytes[k]
+    }
+}
+
 /// Writes NDJSON: one object per event, then one `summary` object (docs/semantics.md, "Output").
 public final class JSONPrinter: Sink {
     let out: ByteSink
     private var scratch = JSONObjectText()
     private let names = EncodedNames.json
+    /// Threads that format the summary's profiles (`-j`): the input has ended by then, and the
+    /// summary of tens of thousands of keys is the end of the run's longest wait.
+    let lanes: Int
 
-    public init(out: ByteSink) { self.out = out }
+    public init(out: ByteSink, lanes: Int = 1) {
+        self.out = out
+        self.lanes = max(1, lanes)
+    }
 
     public var isClosed: Bool { out.isClosed }
     public func flush() { out.flush() }
@@ -234,20 +263,25 @@ public final class JSONPrinter: Sink {
     }
 
     public func finish(_ s: Summary) {
-        JSONPrinter.writeSummary(s) { bytes in bytes.withUnsafeBytes { out.write($0) } }
+        JSONPrinter.writeSummary(s, lanes: lanes) { bytes in bytes.withUnsafeBytes { out.write($0) } }
         out.flush()
     }
 
-    /// The NDJSON line of the summary, newline included.
-    public static func summaryLine(_ s: Summary) -> [UInt8] {
+    /// The NDJSON line of the summary, newline included, its profiles formatted by `lanes`
+    /// threads.
+    public static func summaryLine(_ s: Summary, lanes: Int = 1) -> [UInt8] {
         var line: [UInt8] = []
-        writeSummary(s) { line.append(contentsOf: $0) }
+        writeSummary(s, lanes: lanes) { line.append(contentsOf: $0) }
         return line
     }
 
-    /// Hands on the summary line in pieces, a profile at a time: with tens of thousands of
-    /// profiles the line is tens of megabytes, and is never held whole.
-    static func writeSummary(_ s: Summary, _ write: ([UInt8]) -> Void) {
+    /// Profiles a thread formats at a time.
+    static let profilesPerPiece = 512
+
+    /// Hands on the summary line in pieces of `profilesPerPiece` profiles, in order: with tens
+    /// of thousands of profiles the line is tens of megabytes, and is never held whole. `lanes`
+    /// threads format a piece each at a time; the bytes are the same however many.
+    static func writeSummary(_ s: Summary, lanes: Int = 1, _ write: ([UInt8]) -> Void) {
         let o = JSONObjectText()
         o.string("type", "summary")
         o.time("at", s.lastAt)
@@ -262,11 +296,22 @@ public final class JSONPrinter: Sink {
         o.int("exit", Int(s.exit))
         o.raw("profiles", [UInt8(ascii: "[")])
         write(o.bytes)
-        let names = EncodedNames.json
-        for (i, p) in s.profiles.enumerated() {
-            var item = i > 0 ? [UInt8(ascii: ",")] : []
-            item.append(contentsOf: profile(p, names))
-            write(item)
+        let pieces = (s.profiles.count + profilesPerPiece - 1) / profilesPerPiece
+        let round = max(1, lanes)
+        let formatted = Pieces(count: min(round, pieces))
+        for first in stride(from: 0, to: pieces, by: round) {
+            let n = min(round, pieces - first)
+            let piece: @Sendable (Int) -> Void = { k in
+                let at = (first + k) * profilesPerPiece
+                let o = ByteBuffer(capacity: 1 << 16)
+                for i in at..<min(at + profilesPerPiece, s.profiles.count) {
+                    if i > 0 { o.append(UInt8(ascii: ",")) }
+                    profile(s.profiles[i], into: o)
+                }
+                formatted.set(k, o.bytes)
+            }
+            if n == 1 { piece(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: piece) }
+            for k in 0..<n { write(formatted.take(k)) }
         }
         var rest: [UInt8] = [UInt8(ascii: "]"), UInt8(ascii: ",")]
         rest.append(contentsOf: #""hosts":"#.utf8)
@@ -275,34 +320,46 @@ public final class JSONPrinter: Sink {
         write(rest)
     }
 
-    private static func profile(_ p: Summary.Profile, _ names: EncodedNames) -> [UInt8] {
+    /// A profile of the summary as JSON. Its names are quoted from their bytes as they come:
+    /// each holder appears in few keys, so a cache of encoded names would only copy them twice.
+    private static func profile(_ p: Summary.Profile, into out: ByteBuffer) {
         let o = JSONObjectText()
         o.string("profile_id", p.profileID)
         o.int("failures", p.failures)
         o.int("skipped_signals", p.skippedSignals)
         o.int("episodes", p.episodes)
         o.bool("escalated", p.escalated)
-        o.raw("symbols", JSONObjectText.array(p.symbols.map { symbol($0, names) }))
-        return o.closed()
-    }
-
-    private static func symbol(_ s: Summary.Symbol, _ names: EncodedNames) -> [UInt8] {
-        let o = JSONObjectText()
-        o.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
-        o.int("failures", s.failures)
-        o.int("skipped_signals", s.skippedSignals)
-        o.int("episodes", s.episodes)
-        o.int("escalations", s.escalations)
-        o.seconds("max_contention_s", s.maxContention)
-        o.raw("owners", JSONObjectText.array(s.owners.map { w in
+        o.key("symbols")
+        o.append(UInt8(ascii: "["))
+        for (k, s) in p.symbols.enumerated() {
+            if k > 0 { o.append(UInt8(ascii: ",")) }
             let x = JSONObjectText()
-            x.name("owner", w.name, names)
-            x.int("failures", w.failures)
-            x.bool("self_held", w.selfHeld)
-            return x.closed()
-        }))
-        o.string("state", s.state.rawValue)
-        return o.closed()
+            x.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
+            x.int("failures", s.failures)
+            x.int("skipped_signals", s.skippedSignals)
+            x.int("episodes", s.episodes)
+            x.int("escalations", s.escalations)
+            x.seconds("max_contention_s", s.maxContention)
+            x.key("owners")
+            x.append(UInt8(ascii: "["))
+            for (m, w) in s.owners.enumerated() {
+                if m > 0 { x.append(UInt8(ascii: ",")) }
+                let y = JSONObjectText()
+                y.key("owner")
+                JSONObjectText.appendQuoted(NameTable.shared.bytes(of: w.name), to: y)
+                y.int("failures", w.failures)
+                y.bool("self_held", w.selfHeld)
+                y.close(newline: false)
+                y.withUnsafeBytes { x.append($0) }
+            }
+            x.append(UInt8(ascii: "]"))
+            x.string("state", s.state.rawValue)
+            x.close(newline: false)
+            x.withUnsafeBytes { o.append($0) }
+        }
+        o.append(UInt8(ascii: "]"))
+        o.close(newline: false)
+        o.withUnsafeBytes { out.append($0) }
     }
 
     private static func host(_ h: Summary.Host) -> [UInt8] {

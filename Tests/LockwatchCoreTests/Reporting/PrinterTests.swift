@@ -1,3 +1,4 @@
+import Foundation
 import LockwatchTestSupport
 import Testing
 @testable import LockwatchCore
@@ -39,6 +40,32 @@ import Testing
             if fromBytes.bytes.count != bytes.count + 2 { escaped += 1 }
         }
         #expect(escaped > 5_000)
+    }
+
+    /// The summary line is the same however many threads format its profiles, in pieces
+    /// of whatever size, and is one JSON object with every profile in order.
+    @Test func summaryLineIsTheSameWithAnyNumberOfLanes() throws {
+        var g = TestRandom()
+        let n = JSONPrinter.profilesPerPiece * 5 + 7
+        let profiles = (0..<n).map { k in
+            let symbols = (0..<Int.random(in: 1...3, using: &g)).map { j in
+                Summary.Symbol(symbol: j == 0 ? "" : "S\(j)\u{1B}", failures: k + j, skippedSignals: j, episodes: 1, escalations: k % 3,
+                               maxContention: .seconds(Double(k % 50)),
+                               owners: (0..<Int.random(in: 0...3, using: &g)).map { m in
+                                   Summary.Owner(owner: "w\(k)-\(m)\"é", stats: OwnerStats(failures: m + 1, selfHeld: m == 1))
+                               },
+                               state: .recovered, escalated: k % 3 > 0)
+            }
+            return Summary.Profile(profileID: String(format: "p%06d", k), failures: 1, skippedSignals: 0, episodes: 1,
+                                   escalated: false, symbols: symbols)
+        }
+        let s = Summary(counts: Summary.Counts(), firstAt: t0, lastAt: t0, escalations: 3, exit: 1, profiles: profiles, hosts: [])
+        let one = JSONPrinter.summaryLine(s, lanes: 1)
+        for lanes in [2, 3, 8] { #expect(JSONPrinter.summaryLine(s, lanes: lanes) == one, "\(lanes) lanes") }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(one)) as? [String: Any])
+        let ids = try #require(object["profiles"] as? [[String: Any]]).compactMap { $0["profile_id"] as? String }
+        #expect(ids == profiles.map(\.profileID))
+        #expect(one.last == 0x0A && one.dropLast().allSatisfy { $0 != 0x0A && $0 != 0x1B })
     }
 
     /// Lines are built in a `ByteBuffer`: random appends of every kind, across many growths,
