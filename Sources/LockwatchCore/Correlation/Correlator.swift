@@ -202,9 +202,7 @@ public struct Correlator: Sendable {
         if t > peek(i, { $0.lastSeen }) { states[i].lastSeen = t }
         // A key is among its profile's open symbols exactly while it has an open episode: only
         // an episode opening adds it (closing one removes it).
-        if opening, !(openSymbols[a.key.profileName]?.contains(a.key.symbolName) ?? false) {
-            openSymbols[a.key.profileName, default: []].append(a.key.symbolName)
-        }
+        if opening { Self.addOnce(a.key.symbolName, to: &openSymbols[a.key.profileName, default: []]) }
         // A failure already outside the window of the latest time (a record later than the
         // lateness allows) does not make its profile active.
         // A profile's activity is its latest failure: a late one never moves it back. The queue
@@ -405,17 +403,28 @@ public struct Correlator: Sendable {
         closedEpisode(key: keyOf[i], at: now)
     }
 
+    /// Adds `name` to `list` unless it is there (in place: one lookup of the list).
+    private static func addOnce(_ name: Name, to list: inout [Name]) {
+        if !list.contains(name) { list.append(name) }
+    }
+
     /// After a key's episode closed: the profile's open symbols and activity.
     private mutating func closedEpisode(key: LockKey, at now: EventTime) {
         let profile = key.profileName
-        openSymbols[profile]?.removeAll { $0 == key.symbolName }
-        if openSymbols[profile]?.isEmpty ?? false { openSymbols[profile] = nil }
         // The profile stays active only through its other open episodes; a failure still within
-        // the window still has its entry in the activity queue, which will expire it.
+        // the window still has its entry in the activity queue, which will expire it. (One
+        // lookup of the profile's open symbols, changed in place.)
         var latest: EventTime? = nil
-        for s in openSymbols[profile] ?? [] {
-            if let t = slots[LockKey(profile: profile, symbol: s).packed].flatMap({ k in peek(k, { $0.episode?.lastFailure }) }) {
-                latest = max(latest ?? t, t)
+        if let d = openSymbols.index(forKey: profile) {
+            openSymbols.values[d].removeAll { $0 == key.symbolName }
+            if openSymbols.values[d].isEmpty {
+                openSymbols.remove(at: d)
+            } else {
+                for s in openSymbols.values[d] {
+                    if let t = slots[LockKey(profile: profile, symbol: s).packed].flatMap({ k in peek(k, { $0.episode?.lastFailure }) }) {
+                        latest = max(latest ?? t, t)
+                    }
+                }
             }
         }
         if let latest, activity[profile.key] != nil, now - latest <= activityWindow {
