@@ -25,7 +25,7 @@ public struct LockKey: Hashable, Comparable, Sendable {
     /// `profile / symbol` (`-` for no symbol), for people.
     var label: String { "\(profile) / \(symbol.isEmpty ? "-" : symbol)" }
 
-    /// In order of the texts, for the summary.
+    /// In order of the texts (`NameTable.textPrecedes`): the profiles', then the symbols'.
     public static func < (a: LockKey, b: LockKey) -> Bool {
         a.profileName != b.profileName ? NameTable.shared.textPrecedes(a.profileName, b.profileName)
             : NameTable.shared.textPrecedes(a.symbolName, b.symbolName)

@@ -214,12 +214,7 @@ public struct Correlator: Sendable {
             // activity falls back to the last failure of another open episode, which must expire.
             if activity[profile.key].map({ t > $0 }) ?? true { activity[profile.key] = t }
             if let last = activityQueue.last, t < last.time {
-                var lo = 0, hi = activityQueue.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if activityQueue[mid].time <= t { lo = mid + 1 } else { hi = mid }
-                }
-                activityQueue.insert((t, profile), at: lo)
+                activityQueue.insert((t, profile), at: Self.partitionPoint(activityQueue.count) { activityQueue[$0].time <= t })
             } else {
                 activityQueue.append((t, profile))
             }
@@ -246,12 +241,10 @@ public struct Correlator: Sendable {
         if a.skipped { ks.skipped += 1 }
         var ownerIndex: Int? = nil
         if let owner = a.owner {
+            // Found by id (a key has few holders, and ids are compared without reading the name
+            // table); a new one goes to its place in the order of the texts.
             let k = ks.owners.firstIndex { $0.name == owner } ?? {
-                var (at, end) = (0, ks.owners.count)
-                while at < end {
-                    let mid = (at + end) / 2
-                    if NameTable.shared.textPrecedes(ks.owners[mid].name, owner) { at = mid + 1 } else { end = mid }
-                }
+                let at = partitionPoint(ks.owners.count) { NameTable.shared.textPrecedes(ks.owners[$0].name, owner) }
                 ks.owners.insert(Summary.Owner(name: owner, stats: OwnerStats(first: t, last: t)), at: at)
                 return at
             }()
@@ -401,6 +394,17 @@ public struct Correlator: Sendable {
         states[i].state = state
         if duration > peek(i, { $0.longest }) { states[i].longest = duration }
         closedEpisode(key: keyOf[i], at: now)
+    }
+
+    /// The first of `0..<count` for which `isBefore` is false, where it is true for a prefix of
+    /// them and false for the rest (a binary search).
+    static func partitionPoint(_ count: Int, _ isBefore: (Int) -> Bool) -> Int {
+        var (lo, hi) = (0, count)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if isBefore(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     /// Adds `name` to `list` unless it is there (in place: one lookup of the list).
@@ -562,7 +566,7 @@ extension Correlator {
                                      failures: e.failures,
                                      owners: e.owners.map { EpisodeOwner(name: Name($0.name), since: EventTime(micros: $0.since), stuckReported: $0.stuckReported) },
                                      fired: ReasonSet(e.fired))
-                openSymbols[key.profileName, default: []].append(key.symbolName)
+                Self.addOnce(key.symbolName, to: &openSymbols[key.profileName, default: []])
             }
             slots[key.packed] = states.count
             states.append(ks)

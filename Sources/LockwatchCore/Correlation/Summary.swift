@@ -165,9 +165,9 @@ extension Correlator {
                        profiles: profiles, hosts: hostList)
     }
 
-    /// The places of the keys with failures, in the order of their keys' texts (`LockKey`'s
-    /// `<`). Each distinct profile and symbol is ranked once, and the keys are sorted by their
-    /// two ranks: no key's text is made.
+    /// The places of the keys with failures, in `LockKey`'s order: each distinct profile and
+    /// symbol is ranked once by `textPrecedes`, and the keys are sorted by their two ranks
+    /// (the profile's first), so that no key's text is made or read again.
     func failedKeysInTextOrder() -> [Int] {
         let failed = states.indices.filter { states[$0].failures > 0 }
         let profiles = Self.textRanks(failed.lazy.map { keyOf[$0].profileName })

@@ -367,7 +367,6 @@ struct Reorderer {
         for h in queues.indices where queues[h].isEmpty { queues[h] = Ring() }
     }
 
-
     /// The latest time of any host's lines: how far the input has come.
     var latestTime: EventTime? { leader ?? hosts.map(\.latest).max() }
 

@@ -320,8 +320,9 @@ public final class JSONPrinter: Sink {
         write(rest)
     }
 
-    /// A profile of the summary as JSON. Its names are quoted from their bytes as they come:
-    /// each holder appears in few keys, so a cache of encoded names would only copy them twice.
+    /// A profile of the summary as JSON. Its holders are quoted from their names' bytes as
+    /// they come: each appears in few keys, so a cache of encoded names would only copy them
+    /// twice.
     private static func profile(_ p: Summary.Profile, into out: ByteBuffer) {
         let o = JSONObjectText()
         o.string("profile_id", p.profileID)

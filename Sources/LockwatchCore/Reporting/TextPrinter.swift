@@ -334,7 +334,9 @@ public final class TextPrinter: Sink {
             t += "longest \(sym.maxContention.description)s, \(sym.state == .open ? paint("still open", "33") : sym.state.rawValue)"
             if sym.escalated { t += ", " + paint("escalated", "1;31") + (k.sweptIn ? " (multi_profile)" : " \(sym.escalations)×") }
             t += "\n"
-            let owners = sym.owners.sorted { $0.failures != $1.failures ? $0.failures > $1.failures : $0.owner < $1.owner }
+            let owners = sym.owners.sorted {
+                $0.failures != $1.failures ? $0.failures > $1.failures : NameTable.shared.textPrecedes($0.name, $1.name)
+            }
             let (held, others) = bounded(owners, limit.map { min($0, 3) })
             for o in held {
                 t += "      holder \(Self.escaped(o.owner)): \(count(o.failures, "failure"))\(o.selfHeld ? " (the caller itself)" : "")"

@@ -366,6 +366,39 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
     }
 }
 
+/// The summary lists keys in the order of their profiles' and symbols' texts, and each key's
+/// holders in the order of theirs, whatever order they came in: random failures over random
+/// ids (ASCII, accents, combining marks, shared beginnings), against `String`'s `<`.
+@Test func summaryListsKeysAndHoldersInTheOrderOfTheirTexts() {
+    var g = TestRandom()
+    let pieces = ["a", "b", "e", "z", "0", "-", "é", "e\u{301}", "ß", "7c2d"]
+    func text(_ start: String) -> String { start + (0..<Int.random(in: 1...3, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined() }
+    for _ in 0..<20 {
+        let profiles = (0..<12).map { _ in text("p") }, symbols = (0..<4).map { _ in text("") }, owners = (0..<30).map { _ in text("w") }
+        let steps = (0..<300).map { k in
+            Step.fail(Double(k) * 0.01, profiles.randomElement(using: &g)!, symbols.randomElement(using: &g)!,
+                      owner: owners.randomElement(using: &g)!, caller: nil)
+        }
+        let s = run(steps).correlator.summary(counts: Summary.Counts(), firstAt: at(0), lastAt: at(3), exit: 0)
+        // (Two ids that print alike but differ in bytes are two profiles, next to each other.)
+        let ids = s.profiles.map(\.profileID)
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 <= $1 }, "\(ids)")
+        for p in s.profiles {
+            let texts = p.symbols.map(\.symbol)
+            #expect(zip(texts, texts.dropFirst()).allSatisfy { $0 <= $1 }, "\(texts)")
+        }
+        #expect(s.profiles.reduce(0) { $0 + $1.failures } == steps.count)
+        for p in s.profiles {
+            for sym in p.symbols {
+                let names = sym.owners.map(\.owner)
+                #expect(zip(names, names.dropFirst()).allSatisfy { $0 <= $1 }, "\(names)")
+                #expect(Set(sym.owners.map(\.name)).count == names.count)
+                #expect(sym.owners.reduce(0) { $0 + $1.failures } == sym.failures)
+            }
+        }
+    }
+}
+
 /// The summary's order of names (`NameTable.textPrecedes`) is `String`'s `<` of their texts,
 /// and its shortcut (`byteOrder`) decides most pairs: random texts of ASCII, NUL, accented
 /// letters, combining marks (which change a letter before them once normalized) and UUID-like

@@ -38,6 +38,12 @@ import Testing
             JSONObjectText.appendQuoted(String(decoding: bytes, as: UTF8.self), to: fromString)
             #expect(fromBytes.bytes == fromString.bytes, "\(bytes)")
             if fromBytes.bytes.count != bytes.count + 2 { escaped += 1 }
+            // Independently of how either quotes: no control byte raw (C0, DEL, C1), and JSON
+            // reads back the text the bytes decode to.
+            let q = fromBytes.bytes
+            #expect(!q.contains { $0 < 0x20 || $0 == 0x7F } && !zip(q, q.dropFirst()).contains { $0 == 0xC2 && (0x80..<0xA0).contains($1) }, "\(q)")
+            let back = try? JSONSerialization.jsonObject(with: Data(q), options: .fragmentsAllowed) as? String
+            #expect(back == String(decoding: bytes, as: UTF8.self), "\(bytes)")
         }
         #expect(escaped > 5_000)
     }
