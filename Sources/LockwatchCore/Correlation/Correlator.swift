@@ -87,20 +87,21 @@ struct HostSpells: Sendable {
     var periods: [UnhealthyPeriod] = []
 }
 
-/// Everything kept per key: counters for the summary and the open episode, if any.
+/// Everything kept per key: counters for the summary and the open episode, if any. (The
+/// one-byte fields last: laid out in this order, the state takes 96 bytes, not 112.)
 struct KeyState: Sendable {
     var failures = 0
     var skipped = 0
     var episodes = 0
     var escalations = 0
-    var escalated = false
     var longest = TimeSpan.zero
     /// Its holders, in the order of their texts: the summary hands this array on as it is.
     var owners: [Summary.Owner] = []
-    var state = EpisodeState.open
-    var episode: Episode?
     /// The key's latest failure or closing, for eviction.
     var lastSeen = EventTime(micros: 0)
+    var episode: Episode?
+    var escalated = false
+    var state = EpisodeState.open
 }
 
 /// The episode state machine: `apply` takes one input in event-time order and returns the

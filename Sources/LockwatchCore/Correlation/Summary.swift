@@ -269,7 +269,14 @@ extension Summary {
 
     /// Every key with a failure, in the order the human outputs list them (`Key.precedes`).
     public func keysBySeverity(ttl: TimeSpan) -> [Key] {
-        profiles.flatMap { p in p.symbols.map { Key(profileID: p.profileID, symbol: $0) } }.sorted { $0.precedes($1, ttl: ttl) }
+        // Made to size and sorted in place: with tens of thousands of keys, one array of them.
+        var keys: [Key] = []
+        keys.reserveCapacity(profiles.reduce(0) { $0 + $1.symbols.count })
+        for p in profiles {
+            for s in p.symbols { keys.append(Key(profileID: p.profileID, symbol: s)) }
+        }
+        keys.sort { $0.precedes($1, ttl: ttl) }
+        return keys
     }
 
     /// One holder's part in the run: the keys whose failures named it, and what they said of
