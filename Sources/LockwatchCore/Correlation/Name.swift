@@ -112,6 +112,35 @@ struct NameTable: @unchecked Sendable {
         return i == n ? x.count < y.count : x[i] < y[i]
     }
 
+    /// Each of `names`' place among them in the order of their texts (`textPrecedes`; equal
+    /// names, distinct places). The first 8 bytes of each are read once as a word
+    /// (`orderWord`), which decides most comparisons without reading the table again.
+    func textRanks(_ names: [Name]) -> [Int32] {
+        let words = names.map(orderWord)
+        var order = Array(names.indices)
+        order.sort { a, b in
+            if let x = words[a], let y = words[b], x != y { return x < y }
+            return textPrecedes(names[a], names[b])
+        }
+        var ranks = [Int32](repeating: 0, count: names.count)
+        for (r, i) in order.enumerated() { ranks[i] = Int32(r) }
+        return ranks
+    }
+
+    /// The first 8 bytes of a name as a big-endian word (zeros past a shorter one's end) where
+    /// its first 9 bytes (all of a shorter one) are ASCII; nil otherwise. Two such words that
+    /// differ order their names as `textPrecedes` does: up to the first difference and one byte
+    /// past it, all is ASCII (`byteOrder`), and a zero past the end ties with a NUL byte.
+    func orderWord(_ name: Name) -> UInt64? {
+        let b = bytes(of: name)
+        var w: UInt64 = 0
+        for i in 0..<min(b.count, 9) {
+            if b[i] >= 0x80 { return nil }
+            if i < 8 { w |= UInt64(b[i]) << (56 - 8 * i) }
+        }
+        return w
+    }
+
     /// Orders two names by their bytes, without making strings: a total order, not always
     /// their texts' (`textPrecedes` is that).
     func precedes(_ a: Name, _ b: Name) -> Bool {

@@ -123,6 +123,9 @@ public struct Summary: Equatable, Sendable {
     public var lastAt: EventTime?
     public var escalations: Int
     public var exit: Int32
+    /// In the order of their ids' texts, each profile's symbols in the order of theirs (ids that
+    /// print alike, by their bytes): `Correlator.summary` makes them so, and `keysBySeverity`
+    /// lists equal keys in this order.
     public var profiles: [Profile]
     public var hosts: [Host]
 }
@@ -185,8 +188,7 @@ extension Correlator {
             ranks[n.key] = 0
             distinct.append(n)
         }
-        distinct.sort { NameTable.shared.textPrecedes($0, $1) }
-        for (r, n) in distinct.enumerated() { ranks[n.key] = r }
+        for (n, r) in zip(distinct, NameTable.shared.textRanks(distinct)) { ranks[n.key] = Int(r) }
         return ranks
     }
 }
@@ -228,15 +230,21 @@ extension Summary {
             escalatedByOwnRule ? 0 : isLongOpen(ttl: ttl) ? 1 : outlasts(ttl) ? 2 : 3
         }
 
-        /// Whether it comes before `other` in the order the human outputs list keys: by `tier`,
-        /// then by longest contention, then by failures; equal ones by profile id and symbol.
-        public func precedes(_ other: Key, ttl: TimeSpan) -> Bool {
-            let (a, b) = (symbol, other.symbol)
-            let (x, y) = (tier(ttl), other.tier(ttl))
-            if x != y { return x < y }
-            if a.maxContention != b.maxContention { return a.maxContention > b.maxContention }
-            if a.failures != b.failures { return a.failures > b.failures }
-            return (profileID, a.symbol) < (other.profileID, b.symbol)
+        /// Its severity, as the human outputs list keys (smaller first): by `tier`, then the
+        /// longest contention first, then the most failures (`keysBySeverity` orders equal ones).
+        func severity(ttl: TimeSpan) -> Severity {
+            Severity(tier: tier(ttl), longest: -symbol.maxContention.micros, failures: -symbol.failures)
+        }
+    }
+
+    /// A key's severity (`Key.severity`), compared field by field.
+    struct Severity: Comparable {
+        var tier: Int
+        var longest: Int64
+        var failures: Int
+
+        static func < (a: Severity, b: Severity) -> Bool {
+            (a.tier, a.longest, a.failures) < (b.tier, b.longest, b.failures)
         }
     }
 
@@ -245,7 +253,9 @@ extension Summary {
     public static func totals(of rest: ArraySlice<Key>, ttl: TimeSpan) -> String {
         let failures = rest.reduce(0) { $0 + $1.symbol.failures }
         let longest = rest.map(\.symbol.maxContention).max() ?? .zero
-        let profiles = Set(rest.map(\.profileID)).count
+        // Told apart by their bytes, as the summary's profiles are (`String`'s equality would
+        // merge ids that print alike).
+        let profiles = Set(rest.map { Array($0.profileID.utf8) }).count
         let head = "\(rest.count) more \(rest.count == 1 ? "key" : "keys") in \(profiles) \(profiles == 1 ? "profile" : "profiles")"
         let failed = "\(failures) \(failures == 1 ? "failure" : "failures")"
         if rest.allSatisfy({ $0.isTransient(ttl: ttl) }) {
@@ -267,16 +277,21 @@ extension Summary {
             .sorted { $0.unhealthySpells != $1.unhealthySpells ? $0.unhealthySpells > $1.unhealthySpells : $0.host < $1.host }
     }
 
-    /// Every key with a failure, in the order the human outputs list them (`Key.precedes`).
+    /// Every key with a failure, in the order the human outputs list them: by `Key.severity`,
+    /// equal ones in the summary's order (`profiles`: by profile id, then symbol).
     public func keysBySeverity(ttl: TimeSpan) -> [Key] {
-        // Made to size and sorted in place: with tens of thousands of keys, one array of them.
-        var keys: [Key] = []
-        keys.reserveCapacity(profiles.reduce(0) { $0 + $1.symbols.count })
-        for p in profiles {
-            for s in p.symbols { keys.append(Key(profileID: p.profileID, symbol: s)) }
+        // Their severities and places are sorted, not the keys: with tens of thousands of keys,
+        // moving each (its strings and holders retained and released) was most of the work.
+        // The keys are made once, in their order.
+        var order: [(severity: Severity, profile: Int32, symbol: Int32)] = []
+        order.reserveCapacity(profiles.reduce(0) { $0 + $1.symbols.count })
+        for (i, p) in profiles.enumerated() {
+            for (j, s) in p.symbols.enumerated() {
+                order.append((Key(profileID: p.profileID, symbol: s).severity(ttl: ttl), Int32(i), Int32(j)))
+            }
         }
-        keys.sort { $0.precedes($1, ttl: ttl) }
-        return keys
+        order.sort { a, b in a.severity != b.severity ? a.severity < b.severity : (a.profile, a.symbol) < (b.profile, b.symbol) }
+        return order.map { Key(profileID: profiles[Int($0.profile)].profileID, symbol: profiles[Int($0.profile)].symbols[Int($0.symbol)]) }
     }
 
     /// One holder's part in the run: the keys whose failures named it, and what they said of
@@ -321,12 +336,15 @@ extension Summary {
             all[i].keys += 1
             all[i].stats.add(o.stats)
         }
+        // Equal ones go by their names' texts, ranked once (most holders are equal: one
+        // failure of one key), kept where their places were.
+        for (h, r) in zip(all, NameTable.shared.textRanks(all.map(\.name))) { place[Int(h.name.id)] = r }
         all.sort { a, b in
             let (x, y) = (a.longest > ttl, b.longest > ttl)
             if x != y { return x }
             if x && a.longest != b.longest { return a.longest > b.longest }
             return a.keys != b.keys ? a.keys > b.keys : a.failures != b.failures ? a.failures > b.failures
-                : NameTable.shared.textPrecedes(a.name, b.name)
+                : place[Int(a.name.id)] < place[Int(b.name.id)]
         }
         return all
     }

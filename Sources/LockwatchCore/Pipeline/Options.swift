@@ -144,7 +144,7 @@ public struct InputOptions: ParsableArguments {
     @Option(help: "Lock keys (profile and symbol) tracked at most; beyond, closed and quiet episodes are evicted first, and the evictions counted in the summary.")
     public var maxKeys: Int = 100_000
 
-    @Option(name: [.customShort("j"), .customLong("threads")], help: "Threads that read, decode and match (default: the number of cores).")
+    @Option(name: [.customShort("j"), .customLong("threads")], help: "Threads that read, decode and match; at the end, that format the JSON summary (the default is this machine's number of cores).")
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public func validate() throws {

@@ -413,7 +413,7 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         starts.randomElement(using: &g)! + (0..<Int.random(in: 0...4, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
     }
     let table = NameTable.shared
-    var decided = 0, equivalent = 0
+    var decided = 0, equivalent = 0, words = 0
     for _ in 0..<200_000 {
         let a = texts.randomElement(using: &g)!, b = texts.randomElement(using: &g)!
         let (x, y) = (Name(a), Name(b))
@@ -423,6 +423,10 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
         if let bytes {
             decided += 1
             #expect(bytes == (a < b), "\(a.debugDescription) \(b.debugDescription)")
+        }
+        if let u = table.orderWord(x), let v = table.orderWord(y), u != v {
+            words += 1
+            #expect((u < v) == before, "\(a.debugDescription) \(b.debugDescription)")
         }
         if a != b {
             #expect(before == (a < b) && after == (b < a), "\(a.debugDescription) \(b.debugDescription)")
@@ -435,4 +439,13 @@ func run(_ steps: [Step], _ thresholds: Thresholds = Thresholds()) -> (alerts: [
     }
     #expect(decided > 100_000, "\(decided) pairs decided by their bytes")
     #expect(equivalent > 0, "no pair of equivalent texts with different bytes")
+    #expect(words > 50_000, "\(words) pairs decided by their words")
+    // Ranks put a list (repeats included) in the order of textPrecedes.
+    for _ in 0..<50 {
+        let names = (0..<Int.random(in: 0...200, using: &g)).map { _ in Name(texts.randomElement(using: &g)!) }
+        let ranks = table.textRanks(names)
+        #expect(Set(ranks).count == names.count && ranks.allSatisfy { $0 >= 0 && Int($0) < names.count })
+        let ordered = names.indices.sorted { ranks[$0] < ranks[$1] }.map { names[$0] }
+        #expect(zip(ordered, ordered.dropFirst()).allSatisfy { !table.textPrecedes($1, $0) })
+    }
 }
