@@ -83,6 +83,20 @@ final class JSONObjectText: ByteBuffer {
     }
     func raw(_ k: StaticString, _ json: [UInt8]) { key(k); append(json) }
 
+    /// An array of objects, each written by `write` into an object of its own, then copied in.
+    func objects<S: Sequence>(_ k: StaticString, _ items: S, _ write: (S.Element, JSONObjectText) -> Void) {
+        key(k)
+        append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { append(UInt8(ascii: ",")) }
+            let x = JSONObjectText()
+            write(item, x)
+            x.close(newline: false)
+            x.withUnsafeBytes { append($0) }
+        }
+        append(UInt8(ascii: "]"))
+    }
+
     /// The object, closed, with a newline when it is a line of NDJSON.
     func closed(newline: Bool = false) -> [UInt8] {
         var out = bytes
@@ -320,9 +334,9 @@ public final class JSONPrinter: Sink {
         write(rest)
     }
 
-    /// A profile of the summary as JSON. Its holders are quoted from their names' bytes as
-    /// they come: each appears in few keys, so a cache of encoded names would only copy them
-    /// twice.
+    /// A profile of the summary as JSON, into `out`. Its holders are quoted from their names'
+    /// bytes as they come: each appears in few keys, so a cache of encoded names would only
+    /// copy them twice.
     private static func profile(_ p: Summary.Profile, into out: ByteBuffer) {
         let o = JSONObjectText()
         o.string("profile_id", p.profileID)
@@ -330,35 +344,21 @@ public final class JSONPrinter: Sink {
         o.int("skipped_signals", p.skippedSignals)
         o.int("episodes", p.episodes)
         o.bool("escalated", p.escalated)
-        o.key("symbols")
-        o.append(UInt8(ascii: "["))
-        for (k, s) in p.symbols.enumerated() {
-            if k > 0 { o.append(UInt8(ascii: ",")) }
-            let x = JSONObjectText()
+        o.objects("symbols", p.symbols) { s, x in
             x.string("symbol", s.symbol.isEmpty ? nil : s.symbol)
             x.int("failures", s.failures)
             x.int("skipped_signals", s.skippedSignals)
             x.int("episodes", s.episodes)
             x.int("escalations", s.escalations)
             x.seconds("max_contention_s", s.maxContention)
-            x.key("owners")
-            x.append(UInt8(ascii: "["))
-            for (m, w) in s.owners.enumerated() {
-                if m > 0 { x.append(UInt8(ascii: ",")) }
-                let y = JSONObjectText()
+            x.objects("owners", s.owners) { w, y in
                 y.key("owner")
                 JSONObjectText.appendQuoted(NameTable.shared.bytes(of: w.name), to: y)
                 y.int("failures", w.failures)
                 y.bool("self_held", w.selfHeld)
-                y.close(newline: false)
-                y.withUnsafeBytes { x.append($0) }
             }
-            x.append(UInt8(ascii: "]"))
             x.string("state", s.state.rawValue)
-            x.close(newline: false)
-            x.withUnsafeBytes { o.append($0) }
         }
-        o.append(UInt8(ascii: "]"))
         o.close(newline: false)
         o.withUnsafeBytes { out.append($0) }
     }
